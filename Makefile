@@ -1,0 +1,49 @@
+# Two entry points: `make demo` and `make test`. Each builds its own environment from scratch.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEBIAN_PACKAGES := chromium lynis wapiti poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: demo test lint typecheck system-packages checkov clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,scanners,pdf]'
+	touch $(STAMP)
+
+# Checkov pins old boto3/packaging, so it lives in a venv of its own (docs/TOOLS.md).
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov
+
+checkov: $(CHECKOV_VENV)/bin/checkov
+
+# Debian tools (Chromium for the HTML report test, Lynis, Wapiti, poppler). Only as root;
+# elsewhere the tests that need them skip and name this target.
+system-packages:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	      || echo "warning: apt-get could not install$$missing; the tests that need them will skip"; \
+	  fi; \
+	else echo "not root: skipping Debian packages ($(DEBIAN_PACKAGES)); their tests will skip"; fi
+
+test: $(STAMP) system-packages checkov
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/ruff check normalizers pipeline tests benchmarks
+	$(BIN)/mypy
+	PATH="$(CURDIR)/$(BIN):$$PATH" TOLLGATE_CHECKOV="$(CURDIR)/$(CHECKOV_VENV)/bin/checkov" $(BIN)/pytest $(PYTEST_ARGS)
+
+demo: $(STAMP) system-packages checkov
+	PATH="$(CURDIR)/$(BIN):$$PATH" TOLLGATE_CHECKOV="$(CURDIR)/$(CHECKOV_VENV)/bin/checkov" $(BIN)/python examples/demo.py
+
+bench: $(STAMP)
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,147 @@
+"""Finding identity (DESIGN.md §3): the same problem gets the same id in every run and format.
+
+The fingerprint is built from the category, the vulnerability or rule id, and a location
+key that leaves out everything that moves between runs: line numbers, tags, query values,
+build ids, temp directories. The scope (repository, environment) is added only when an
+id leaves the process (`scoped_id`), so SARIF and ASFF agree on the same identity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from packageurl import PackageURL
+
+from normalizers.model import (
+    CodeLocation,
+    Finding,
+    HostLocation,
+    ImageLocation,
+    Location,
+    PackageLocation,
+    Scope,
+    UrlLocation,
+)
+
+FINGERPRINT_VERSION = "v1"
+MAX_ID_LENGTH = 512
+_WHITESPACE = re.compile(r"\s+")
+_VULN_ID_PREFERENCE = ("CVE-", "GHSA-")
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def normalized_snippet(snippet: str) -> str:
+    """Whitespace-insensitive, so re-indenting a block keeps its findings' identity."""
+    return _WHITESPACE.sub(" ", snippet).strip()
+
+
+def package_key(package: PackageLocation) -> str:
+    """purl without qualifiers or subpath (they carry arch, repository_url, classifiers)."""
+    if package.purl:
+        try:
+            purl = PackageURL.from_string(package.purl)
+            base = PackageURL(purl.type, purl.namespace, purl.name, purl.version).to_string()
+            return base.lower() if purl.type in ("pypi", "npm") else base
+        except ValueError:
+            pass
+    return f"{package.ecosystem or ''}:{package.name}@{package.version or ''}"
+
+
+def image_repository(reference: str) -> str:
+    """`registry:5000/team/app:1.2@sha256:…` -> `registry:5000/team/app`."""
+    without_digest = reference.split("@", 1)[0]
+    last_slash = without_digest.rfind("/")
+    colon = without_digest.rfind(":")
+    return without_digest[:colon] if colon > last_slash else without_digest
+
+
+def url_key(location: UrlLocation) -> str:
+    parts = urlsplit(location.url)
+    host = (parts.hostname or "").lower()
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    path = parts.path or "/"
+    return "|".join(
+        (parts.scheme.lower(), netloc, path, (location.method or "GET").upper(), location.parameter or "")
+    )
+
+
+def location_key(location: Location) -> str:
+    if isinstance(location, CodeLocation):
+        anchor = (
+            normalized_snippet(location.snippet)
+            if location.snippet and location.snippet.strip()
+            else f"line:{location.start_line or 0}"  # no text to anchor on: the line is all we have
+        )
+        return f"code|{location.path}|{_digest(anchor)}"
+    if isinstance(location, PackageLocation):
+        return f"package|{package_key(location)}|{location.manifest_path or ''}"
+    if isinstance(location, UrlLocation):
+        return f"url|{url_key(location)}"
+    if isinstance(location, ImageLocation):
+        package = package_key(location.package) if location.package else ""
+        return f"image|{image_repository(location.reference)}|{package}"
+    if isinstance(location, HostLocation):
+        return f"host|{(location.instance_id or location.host).lower()}"
+    raise TypeError(f"unknown location type {type(location).__name__}")
+
+
+def primary_vulnerability_id(finding: Finding) -> str:
+    """CVE first, then GHSA, then the tool's own rule id; so two tools agree on one id."""
+    for prefix in _VULN_ID_PREFERENCE:
+        matches = sorted(v for v in finding.vulnerability_ids if v.upper().startswith(prefix))
+        if matches:
+            return matches[0].upper()
+    return finding.rule_id
+
+
+def fingerprint(finding: Finding) -> str:
+    return _digest(
+        FINGERPRINT_VERSION,
+        finding.category.value,
+        primary_vulnerability_id(finding),
+        location_key(finding.location),
+    )
+
+
+def with_fingerprints(findings: Iterable[Finding]) -> list[Finding]:
+    """Fill in `fingerprint`; same-tool repeats at other lines get an occurrence ordinal.
+
+    Two identical lines with the same rule in one file are two problems, so the k-th
+    occurrence, ordered by line (stable when the whole file shifts), gets ordinal k.
+    """
+    listed = list(findings)
+    bases = [f.fingerprint or fingerprint(f) for f in listed]  # a set fingerprint is kept as is
+    lines_by_key: dict[tuple[str, str], set[int]] = {}
+    for finding, base in zip(listed, bases):
+        if isinstance(finding.location, CodeLocation):
+            lines_by_key.setdefault((finding.tool.name, base), set()).add(finding.location.start_line or 0)
+    ordinals = {key: {line: i for i, line in enumerate(sorted(lines))} for key, lines in lines_by_key.items()}
+    result = []
+    for finding, base in zip(listed, bases):
+        final = base
+        if not finding.fingerprint and isinstance(finding.location, CodeLocation):
+            ordinal = ordinals[(finding.tool.name, base)][finding.location.start_line or 0]
+            final = base if ordinal == 0 else _digest(base, str(ordinal))
+        result.append(finding if final == finding.fingerprint else dataclasses.replace(finding, fingerprint=final))
+    return result
+
+
+def scoped_id(scope: Scope, finding: Finding) -> str:
+    """The ASFF Id: readable, scoped by repository (and environment), ≤512 characters."""
+    parts = ["tollgate", scope.repository]
+    if scope.environment:
+        parts.append(scope.environment)
+    parts += [finding.category.value, finding.fingerprint]
+    candidate = "/".join(parts)
+    if len(candidate) <= MAX_ID_LENGTH:
+        return candidate
+    # Keep the readable head and hash the tail, so two long repositories never collide.
+    tail = _digest(candidate)
+    return f"{candidate[: MAX_ID_LENGTH - len(tail) - 1]}/{tail}"

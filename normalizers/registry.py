@@ -1,0 +1,73 @@
+"""Every parser, keyed by ToolId; detection by content, in ToolId order (generic SARIF last)."""
+
+from __future__ import annotations
+
+import importlib
+
+from normalizers.errors import MalformedReportError, UnsupportedReportError
+from normalizers.identity import with_fingerprints
+from normalizers.model import Finding, ParseResult, Skipped
+from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.report import Report
+from normalizers.tool_id import ToolId
+
+# Module per tool; each module exposes `PARSER`. A test checks this covers every ToolId.
+PARSER_MODULES: dict[ToolId, str] = {
+    ToolId.DEPENDENCY_CHECK_JSON: "normalizers.parsers.dependency_check_json",
+    ToolId.DEPENDENCY_CHECK_XML: "normalizers.parsers.dependency_check_xml",
+    ToolId.TRIVY: "normalizers.parsers.trivy",
+    ToolId.ZAP_JSON: "normalizers.parsers.zap_json",
+    ToolId.ZAP_XML: "normalizers.parsers.zap_xml",
+    ToolId.SONARQUBE_ISSUES: "normalizers.parsers.sonarqube_issues",
+    ToolId.SONARQUBE_HOTSPOTS: "normalizers.parsers.sonarqube_hotspots",
+    ToolId.WAPITI: "normalizers.parsers.wapiti",
+    ToolId.DETECT_SECRETS: "normalizers.parsers.detect_secrets",
+    ToolId.LYNIS: "normalizers.parsers.lynis",
+    ToolId.NCP_WSC: "normalizers.parsers.ncp_wsc",
+    ToolId.SUPPLY_CHAIN: "normalizers.parsers.supply_chain",
+    ToolId.ASFF: "normalizers.parsers.asff",
+    ToolId.TOLLGATE_RESULTS: "normalizers.parsers.tollgate_results",
+    ToolId.SARIF: "normalizers.parsers.sarif",
+}
+
+
+def parser_for(tool_id: ToolId) -> Parser:
+    parser: Parser = importlib.import_module(PARSER_MODULES[tool_id]).PARSER
+    return parser
+
+
+def detect(report: Report) -> Parser:
+    """The parser whose sniff accepts the content. File names are never consulted."""
+    if report.looks_like_json:
+        report.json  # noqa: B018 - raises MalformedReportError for truncated JSON, before sniffing
+    elif report.looks_like_xml:
+        report.xml  # noqa: B018 - same for XML
+    elif not report.stripped:
+        raise MalformedReportError(f"{report.source}: the report is empty")
+    for tool_id in ToolId:
+        parser = parser_for(tool_id)
+        if parser.sniff(report):
+            return parser
+    raise UnsupportedReportError(
+        f"{report.source}: not a report format Tollgate reads "
+        f"(known: {', '.join(t.value for t in ToolId)})"
+    )
+
+
+def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None = None) -> ParseResult:
+    """Parse one report; with `tool_id`, refuse content that is not that tool's format."""
+    parser = parser_for(tool_id) if tool_id else detect(report)
+    if tool_id and not parser.sniff(report):
+        detect(report)  # a truncated file gets MalformedReportError rather than "wrong tool"
+        raise UnsupportedReportError(f"{report.source}: not a {tool_id.value} report")
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    for item in parser.parse(report, options):
+        (findings if isinstance(item, Finding) else skipped).append(item)
+    return ParseResult(
+        tool_id=parser.tool_id.value,
+        source=report.source,
+        findings=tuple(with_fingerprints(findings)),
+        skipped=tuple(skipped),
+        metrics=tuple(sorted(parser.metrics(report).items())),
+    )

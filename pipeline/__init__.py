@@ -1,0 +1,1 @@
+"""Everything with side effects: the `tollgate` CLI, config, scanners, gate, publishers, reports."""

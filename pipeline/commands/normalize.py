@@ -1,0 +1,47 @@
+"""`tollgate normalize REPORT... [--sarif OUT] [--asff OUT] [--json OUT] --repo owner/name`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from normalizers.tool_id import ToolId
+from pipeline.errors import ConfigError, ExitCode
+from pipeline.normalize import NormalizeRequest, normalize_reports, write_outputs
+
+REPO_HELP = "the repository the reports belong to (owner/name); it scopes every identity"
+
+
+def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", required=True, help=REPO_HELP)
+    parser.add_argument("--environment", help="optional environment or target name within the repository scope")
+    parser.add_argument("--branch", help="branch the scan ran on (default: $GITHUB_REF_NAME)")
+    parser.add_argument("--commit", help="commit the scan ran on (default: $GITHUB_SHA)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reports", nargs="+", metavar="REPORT", help="scanner reports; formats are detected by content")
+    parser.add_argument("--sarif", metavar="OUT", help="write SARIF 2.1.0 for GitHub code scanning")
+    parser.add_argument("--asff", metavar="OUT", help="write ASFF findings for AWS Security Hub")
+    parser.add_argument("--json", metavar="OUT", help="write Tollgate's lossless results file")
+    add_scope_arguments(parser)
+    parser.add_argument("--account", default="000000000000", help="AWS account id for ASFF (default: 000000000000)")
+    parser.add_argument("--region", default="us-east-1", help="AWS region for ASFF; sets the partition (default: us-east-1)")
+    parser.add_argument("--tool", choices=[t.value for t in ToolId], help="refuse reports that are not this format")
+    parser.add_argument("--source-root", help="prefix stripped from absolute paths in reports (default: the repo checkout)")
+    parser.add_argument("--dast-location", default=None,
+                        help="repository file that DAST findings point to in SARIF (default: .tollgate.yml)")
+    parser.add_argument("--image-location", default=None,
+                        help="repository file that image findings point to in SARIF (default: Dockerfile)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if "/" not in args.repo.strip("/"):
+        raise ConfigError(f"--repo must be owner/name, got {args.repo!r}")
+    request = NormalizeRequest.from_args(args)
+    outcome = normalize_reports(request)
+    emitter_warnings = write_outputs(outcome, request)
+    for warning in (*outcome.warnings, *emitter_warnings):
+        print(f"tollgate: warning: {warning}", file=sys.stderr)
+    print(outcome.summary_line())
+    return ExitCode.PASSED

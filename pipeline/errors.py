@@ -1,0 +1,32 @@
+"""One exception root for the pipeline; each kind carries the exit code DESIGN.md §7 gives it."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    PASSED = 0
+    GATE_FAILED = 1
+    USAGE = 2  # usage, config or input error
+    TOOL_FAILED = 3  # a scanner or publisher failed
+
+
+class TollgateError(Exception):
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str, tip: str | None = None) -> None:
+        super().__init__(message)
+        self.tip = tip
+
+
+class ConfigError(TollgateError):
+    """A bad `.tollgate.yml`, flag or environment variable."""
+
+
+class ScannerError(TollgateError):
+    exit_code = ExitCode.TOOL_FAILED
+
+
+class PublishError(TollgateError):
+    exit_code = ExitCode.TOOL_FAILED

@@ -1,0 +1,126 @@
+"""Reports in, one merged Results out, written as SARIF, ASFF and the results file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+import orjson
+
+from normalizers.dedupe import merge_duplicates
+from normalizers.emit.asff import AsffContext, emit_asff
+from normalizers.emit.sarif import SarifOptions, emit_sarif
+from normalizers.model import Finding, ParseResult, Scope, Skipped
+from normalizers.parsers.base import ParseOptions
+from normalizers.registry import parse_report
+from normalizers.report import Report
+from normalizers.results import Results, results_to_dict
+from normalizers.tool_id import ToolId
+from pipeline.atomic import write_atomic
+
+
+@dataclass(frozen=True)
+class NormalizeRequest:
+    reports: tuple[str, ...]
+    scope: Scope
+    account: str = "000000000000"
+    region: str = "us-east-1"
+    tool: ToolId | None = None
+    source_root: str | None = None
+    sarif_out: str | None = None
+    asff_out: str | None = None
+    json_out: str | None = None
+    sarif_options: SarifOptions = field(default_factory=SarifOptions)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> NormalizeRequest:
+        sarif_overrides = {
+            key: value
+            for key, value in (("dast_location", args.dast_location), ("image_location", args.image_location))
+            if value
+        }
+        return cls(
+            reports=tuple(args.reports),
+            scope=scope_from_args(args),
+            account=args.account,
+            region=args.region,
+            tool=ToolId(args.tool) if args.tool else None,
+            source_root=args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd(),
+            sarif_out=args.sarif,
+            asff_out=args.asff,
+            json_out=args.json,
+            sarif_options=SarifOptions(**sarif_overrides),
+        )
+
+
+def scope_from_args(args: argparse.Namespace) -> Scope:
+    return Scope(
+        repository=args.repo.strip("/"),
+        environment=args.environment,
+        branch=args.branch or os.environ.get("GITHUB_REF_NAME") or None,
+        commit=args.commit or os.environ.get("GITHUB_SHA") or None,
+    )
+
+
+@dataclass(frozen=True)
+class NormalizeOutcome:
+    results: Results
+    parsed: tuple[ParseResult, ...]
+    warnings: tuple[str, ...] = ()
+
+    def summary_line(self) -> str:
+        counts = Counter(f.severity.value for f in self.results.findings if f.active)
+        by_severity = ", ".join(f"{counts[s]} {s.lower()}" for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"))
+        return (
+            f"tollgate: {len(self.results.findings)} findings from {len(self.parsed)} reports "
+            f"({by_severity}); {len(self.results.skipped)} records skipped"
+        )
+
+
+def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
+    options = ParseOptions(source_root=request.source_root)
+    parsed = tuple(parse_report(Report.from_path(path), options, request.tool) for path in request.reports)
+    return outcome_from_parsed(parsed, request.scope)
+
+
+def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> NormalizeOutcome:
+    findings: list[Finding] = merge_duplicates(f for result in parsed for f in result.findings)
+    skipped: list[Skipped] = [s for result in parsed for s in result.skipped]
+    warnings = [f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}" for s in skipped]
+    results = Results(
+        scope=scope,
+        findings=tuple(findings),
+        skipped=tuple(skipped),
+        sources=tuple(result.source for result in parsed),
+        metrics=tuple(metric for result in parsed for metric in result.metrics),
+    )
+    return NormalizeOutcome(results=results, parsed=parsed, warnings=tuple(warnings))
+
+
+def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[str]:
+    """Write every requested output atomically; returns warnings raised by the emitters."""
+    warnings: list[str] = []
+    findings = outcome.results.findings
+    if request.json_out:
+        write_atomic(request.json_out, orjson.dumps(results_to_dict(outcome.results)))
+    if request.sarif_out:
+        sarif = emit_sarif(findings, request.sarif_options)
+        warnings += sarif.warnings
+        for index, document in enumerate(sarif.documents):
+            write_atomic(numbered_path(request.sarif_out, index), orjson.dumps(document))
+    if request.asff_out:
+        context = AsffContext(account=request.account, region=request.region, scope=request.scope)
+        asff = emit_asff(findings, context)
+        warnings += asff.warnings
+        write_atomic(request.asff_out, orjson.dumps({"Findings": list(asff.findings)}))
+    return warnings
+
+
+def numbered_path(path: str, index: int) -> str:
+    """The first SARIF file keeps its name; overflow files (over GitHub's 20 runs) get .2, .3 …"""
+    if index == 0:
+        return path
+    stem, dot, suffix = path.rpartition(".")
+    return f"{stem}.{index + 1}.{suffix}" if dot else f"{path}.{index + 1}"
