@@ -66,8 +66,8 @@ def location_to_dict(location: Location) -> dict[str, Any]:
             "layer": location.layer,
             "package": _package_to_dict(location.package) if location.package else None,
         }
-    # Code, URL and host locations hold only scalars.
-    return dict(location.__dict__)
+    # Code, URL and host locations hold only scalars; `kind` is a class-level default.
+    return {"kind": location.kind, **location.__dict__}
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
