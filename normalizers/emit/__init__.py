@@ -1,0 +1,1 @@
+"""Emitters: Findings out as SARIF (GitHub code scanning) and ASFF (AWS Security Hub)."""

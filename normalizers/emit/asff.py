@@ -1,0 +1,550 @@
+"""ASFF for AWS Security Hub BatchImportFindings (DESIGN.md §6).
+
+Findings are plain dicts in the shape of botocore's `AwsSecurityFinding`; this module never
+imports boto3 or botocore (the validator, `normalizers.asff_validator`, checks the output
+against botocore's model in tests and in the importer Lambda).
+
+Decisions the design leaves open:
+- `CreatedAt` = `UpdatedAt` = the emission time. The publisher owns the lifecycle: it keeps
+  the first sighting's `CreatedAt` and makes `UpdatedAt` strictly increase.
+- A finding the tool itself reported as suppressed or resolved (`active=False`) is emitted
+  with `RecordState: ARCHIVED` and its reason in `ProductFields`. `Workflow.Status` is left
+  alone: it belongs to the people triaging in Security Hub (BatchUpdateFindings), and a
+  provider that writes it overrides their decisions on every run.
+- Code, package and secret findings live in the repository: one `CodeRepository` resource
+  (botocore's model has `CodeRepositoryDetails`). URL findings are the deployed target: an
+  `Other` resource named by the URL without its query. Images are `Container`, or
+  `AwsEcrContainerImage` when the reference is an ECR registry. Hosts are `AwsEc2Instance`
+  when an instance id is known, else `Other`. Every resource carries `Details.Other` with the
+  repository, branch, commit and the location's own facts.
+- Types come from a table by category (`TYPES_BY_CATEGORY`); a CVE adds
+  `Software and Configuration Checks/Vulnerabilities/CVE`, a CWE on a code or web finding adds
+  `.../Vulnerabilities/CWE`.
+- Character limits are cut with a marker; a finding whose UTF-8 serialization is still over
+  240 KB has its optional text shortened step by step, with a warning naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from normalizers.identity import fingerprint, primary_vulnerability_id, scoped_id
+from normalizers.model import (
+    Category,
+    CodeLocation,
+    Confidence,
+    Cvss,
+    Finding,
+    HostLocation,
+    ImageLocation,
+    PackageLocation,
+    Scope,
+    Severity,
+    UrlLocation,
+)
+from normalizers.text import truncate
+
+SCHEMA_VERSION = "2018-10-08"
+MAX_ID = 512
+MAX_TITLE = 256
+MAX_DESCRIPTION = 1024
+MAX_RECOMMENDATION = 512
+MAX_MAP_PAIRS = 50
+MAX_MAP_KEY = 128
+MAX_OTHER_VALUE = 1023  # Details.Other values must stay under 1024 characters
+MAX_PRODUCT_FIELD_VALUE = 2048
+MAX_REFERENCE_URLS = 20
+MAX_FINDING_BYTES = 240 * 1024
+
+# The partitions whose regions do not match the commercial `aws` patterns, as botocore's
+# partitions.json declares them (tests/test_emit_asff.py compares the two). A region that
+# matches none of them is in `aws`.
+PARTITION_REGION_PATTERNS = (
+    ("aws-cn", re.compile(r"^cn\-\w+\-\d+$")),
+    ("aws-eusc", re.compile(r"^eusc\-(de)\-\w+\-\d+$")),
+    ("aws-iso", re.compile(r"^us\-iso\-\w+\-\d+$")),
+    ("aws-iso-b", re.compile(r"^us\-isob\-\w+\-\d+$")),
+    ("aws-iso-e", re.compile(r"^eu\-isoe\-\w+\-\d+$")),
+    ("aws-iso-f", re.compile(r"^us\-isof\-\w+\-\d+$")),
+    ("aws-us-gov", re.compile(r"^us\-gov\-\w+\-\d+$")),
+)
+# Resource.Partition is an enum in botocore's model that spells only these partitions the same way.
+RESOURCE_PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov"})
+
+SEVERITY_LABEL = {
+    Severity.CRITICAL: "CRITICAL",
+    Severity.HIGH: "HIGH",
+    Severity.MEDIUM: "MEDIUM",
+    Severity.LOW: "LOW",
+    Severity.INFO: "INFORMATIONAL",
+}
+
+# The official taxonomy (securityhub-findings-format-type-taxonomy): namespace -> categories.
+# Only the namespace is enforced by the API; Tollgate holds itself to the documented categories.
+FINDING_TYPE_TAXONOMY: dict[str, frozenset[str]] = {
+    "Software and Configuration Checks": frozenset(
+        {"Vulnerabilities", "AWS Security Best Practices", "Industry and Regulatory Standards"}
+    ),
+    "TTPs": frozenset({
+        "Initial Access", "Execution", "Persistence", "Privilege Escalation", "Defense Evasion",
+        "Credential Access", "Discovery", "Lateral Movement", "Collection", "Command and Control",
+    }),
+    "Effects": frozenset(
+        {"Data Exposure", "Data Exfiltration", "Data Destruction", "Denial of Service", "Resource Consumption"}
+    ),
+    "Unusual Behaviors": frozenset({
+        "Application", "Network Flow", "IP address", "User", "VM", "Container", "Serverless", "Process",
+        "Database", "Data",
+    }),
+    "Sensitive Data Identifications": frozenset({"PII", "Passwords", "Legal", "Financial", "Security", "Business"}),
+}
+VULNERABILITY_TYPE = "Software and Configuration Checks/Vulnerabilities"
+CVE_TYPE = f"{VULNERABILITY_TYPE}/CVE"
+CWE_TYPE = f"{VULNERABILITY_TYPE}/CWE"
+STANDARDS_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
+TYPES_BY_CATEGORY: dict[Category, tuple[str, ...]] = {
+    Category.SCA: (VULNERABILITY_TYPE,),
+    Category.IMAGE: (VULNERABILITY_TYPE,),
+    Category.SAST: (VULNERABILITY_TYPE,),
+    Category.DAST: (VULNERABILITY_TYPE,),
+    Category.IAC: (STANDARDS_TYPE,),
+    Category.HOST: (STANDARDS_TYPE,),
+    Category.SECRETS: ("Sensitive Data Identifications/Passwords",),
+    # Typosquats and dependency confusion are MITRE ATT&CK T1195, an Initial Access technique.
+    Category.SUPPLY_CHAIN: ("TTPs/Initial Access/Supply Chain Compromise",),
+}
+_CWE_TYPED = frozenset({Category.SAST, Category.DAST})
+_ECR_IMAGE = re.compile(
+    r"^(?P<registry>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[^:@]+)(?::(?P<tag>[^@]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+_VENDORS = (
+    ("CVE-", "NVD", "https://nvd.nist.gov/vuln/detail/{}"),
+    ("GHSA-", "GitHub Advisory Database", "https://github.com/advisories/{}"),
+)
+
+
+@dataclass(frozen=True)
+class AsffContext:
+    account: str
+    region: str
+    scope: Scope
+    product_name: str = "Tollgate"
+    company_name: str = "Tollgate"
+    now: str | None = None  # RFC 3339; fixed in tests, the wall clock otherwise
+
+
+@dataclass(frozen=True)
+class AsffEmission:
+    findings: tuple[dict[str, Any], ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every finding of one emission shares, computed once."""
+
+    context: AsffContext
+    partition: str
+    product_arn: str
+    timestamp: str
+
+
+def partition_for_region(region: str) -> str:
+    """`cn-north-1` -> `aws-cn`, `us-gov-west-1` -> `aws-us-gov`, `eusc-de-east-1` -> `aws-eusc`, …"""
+    for partition, pattern in PARTITION_REGION_PATTERNS:
+        if pattern.match(region):
+            return partition
+    return "aws"
+
+
+def product_arn(account: str, region: str) -> str:
+    """The account's own custom-integration product, the only one BatchImportFindings lets it write."""
+    return f"arn:{partition_for_region(region)}:securityhub:{region}:{account}:product/{account}/default"
+
+
+def rfc3339(value: str | None = None) -> str:
+    """UTC with millisecond precision and a `Z`, from an RFC 3339 string or the current time."""
+    moment = datetime.now(timezone.utc) if value is None else _parse_rfc3339(value)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _parse_rfc3339(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no UTC offset")
+    return parsed.astimezone(timezone.utc)
+
+
+def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission:
+    """One ASFF finding per Finding; Ids are scoped by the repository (and environment)."""
+    frame = _Frame(context, partition_for_region(context.region),
+                   product_arn(context.account, context.region), rfc3339(context.now))
+    warnings: list[str] = []
+    by_id: dict[str, tuple[Severity, dict[str, Any]]] = {}
+    for finding in findings:
+        document = _fit_size(_finding(finding, frame, warnings), warnings)
+        earlier = by_id.get(document["Id"])
+        if earlier is not None:
+            warnings.append(f"ASFF finding {document['Id']}: two findings share this Id; kept the more severe")
+            if earlier[0].rank >= finding.severity.rank:
+                continue
+        by_id[document["Id"]] = (finding.severity, document)
+    return AsffEmission(tuple(document for _, document in by_id.values()), tuple(warnings))
+
+
+def _finding(finding: Finding, frame: _Frame, warnings: list[str]) -> dict[str, Any]:
+    if not finding.fingerprint:
+        finding = dataclasses.replace(finding, fingerprint=fingerprint(finding))
+    context = frame.context
+    severity = {"Label": SEVERITY_LABEL[finding.severity], "Original": _original_severity(finding)}
+    types = finding_types(finding)
+    document: dict[str, Any] = {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": scoped_id(context.scope, finding),
+        "ProductArn": frame.product_arn,
+        "ProductName": context.product_name,
+        "CompanyName": context.company_name,
+        "GeneratorId": bounded(f"tollgate/{_slug(finding.tool.name)}/{finding.rule_id}", MAX_ID),
+        "AwsAccountId": context.account,
+        "Types": types,
+        "CreatedAt": frame.timestamp,
+        "UpdatedAt": frame.timestamp,
+        "Severity": severity,
+        "Title": truncate(_title(finding), MAX_TITLE),
+        "Description": truncate(finding.description.strip() or _title(finding), MAX_DESCRIPTION),
+        "Resources": [_resource(finding, frame)],
+        "FindingProviderFields": {"Severity": dict(severity), "Types": list(types)},
+        "ProductFields": _product_fields(finding, context.scope, warnings),
+        "RecordState": "ACTIVE" if finding.active else "ARCHIVED",
+    }
+    remediation = _remediation(finding)
+    if remediation:
+        document["Remediation"] = {"Recommendation": remediation}
+    vulnerability = _vulnerability(finding)
+    if vulnerability:
+        document["Vulnerabilities"] = [vulnerability]
+    return document
+
+
+def finding_types(finding: Finding) -> list[str]:
+    """`namespace/category[/classifier]` strings from the official taxonomy."""
+    types = list(TYPES_BY_CATEGORY[finding.category])
+    if primary_vulnerability_id(finding).upper().startswith("CVE-"):
+        types = [CVE_TYPE, *(t for t in types if t != VULNERABILITY_TYPE)]
+    elif finding.cwe and finding.category in _CWE_TYPED:
+        types = [CWE_TYPE, *(t for t in types if t != VULNERABILITY_TYPE)]
+    return types
+
+
+def bounded(text: str, limit: int) -> str:
+    """At most `limit` characters; a cut keeps the head readable and a hash keeps it unique."""
+    if len(text) <= limit:
+        return text
+    tail = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{text[: limit - len(tail) - 1]}/{tail}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "tool"
+
+
+def _title(finding: Finding) -> str:
+    return finding.title.strip() or finding.rule_id.strip() or f"{finding.tool.name} finding"
+
+
+def _original_severity(finding: Finding) -> str:
+    original = (finding.original_severity or "").strip()
+    return original or finding.severity.value
+
+
+def _string_map(pairs: Iterable[tuple[str, object]], value_limit: int) -> tuple[dict[str, str], int]:
+    """A FieldMap: non-blank values, keys ≤128, values ≤ `value_limit`, ≤50 pairs; returns (map, dropped)."""
+    result: dict[str, str] = {}
+    dropped = 0
+    for key, value in pairs:
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else str(value)
+        if not text or text.isspace():  # the model's NonEmptyString pattern is .*\S.*
+            continue
+        if len(result) == MAX_MAP_PAIRS:
+            dropped += 1
+            continue
+        if len(text) > value_limit:
+            text = truncate(text, value_limit)
+        result.setdefault(key if len(key) <= MAX_MAP_KEY else truncate(key, MAX_MAP_KEY), text)
+    return result, dropped
+
+
+def _product_fields(finding: Finding, scope: Scope, warnings: list[str]) -> dict[str, str]:
+    core: list[tuple[str, object]] = [
+        ("tollgate/Tool", finding.tool.name),
+        ("tollgate/ToolVersion", finding.tool.version),
+        ("tollgate/Category", finding.category.value),
+        ("tollgate/RuleId", finding.rule_id),
+        ("tollgate/Repository", scope.repository),
+        ("tollgate/Environment", scope.environment),
+        ("tollgate/Branch", scope.branch),
+        ("tollgate/Commit", scope.commit),
+        ("tollgate/Fingerprint", finding.fingerprint),
+        ("tollgate/Confidence", None if finding.confidence is Confidence.UNKNOWN else finding.confidence.value),
+        ("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)),
+        ("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
+        ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids)),
+        ("tollgate/SuppressionReason", None if finding.active else finding.suppression_reason or "reported inactive"),
+    ]
+    extras = ((f"tollgate/property/{key}", value) for key, value in finding.properties)
+    fields, dropped = _string_map([*core, *extras], MAX_PRODUCT_FIELD_VALUE)
+    if dropped:
+        warnings.append(f"ASFF finding for {finding.rule_id} ({finding.fingerprint}): {dropped} tool properties "
+                        f"left out of ProductFields (Security Hub keeps at most {MAX_MAP_PAIRS} pairs)")
+    return fields
+
+
+def _other_details(finding: Finding, scope: Scope, location_pairs: list[tuple[str, object]]) -> dict[str, str]:
+    scope_pairs: list[tuple[str, object]] = [
+        ("Repository", scope.repository),
+        ("Environment", scope.environment),
+        ("Branch", scope.branch),
+        ("Commit", scope.commit),
+    ]
+    other, _ = _string_map([*scope_pairs, *location_pairs], MAX_OTHER_VALUE)
+    return other
+
+
+def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
+    location = finding.location
+    resource: dict[str, Any]
+    if isinstance(location, ImageLocation):
+        resource = _image_resource(location)
+    elif isinstance(location, HostLocation):
+        resource = _host_resource(location, frame)
+    elif isinstance(location, UrlLocation):
+        resource = {"Type": "Other", "Id": bounded(_url_without_query(location.url), MAX_ID), "Details": {}}
+    else:
+        repository = frame.context.scope.repository
+        details = {"CodeRepository": {"ProviderType": "GITHUB", "ProjectName": repository}}
+        resource = {"Type": "CodeRepository", "Id": bounded(repository, MAX_ID), "Details": details}
+    resource.setdefault("Region", frame.context.region)
+    if frame.partition in RESOURCE_PARTITIONS:
+        resource.setdefault("Partition", frame.partition)
+    resource["Details"]["Other"] = _other_details(finding, frame.context.scope, _location_pairs(finding))
+    return resource
+
+
+def _image_resource(location: ImageLocation) -> dict[str, Any]:
+    ecr = _ECR_IMAGE.match(location.reference)
+    if ecr is None:
+        container = {"ImageName": location.reference}
+        if location.digest:
+            container["ImageId"] = location.digest
+        return {"Type": "Container", "Id": bounded(location.reference, MAX_ID), "Details": {"Container": container}}
+    region = ecr["region"]
+    partition = partition_for_region(region)
+    digest = location.digest or ecr["digest"]
+    image: dict[str, Any] = {"RegistryId": ecr["registry"], "RepositoryName": ecr["repository"]}
+    if digest:
+        image["ImageDigest"] = digest
+    if ecr["tag"]:
+        image["ImageTags"] = [ecr["tag"]]
+    arn_tail = f"{ecr['repository']}/{digest}" if digest else ecr["repository"]
+    resource = {
+        "Type": "AwsEcrContainerImage",
+        "Id": bounded(f"arn:{partition}:ecr:{region}:{ecr['registry']}:repository/{arn_tail}", MAX_ID),
+        "Region": region,
+        "Details": {"AwsEcrContainerImage": image},
+    }
+    if partition in RESOURCE_PARTITIONS:
+        resource["Partition"] = partition
+    return resource
+
+
+def _host_resource(location: HostLocation, frame: _Frame) -> dict[str, Any]:
+    if not location.instance_id:
+        return {"Type": "Other", "Id": bounded(location.host, MAX_ID), "Details": {}}
+    context = frame.context
+    arn = f"arn:{frame.partition}:ec2:{context.region}:{context.account}:instance/{location.instance_id}"
+    return {"Type": "AwsEc2Instance", "Id": arn, "Details": {}}
+
+
+def _url_without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", "")) if parts.netloc else url
+
+
+def _location_pairs(finding: Finding) -> list[tuple[str, object]]:
+    location = finding.location
+    if isinstance(location, CodeLocation):
+        return [("Path", location.path), ("StartLine", location.start_line), ("EndLine", location.end_line)]
+    if isinstance(location, PackageLocation):
+        return _package_pairs(location)
+    if isinstance(location, UrlLocation):
+        return [("Url", location.url), ("Method", (location.method or "GET").upper()),
+                ("Parameter", location.parameter), ("Attack", location.attack), ("Evidence", location.evidence)]
+    if isinstance(location, ImageLocation):
+        pairs: list[tuple[str, object]] = [("Image", location.reference), ("Digest", location.digest),
+                                           ("Layer", location.layer)]
+        return pairs + (_package_pairs(location.package) if location.package else [])
+    return [("Host", location.host), ("InstanceId", location.instance_id), ("TestId", location.test_id),
+            ("Group", location.group)]
+
+
+def _package_pairs(package: PackageLocation) -> list[tuple[str, object]]:
+    return [
+        ("Package", package.name),
+        ("PackageVersion", package.version),
+        ("Purl", package.purl),
+        ("Ecosystem", package.ecosystem),
+        ("ManifestPath", package.manifest_path),
+        ("FixedVersions", ", ".join(package.fixed_versions)),
+    ]
+
+
+def _package_of(finding: Finding) -> PackageLocation | None:
+    location = finding.location
+    if isinstance(location, PackageLocation):
+        return location
+    if isinstance(location, ImageLocation):
+        return location.package
+    return None
+
+
+def _remediation(finding: Finding) -> dict[str, str] | None:
+    package = _package_of(finding)
+    text = finding.remediation.text.strip() if finding.remediation and finding.remediation.text else ""
+    if not text and package and package.fixed_versions:
+        text = f"Upgrade {package.name} to {', '.join(package.fixed_versions)}."
+    url = finding.remediation.url if finding.remediation and finding.remediation.url else None
+    url = url or next((r for r in finding.references if r.lower().startswith(("https://", "http://"))), None)
+    if not text and not url:
+        return None
+    recommendation = {"Text": truncate(text or "See the linked advisory.", MAX_RECOMMENDATION)}
+    if url:
+        recommendation["Url"] = url
+    return recommendation
+
+
+def _vulnerability(finding: Finding) -> dict[str, Any] | None:
+    """Vulnerabilities[] for CVE/GHSA findings; CodeVulnerabilities for SAST findings in code."""
+    # identity upper-cases ids to compare them; advisories keep their own spelling (GHSA-xxxx is lower case)
+    upper = primary_vulnerability_id(finding)
+    primary = next((v for v in finding.vulnerability_ids if v.upper() == upper), upper)
+    vendor = next(((name, url.format(primary)) for prefix, name, url in _VENDORS if upper.startswith(prefix)), None)
+    if vendor is not None:
+        return _advisory_vulnerability(finding, primary, vendor)
+    if finding.category is Category.SAST and isinstance(finding.location, CodeLocation):
+        return {"Id": finding.rule_id, "CodeVulnerabilities": [_code_vulnerability(finding, finding.location)]}
+    return None
+
+
+def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, str]) -> dict[str, Any]:
+    vulnerability: dict[str, Any] = {"Id": primary}
+    related = [v for v in finding.vulnerability_ids if v != primary]
+    if related:
+        vulnerability["RelatedVulnerabilities"] = related
+    package = _package_of(finding)
+    if package:
+        vulnerability["VulnerablePackages"] = [_software_package(package)]
+        vulnerability["FixAvailable"] = "YES" if package.fixed_versions else "NO"
+    scores = [_cvss(score) for score in finding.cvss if score.version != "unknown"]
+    if scores:
+        vulnerability["Cvss"] = scores
+    vulnerability["Vendor"] = {"Name": vendor[0], "Url": vendor[1], "VendorSeverity": _original_severity(finding)}
+    references = [r for r in finding.references if r.lower().startswith(("https://", "http://"))]
+    if references:
+        vulnerability["ReferenceUrls"] = references[:MAX_REFERENCE_URLS]
+    return vulnerability
+
+
+def _software_package(package: PackageLocation) -> dict[str, str]:
+    fields = {
+        "Name": package.name,
+        "Version": package.version,
+        "FixedInVersion": ", ".join(package.fixed_versions),
+        "PackageManager": package.ecosystem,
+        "FilePath": package.manifest_path,
+    }
+    return {key: value for key, value in fields.items() if value and value.strip()}
+
+
+def _cvss(score: Cvss) -> dict[str, Any]:
+    entry: dict[str, Any] = {"Version": score.version, "BaseScore": score.score}
+    if score.vector:
+        entry["BaseVector"] = score.vector
+    if score.source:
+        entry["Source"] = score.source
+    return entry
+
+
+def _code_vulnerability(finding: Finding, location: CodeLocation) -> dict[str, Any]:
+    file_path: dict[str, Any] = {"FilePath": location.path, "FileName": location.path.rsplit("/", 1)[-1]}
+    if location.start_line:
+        file_path["StartLine"] = location.start_line
+        file_path["EndLine"] = max(location.end_line or location.start_line, location.start_line)
+    entry: dict[str, Any] = {"FilePath": file_path}
+    if finding.cwe:
+        entry["Cwes"] = [f"CWE-{cwe}" for cwe in finding.cwe]
+    return entry
+
+
+def _serialized_size(document: dict[str, Any]) -> int:
+    return len(orjson.dumps(document))
+
+
+def _fit_size(document: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Under 240 KB of UTF-8: character limits alone do not bound bytes (a CJK character is 3)."""
+    size = _serialized_size(document)
+    if size <= MAX_FINDING_BYTES:
+        return document
+    applied: list[str] = []
+    for name, shrink in _SHRINK_STEPS:
+        shrink(document)
+        applied.append(name)
+        if _serialized_size(document) <= MAX_FINDING_BYTES:
+            break
+    warnings.append(f"ASFF finding {document['Id']}: {size} bytes serialized is over the {MAX_FINDING_BYTES}-byte "
+                    f"limit; shortened {', '.join(applied)}")
+    return document
+
+
+def _drop_tool_properties(document: dict[str, Any]) -> None:
+    fields = document["ProductFields"]
+    document["ProductFields"] = {k: v for k, v in fields.items() if not k.startswith("tollgate/property/")}
+
+
+def _shorten_details(document: dict[str, Any]) -> None:
+    for resource in document["Resources"]:
+        other = resource["Details"].get("Other", {})
+        resource["Details"]["Other"] = {key: truncate(value, 128) for key, value in other.items()}
+
+
+def _shorten_texts(document: dict[str, Any]) -> None:
+    document["Description"] = truncate(document["Description"], 256)
+    document["Title"] = truncate(document["Title"], 128)
+    if "Remediation" in document:
+        recommendation = document["Remediation"]["Recommendation"]
+        recommendation["Text"] = truncate(recommendation["Text"], 128)
+    for vulnerability in document.get("Vulnerabilities", []):
+        vulnerability.pop("ReferenceUrls", None)
+
+
+def _shorten_product_fields(document: dict[str, Any]) -> None:
+    document["ProductFields"] = {key: truncate(value, 128) for key, value in document["ProductFields"].items()}
+
+
+_SHRINK_STEPS: tuple[tuple[str, Callable[[dict[str, Any]], None]], ...] = (
+    ("ProductFields (tool properties dropped)", _drop_tool_properties),
+    ("Resources[].Details.Other", _shorten_details),
+    ("Title, Description, Remediation, ReferenceUrls", _shorten_texts),
+    ("ProductFields values", _shorten_product_fields),
+)

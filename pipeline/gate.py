@@ -1,0 +1,313 @@
+"""The gate (DESIGN.md §7): pure evaluation of findings against a policy and a baseline.
+
+Order of decisions for each finding:
+1. inactive (the tool itself marked it suppressed or resolved): never fails;
+2. matched by a live suppression: never fails; an *expired* suppression matches nothing
+   and is listed, with how many findings it would have covered;
+3. with a baseline, a finding that was already there is `unchanged` and never fails;
+4. otherwise it fails when its severity reaches the threshold of its category.
+
+A baseline is a previous Tollgate results file (matched on fingerprints) or a SARIF file:
+results carrying Tollgate's `partialFingerprints["tollgate/v1"]` match on it; any other
+result falls back to rule + file + start line, the only identity third-party SARIF has.
+Nothing here reads files or clocks: `today` is an argument.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from packageurl import PackageURL
+
+from normalizers.emit.sarif import FINGERPRINT_KEY
+from normalizers.errors import MalformedReportError
+from normalizers.model import CodeLocation, Finding, ImageLocation, PackageLocation, Severity
+from normalizers.results import Results, is_results_document, results_from_dict
+from pipeline.policy import Policy, Suppression
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    """One open finding of the baseline run; SARIF baselines know only some of the fields."""
+
+    rule_id: str
+    title: str
+    fingerprint: str | None = None
+    path: str | None = None
+    line: int | None = None
+    severity: Severity | None = None
+    tool: str | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    source: str
+    entries: tuple[BaselineEntry, ...]
+
+
+@dataclass(frozen=True)
+class SuppressedFinding:
+    finding: Finding
+    reason: str
+    suppression: Suppression | None = None  # None: the tool itself suppressed it
+
+
+@dataclass(frozen=True)
+class ExpiredSuppression:
+    suppression: Suppression
+    would_match: int  # findings it no longer suppresses
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    passed: bool
+    policy: Policy
+    open: tuple[Finding, ...]  # active and not suppressed
+    failing: tuple[Finding, ...]
+    new: tuple[Finding, ...]  # without a baseline: every active finding
+    unchanged: tuple[Finding, ...]
+    fixed: tuple[BaselineEntry, ...]
+    suppressed: tuple[SuppressedFinding, ...]
+    expired_suppressions: tuple[ExpiredSuppression, ...]
+    baseline: str | None = None  # the baseline's source, when one was used
+
+
+def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | None = None, *,
+             today: date) -> GateVerdict:
+    active = [f for f in findings if f.active]
+    live = [s for s in policy.suppressions if not s.is_expired(today)]
+    expired = [s for s in policy.suppressions if s.is_expired(today)]
+    suppressed = [SuppressedFinding(f, f.suppression_reason or "suppressed by the tool") for f in findings
+                  if not f.active]
+    open_findings = []
+    for finding in active:
+        suppression = next((s for s in live if suppression_matches(s, finding)), None)
+        if suppression is None:
+            open_findings.append(finding)
+        else:
+            suppressed.append(SuppressedFinding(finding, suppression.reason, suppression))
+    new, unchanged, fixed = compare(active, baseline) if baseline else (tuple(active), (), ())
+    new_ids = {id(f) for f in new}
+    failing = tuple(f for f in open_findings if id(f) in new_ids and _reaches(f, policy.threshold(f.category)))
+    return GateVerdict(
+        passed=not failing,
+        policy=policy,
+        open=tuple(open_findings),
+        failing=failing,
+        new=new,
+        unchanged=unchanged,
+        fixed=fixed,
+        suppressed=tuple(suppressed),
+        expired_suppressions=tuple(
+            ExpiredSuppression(s, sum(1 for f in active if suppression_matches(s, f))) for s in expired
+        ),
+        baseline=baseline.source if baseline else None,
+    )
+
+
+def _reaches(finding: Finding, threshold: Severity | None) -> bool:
+    return threshold is not None and finding.severity.rank >= threshold.rank
+
+
+# --- suppressions -------------------------------------------------------------------------
+
+def suppression_matches(suppression: Suppression, finding: Finding) -> bool:
+    """Every selector the suppression gives must match; expiry is the caller's concern."""
+    return (
+        (suppression.rule is None or _rule_matches(suppression.rule, finding))
+        and (suppression.fingerprint is None or suppression.fingerprint == finding.fingerprint)
+        and (suppression.path is None or _path_matches(suppression.path, finding))
+        and (suppression.package is None or _package_matches(suppression.package, finding))
+    )
+
+
+def _rule_matches(rule: str, finding: Finding) -> bool:
+    """The tool's rule id, or any vulnerability id, so one CVE entry covers every tool."""
+    wanted = rule.casefold()
+    return wanted == finding.rule_id.casefold() or any(wanted == v.casefold() for v in finding.vulnerability_ids)
+
+
+def _path_matches(pattern: str, finding: Finding) -> bool:
+    location = finding.location
+    if isinstance(location, CodeLocation):
+        path: str | None = location.path
+    else:
+        package = _package_of(finding)
+        path = package.manifest_path if package else None
+    return path is not None and glob_regex(pattern).fullmatch(path.removeprefix("./")) is not None
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """`*` and `?` stay within one directory; `**` crosses directories; `**/` may match none."""
+    parts = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            parts.append("(?:.*/)?")
+            index += 3
+        elif pattern.startswith("**", index):
+            parts.append(".*")
+            index += 2
+        else:
+            char = pattern[index]
+            parts.append({"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char)))
+            index += 1
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _package_of(finding: Finding) -> PackageLocation | None:
+    location = finding.location
+    if isinstance(location, PackageLocation):
+        return location
+    if isinstance(location, ImageLocation):
+        return location.package
+    return None
+
+
+def _package_matches(selector: str, finding: Finding) -> bool:
+    """A purl matches type, namespace and name, and the version when it gives one; a bare
+    name matches the package name in any ecosystem and version."""
+    package = _package_of(finding)
+    if package is None:
+        return False
+    if not selector.startswith("pkg:"):
+        return selector.casefold() == package.name.casefold()
+    wanted = _purl(selector)
+    found = _purl(package.purl) if package.purl else None
+    if wanted is None:
+        return False
+    if found is None:  # no purl reported: the name (and version) is all there is to compare
+        return wanted.name.casefold() == package.name.casefold() and wanted.version in (None, package.version)
+    return (
+        (wanted.type, (wanted.namespace or "").casefold(), wanted.name.casefold())
+        == (found.type, (found.namespace or "").casefold(), found.name.casefold())
+        and wanted.version in (None, found.version)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _purl(text: str) -> PackageURL | None:
+    try:
+        return PackageURL.from_string(text)
+    except ValueError:
+        return None
+
+
+# --- baseline -----------------------------------------------------------------------------
+
+def compare(findings: Iterable[Finding], baseline: Baseline
+            ) -> tuple[tuple[Finding, ...], tuple[Finding, ...], tuple[BaselineEntry, ...]]:
+    """(new, unchanged, fixed). Fingerprints match first; rule + file + line is the fallback."""
+    known = {e.fingerprint for e in baseline.entries if e.fingerprint}
+    by_position: dict[tuple[str, int | None, str], list[BaselineEntry]] = {}
+    for entry in baseline.entries:
+        if not entry.fingerprint and entry.path:
+            by_position.setdefault((entry.rule_id, entry.line, posixpath.basename(entry.path)), []).append(entry)
+    new: list[Finding] = []
+    unchanged: list[Finding] = []
+    seen: set[str] = set()
+    consumed: set[int] = set()  # ids of positional entries already matched: each matches once
+    for finding in findings:
+        if finding.fingerprint in known:
+            seen.add(finding.fingerprint)
+            unchanged.append(finding)
+        elif _positional_match(finding, by_position, consumed):
+            unchanged.append(finding)
+        else:
+            new.append(finding)
+    fixed = tuple(
+        e for e in baseline.entries
+        if (e.fingerprint and e.fingerprint not in seen) or (not e.fingerprint and id(e) not in consumed)
+    )
+    return tuple(new), tuple(unchanged), fixed
+
+
+def _positional_match(finding: Finding, by_position: dict[tuple[str, int | None, str], list[BaselineEntry]],
+                      consumed: set[int]) -> bool:
+    """Third-party SARIF often holds absolute paths (`file:///src/app.js`), so a baseline path
+    matches a finding's repository-relative path when it equals it or ends with `/<path>`."""
+    location = finding.location
+    if not isinstance(location, CodeLocation) or not by_position:
+        return False
+    path = location.path.removeprefix("./")
+    for rule in (finding.rule_id, *finding.vulnerability_ids):
+        for entry in by_position.get((rule, location.start_line, posixpath.basename(path)), ()):
+            entry_path = entry.path or ""
+            if id(entry) not in consumed and (entry_path == path or entry_path.endswith("/" + path)):
+                consumed.add(id(entry))
+                return True
+    return False
+
+
+def baseline_from_document(document: Any, source: str) -> Baseline:
+    """A Tollgate results document or a SARIF log, told apart by content."""
+    if is_results_document(document):
+        return baseline_from_results(results_from_dict(document, source), source)
+    if isinstance(document, dict) and isinstance(document.get("runs"), list):
+        return baseline_from_sarif(document, source)
+    raise MalformedReportError(f"{source}: a baseline must be a Tollgate results file or a SARIF file")
+
+
+def baseline_from_results(results: Results, source: str) -> Baseline:
+    return Baseline(source, tuple(
+        BaselineEntry(
+            rule_id=f.rule_id,
+            title=f.title,
+            fingerprint=f.fingerprint or None,
+            path=f.location.path if isinstance(f.location, CodeLocation) else None,
+            line=f.location.start_line if isinstance(f.location, CodeLocation) else None,
+            severity=f.severity,
+            tool=f.tool.name,
+        )
+        for f in results.findings if f.active
+    ))
+
+
+def baseline_from_sarif(document: dict[str, Any], source: str) -> Baseline:
+    entries = []
+    try:
+        for run in document["runs"]:
+            tool = ((run.get("tool") or {}).get("driver") or {}).get("name")
+            rules = ((run.get("tool") or {}).get("driver") or {}).get("rules") or []
+            for result in run.get("results") or ():
+                if _sarif_result_is_open(result):
+                    entries.append(_sarif_entry(result, rules, tool))
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+        raise MalformedReportError(f"{source}: a SARIF baseline with a bad result ({exc!r})") from None
+    return Baseline(source, tuple(entries))
+
+
+def _sarif_result_is_open(result: dict[str, Any]) -> bool:
+    """Results suppressed in the SARIF (status absent means accepted) or already gone are not open."""
+    if result.get("baselineState") == "absent":
+        return False
+    return not any(s.get("status", "accepted") == "accepted" for s in result.get("suppressions") or ())
+
+
+def _sarif_entry(result: dict[str, Any], rules: list[dict[str, Any]], tool: str | None) -> BaselineEntry:
+    rule_id = result.get("ruleId") or (result.get("rule") or {}).get("id")
+    index = result.get("ruleIndex", (result.get("rule") or {}).get("index"))
+    if rule_id is None and isinstance(index, int) and 0 <= index < len(rules):
+        rule_id = rules[index].get("id")
+    physical = ((result.get("locations") or [{}])[0] or {}).get("physicalLocation") or {}
+    uri = (physical.get("artifactLocation") or {}).get("uri")
+    return BaselineEntry(
+        rule_id=str(rule_id or ""),
+        title=str((result.get("message") or {}).get("text") or rule_id or ""),
+        fingerprint=(result.get("partialFingerprints") or {}).get(FINGERPRINT_KEY),
+        path=_relative_uri(uri) if uri else None,
+        line=(physical.get("region") or {}).get("startLine"),
+        tool=tool,
+    )
+
+
+def _relative_uri(uri: str) -> str:
+    return unquote(uri.removeprefix("file://")).removeprefix("./")

@@ -1,0 +1,182 @@
+"""The findings-importer Lambda: a report written to S3 under `reports/` becomes Security Hub findings.
+
+Triggered by S3 ObjectCreated events. For each object it reads the report from S3 (never
+from the invoke payload, which AWS caps at 6 MB), normalizes it with the parser registry,
+and imports it with exactly the lifecycle of `tollgate publish securityhub`.
+
+**Scope.** The repository comes from the object key, `reports/<owner>/<repo>/<anything>`.
+The key is authoritative because each repository's GitHub OIDC role may write only under
+its own prefix, while metadata is whatever the writer sent; a `tollgate-repository`
+metadata value that disagrees with the key rejects the object. Branch, environment and
+commit come from the user metadata `tollgate-branch`, `tollgate-environment` and
+`tollgate-commit` (`x-amz-meta-…` on upload). `tollgate-categories` (comma-separated) names
+categories the scan covered even when it found nothing there, so their fixed findings are
+archived; by default only the categories present in the report are in scope.
+`tollgate-source-root` is the checkout path the scanner saw, stripped from absolute paths
+so that locations (and so identities) are repository-relative.
+
+**Outcome.** The object is tagged `tollgate-status=imported`, or `tollgate-status=rejected`
+with a `tollgate-reason` when the report is malformed, unsupported, too large or badly
+placed; a rejected object is logged and never retried, and the other objects of the event
+still import. A Security Hub failure raises after every object was tried, so the Lambda's
+retries and DLQ take over; re-importing is idempotent by finding Id.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from normalizers.dedupe import merge_duplicates
+from normalizers.errors import NormalizerError
+from normalizers.model import Category, Scope
+from normalizers.parsers.base import ParseOptions
+from normalizers.registry import parse_report
+from normalizers.report import Report
+from pipeline.errors import PublishError
+from pipeline.publish.securityhub import PublishRequest, PublishSettings, aws_session, publish
+
+LOG = logging.getLogger("tollgate.importer")
+LOG.setLevel(logging.INFO)
+
+REPORTS_PREFIX = "reports/"
+STATUS_TAG = "tollgate-status"
+REASON_TAG = "tollgate-reason"
+MAX_REPORT_BYTES = int(os.environ.get("TOLLGATE_MAX_REPORT_BYTES", str(512 * 1024 * 1024)))
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_TAG_VALUE_UNSAFE = re.compile(r"[^\w .:/=+\-@]")  # S3 tag values allow only these characters
+_TAG_VALUE_MAX = 256
+
+
+class RejectedReport(Exception):
+    """The object cannot be imported as it is; retrying would not help."""
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def address(self) -> dict[str, str]:
+        """Bucket, Key and (for versioned buckets) VersionId: the exact object the event named."""
+        found = {"Bucket": self.bucket, "Key": self.key}
+        return {**found, "VersionId": self.version_id} if self.version_id else found
+
+
+def created_objects(event: dict[str, Any]) -> list[S3Object]:
+    objects = []
+    for record in event.get("Records") or ():
+        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = record["s3"]
+        key = unquote_plus(s3["object"]["key"])  # S3 events URL-encode keys, spaces as '+'
+        objects.append(S3Object(s3["bucket"]["name"], key, s3["object"].get("versionId")))
+    return objects
+
+
+def scope_of(key: str, metadata: dict[str, str]) -> Scope:
+    parts = key.split("/")
+    if not key.startswith(REPORTS_PREFIX) or len(parts) < 4 or not all(map(_GITHUB_NAME.match, parts[1:3])):
+        raise RejectedReport(f"the key must be {REPORTS_PREFIX}<owner>/<repo>/<file>")
+    repository = f"{parts[1]}/{parts[2]}"
+    claimed = metadata.get("tollgate-repository")
+    if claimed and claimed.strip("/") != repository:
+        raise RejectedReport(f"metadata names repository {claimed} but the key is under {repository}")
+    return Scope(
+        repository=repository,
+        environment=metadata.get("tollgate-environment") or None,
+        branch=metadata.get("tollgate-branch") or None,
+        commit=metadata.get("tollgate-commit") or None,
+    )
+
+
+def categories_of(metadata: dict[str, str]) -> frozenset[str]:
+    names = {name.strip() for name in metadata.get("tollgate-categories", "").split(",") if name.strip()}
+    known = {category.value for category in Category}
+    if names - known:
+        raise RejectedReport(f"unknown categories in metadata: {', '.join(sorted(names - known))}")
+    return frozenset(names)
+
+
+def tag_value(text: str) -> str:
+    return _TAG_VALUE_UNSAFE.sub(" ", text)[:_TAG_VALUE_MAX]
+
+
+def tag_object(s3: Any, target: S3Object, status: str, reason: str | None = None) -> None:
+    """Set Tollgate's tags, keeping the object's other tags; a tagging failure is only logged."""
+    ours = {STATUS_TAG: status, **({REASON_TAG: tag_value(reason)} if reason else {})}
+    try:
+        existing = s3.get_object_tagging(**target.address()).get("TagSet", [])
+        kept = [tag for tag in existing if tag["Key"] not in (STATUS_TAG, REASON_TAG)]
+        tag_set = kept + [{"Key": key, "Value": value} for key, value in ours.items()]
+        s3.put_object_tagging(**target.address(), Tagging={"TagSet": tag_set})
+    except (BotoCoreError, ClientError) as exc:
+        LOG.error("could not tag %s as %s: %s", target.uri, status, exc)
+
+
+def read_report(s3: Any, target: S3Object) -> tuple[Report, dict[str, str]]:
+    response = s3.get_object(**target.address())
+    if int(response.get("ContentLength", 0)) > MAX_REPORT_BYTES:
+        response["Body"].close()
+        raise RejectedReport(f"the report is larger than {MAX_REPORT_BYTES} bytes")
+    return Report(source=target.uri, raw=response["Body"].read()), dict(response.get("Metadata") or {})
+
+
+def import_object(s3: Any, target: S3Object, settings: PublishSettings, account: str | None, session: Any) -> str:
+    """Import one report; returns its status. Raises PublishError when Security Hub refused findings."""
+    try:
+        report, metadata = read_report(s3, target)
+        request_scope = scope_of(target.key, metadata)
+        categories = categories_of(metadata)
+        parsed = parse_report(report, ParseOptions(source_root=metadata.get("tollgate-source-root") or None))
+    except (NormalizerError, RejectedReport) as exc:
+        LOG.warning("rejected %s: %s", target.uri, exc)
+        tag_object(s3, target, "rejected", str(exc))
+        return "rejected"
+    findings = tuple(merge_duplicates(parsed.findings))
+    request = PublishRequest(findings=findings, scope=request_scope, categories=categories, account=account)
+    outcome = publish(request, settings, session=session)
+    for line in (*outcome.warnings, *(failure.line() for failure in outcome.failed)):
+        LOG.warning("%s: %s", target.uri, line)
+    LOG.info("%s (%s, %d records skipped): %s", target.uri, parsed.tool_id, len(parsed.skipped),
+             outcome.summary_line())
+    if outcome.failed:
+        raise PublishError(f"{len(outcome.failed)} findings were not imported")
+    tag_object(s3, target, "imported")
+    return "imported"
+
+
+def account_of(context: Any) -> str | None:
+    """The Lambda's own account, from its ARN (arn:aws:lambda:region:ACCOUNT:function:name); saves an STS call."""
+    arn = str(getattr(context, "invoked_function_arn", "") or "")
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    session = aws_session()
+    settings = PublishSettings(region=os.environ.get("AWS_REGION") or session.region_name)
+    s3 = session.client("s3")
+    statuses: dict[str, str] = {}
+    errors: list[str] = []
+    for target in created_objects(event):
+        try:
+            statuses[target.uri] = import_object(s3, target, settings, account_of(context), session)
+        except (PublishError, BotoCoreError, ClientError) as exc:  # one object's failure never stops the others
+            statuses[target.uri] = "failed"
+            errors.append(f"{target.uri}: {exc}")
+            LOG.error("%s: %s", target.uri, exc)
+    if errors:
+        raise PublishError("; ".join(errors))
+    return {"objects": statuses}

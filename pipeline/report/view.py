@@ -1,0 +1,232 @@
+"""What every report shows, computed once from a GateVerdict: plain strings and numbers.
+
+The templates only lay this out; they never decide anything. Scanner text stays raw here
+(it is escaped by whichever renderer writes it), except that it is shortened.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from normalizers.model import (
+    CodeLocation,
+    Finding,
+    HostLocation,
+    ImageLocation,
+    Location,
+    PackageLocation,
+    Scope,
+    Severity,
+    UrlLocation,
+)
+from normalizers.text import truncate
+from pipeline.gate import GateVerdict
+from pipeline.report.escape import plain_text, safe_url
+
+SEVERITIES = tuple(Severity)  # most severe first
+SEVERITY_COLORS = {
+    Severity.CRITICAL: "#8e0000",
+    Severity.HIGH: "#d32f2f",
+    Severity.MEDIUM: "#ef8f00",
+    Severity.LOW: "#1e6fbf",
+    Severity.INFO: "#6b7a89",
+}
+TEXT_LIMIT = 160  # characters of a title, rule or location shown in a table cell
+DESCRIPTION_LIMIT = 600
+
+
+@dataclass(frozen=True)
+class ToolRow:
+    tool: str
+    counts: tuple[int, ...]  # per severity, in SEVERITIES order
+    total: int
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    severity: str  # "high"
+    status: str  # "new", "unchanged"
+    failing: bool
+    tool: str
+    rule_id: str
+    title: str
+    location: str
+    link: str | None  # a safe http(s) URL, or None
+    description: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    color: str
+    fraction: float  # of the longest bar, 0..1
+
+
+@dataclass(frozen=True)
+class ExpiredRow:
+    label: str
+    expires: str
+    reason: str
+    would_match: int
+
+
+@dataclass(frozen=True)
+class ReportView:
+    repository: str
+    branch: str | None
+    commit: str | None
+    passed: bool
+    verdict: str
+    thresholds: str
+    severity_names: tuple[str, ...]
+    tools: tuple[ToolRow, ...]
+    totals: ToolRow
+    bars: tuple[Bar, ...]  # open findings per severity
+    baseline_bars: tuple[Bar, ...]  # new, unchanged, fixed
+    baseline: str | None
+    new: int
+    fixed: int
+    unchanged: int
+    suppressed_by_policy: int
+    suppressed_by_tools: int
+    expired: tuple[ExpiredRow, ...]
+    top: tuple[FindingRow, ...]
+    findings: tuple[FindingRow, ...]  # the HTML report's detail list
+    findings_left_out: int
+
+
+def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https://github.com",
+               top: int = 20, detail_limit: int = 1000) -> ReportView:
+    marks = _Marks(frozenset(map(id, verdict.failing)), frozenset(map(id, verdict.new)))
+    ranked = sorted(verdict.open, key=marks.rank)
+    rows = [_finding_row(f, marks, scope, server_url) for f in ranked[:max(top, detail_limit)]]
+    tools = _tool_rows(verdict.open)
+    return ReportView(
+        repository=scope.repository,
+        branch=scope.branch,
+        commit=scope.commit,
+        passed=verdict.passed,
+        verdict=verdict_sentence(verdict),
+        thresholds=verdict.policy.describe_thresholds(),
+        severity_names=tuple(s.value.capitalize() for s in SEVERITIES),
+        tools=tools,
+        totals=_total_row(tools),
+        bars=_severity_bars(verdict.open),
+        baseline_bars=_bars((("New", len(verdict.new), "#d32f2f"), ("Unchanged", len(verdict.unchanged), "#6b7a89"),
+                            ("Fixed", len(verdict.fixed), "#2e7d32"))),
+        baseline=verdict.baseline,
+        new=len(verdict.new),
+        fixed=len(verdict.fixed),
+        unchanged=len(verdict.unchanged),
+        suppressed_by_policy=sum(1 for s in verdict.suppressed if s.suppression is not None),
+        suppressed_by_tools=sum(1 for s in verdict.suppressed if s.suppression is None),
+        expired=tuple(
+            ExpiredRow(_shown(e.suppression.label), e.suppression.expires.isoformat(),
+                       _shown(e.suppression.reason, DESCRIPTION_LIMIT), e.would_match)
+            for e in verdict.expired_suppressions
+        ),
+        top=tuple(rows[:top]),
+        findings=tuple(rows[:detail_limit]),
+        findings_left_out=max(0, len(ranked) - detail_limit),
+    )
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """Which findings fail and which are new, by object id: findings are shared, never copied."""
+
+    failing: frozenset[int]
+    new: frozenset[int]
+
+    def rank(self, finding: Finding) -> tuple[bool, bool, int]:
+        """Failing first, then new before unchanged, then most severe."""
+        return id(finding) not in self.failing, id(finding) not in self.new, -finding.severity.rank
+
+
+def verdict_sentence(verdict: GateVerdict) -> str:
+    if verdict.passed:
+        scope = "new findings" if verdict.baseline else "open findings"
+        return f"Passed: no {scope} at or above the threshold ({verdict.policy.describe_thresholds()})."
+    counts = Counter(f.severity for f in verdict.failing)
+    listed = ", ".join(f"{counts[s]} {s.value.lower()}" for s in SEVERITIES if counts[s])
+    noun = "new finding" if verdict.baseline else "finding"
+    plural = "" if len(verdict.failing) == 1 else "s"
+    return f"Failed: {len(verdict.failing)} {noun}{plural} at or above the threshold ({listed})."
+
+
+def _tool_rows(findings: tuple[Finding, ...]) -> tuple[ToolRow, ...]:
+    per_tool: dict[str, Counter[Severity]] = {}
+    for finding in findings:
+        per_tool.setdefault(finding.tool.name, Counter())[finding.severity] += 1
+    return tuple(
+        ToolRow(_shown(tool), tuple(counts[s] for s in SEVERITIES), sum(counts.values()))
+        for tool, counts in sorted(per_tool.items())
+    )
+
+
+def _total_row(rows: tuple[ToolRow, ...]) -> ToolRow:
+    counts = tuple(sum(r.counts[i] for r in rows) for i in range(len(SEVERITIES)))
+    return ToolRow("Total", counts, sum(counts))
+
+
+def _severity_bars(findings: tuple[Finding, ...]) -> tuple[Bar, ...]:
+    counts = Counter(f.severity for f in findings)
+    return _bars(tuple((s.value.capitalize(), counts[s], SEVERITY_COLORS[s]) for s in SEVERITIES))
+
+
+def _bars(items: tuple[tuple[str, int, str], ...]) -> tuple[Bar, ...]:
+    longest = max((count for _, count, _ in items), default=0) or 1
+    return tuple(Bar(label, count, color, count / longest) for label, count, color in items)
+
+
+def _finding_row(finding: Finding, marks: _Marks, scope: Scope, server_url: str) -> FindingRow:
+    return FindingRow(
+        severity=finding.severity.value.lower(),
+        status="new" if id(finding) in marks.new else "unchanged",
+        failing=id(finding) in marks.failing,
+        tool=_shown(finding.tool.name),
+        rule_id=_shown(finding.rule_id),
+        title=_shown(finding.title),
+        location=_shown(location_text(finding.location)),
+        link=finding_link(finding, scope, server_url),
+        description=_shown(finding.description, DESCRIPTION_LIMIT),
+    )
+
+
+def _shown(text: str, limit: int = TEXT_LIMIT) -> str:
+    """Scanner text as a report cell shows it: no control characters, shortened."""
+    return truncate(plain_text(text), limit)
+
+
+def location_text(location: Location) -> str:
+    if isinstance(location, CodeLocation):
+        return f"{location.path}:{location.start_line}" if location.start_line else location.path
+    if isinstance(location, PackageLocation):
+        version = f"@{location.version}" if location.version else ""
+        where = f" ({location.manifest_path})" if location.manifest_path else ""
+        return f"{location.name}{version}{where}"
+    if isinstance(location, UrlLocation):
+        parameter = f" [{location.parameter}]" if location.parameter else ""
+        return f"{location.method or 'GET'} {location.url}{parameter}"
+    if isinstance(location, ImageLocation):
+        package = f" {location_text(location.package)}" if location.package else ""
+        return f"{location.reference}{package}"
+    if isinstance(location, HostLocation):
+        test = f" {location.test_id}" if location.test_id else ""
+        return f"{location.instance_id or location.host}{test}"
+    raise TypeError(f"unknown location type {type(location).__name__}")
+
+
+def finding_link(finding: Finding, scope: Scope, server_url: str) -> str | None:
+    """Code: the line on GitHub at the scanned commit. Else the first http(s) reference."""
+    location = finding.location
+    revision = scope.commit or scope.branch
+    if isinstance(location, CodeLocation) and revision:
+        anchor = f"#L{location.start_line}" if location.start_line else ""
+        path = quote(location.path.removeprefix("./"))
+        return safe_url(f"{server_url.rstrip('/')}/{scope.repository}/blob/{quote(revision)}/{path}{anchor}")
+    candidates = (*finding.references, finding.remediation.url if finding.remediation else None)
+    return next((url for url in map(safe_url, candidates) if url), None)

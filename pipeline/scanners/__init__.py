@@ -1,0 +1,1 @@
+"""Scanner runners: one module per tool behind pipeline.scanners.base.Scanner."""

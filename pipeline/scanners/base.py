@@ -1,0 +1,233 @@
+"""The runner interface: one `Scanner` per tool, behind which `tollgate scan` runs them all.
+
+A scanner says whether it can run here (`readiness`: installed? configured? anything to scan?),
+runs the tool with an argv list (never a shell string) and a deadline, and hands back the reports
+it wrote, each tagged with the `ToolId` of the parser that reads it. Reports land in the scanner's
+own folder under the work dir, so concurrent scanners never share a file.
+
+Two families share the interface:
+- `CommandScanner`: a subprocess (Semgrep, Bandit, Checkov, detect-secrets, hadolint, Trivy,
+  Wapiti, dependency-check). It builds an `Invocation` and says which exit codes are success;
+  Bandit, hadolint and Checkov exit 1 when they find something, which is not a failure.
+- API scanners (SonarQube, ZAP) talk HTTP to a server the user runs and poll until `deadline`.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import os
+import shutil
+import signal
+import subprocess
+import sysconfig
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from normalizers.model import Category
+from normalizers.tool_id import ToolId
+from pipeline.errors import ScannerError
+from pipeline.scanners.registry import ScannerName
+from pipeline.scope import GuardedTarget
+
+LOG_TAIL_LINES = 12
+
+
+@dataclass(frozen=True)
+class ScannerSpec:
+    """The static facts about one scanner."""
+
+    name: ScannerName
+    title: str  # the tool's own name, e.g. "Semgrep"
+    category: Category
+    tool_ids: tuple[ToolId, ...]  # the parsers that read its reports
+    install: str  # the command that installs it, shown when it is missing
+    timeout: float  # default seconds; `.tollgate.yml` or --timeout override it
+    ok_exit_codes: frozenset[int] = frozenset({0})
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """What every scanner may look at. Paths are absolute; DAST targets already passed the scope guard."""
+
+    source: Path
+    work_dir: Path
+    image: str | None = None
+    dast_targets: tuple[GuardedTarget, ...] = ()
+    exclude: tuple[str, ...] = ()  # directory names or relative paths that no scanner reads
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def folder(self, name: ScannerName) -> Path:
+        """The scanner's own folder for reports, logs and temp files; created on demand."""
+        path = self.work_dir / name.value
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@dataclass(frozen=True)
+class Options:
+    """One scanner's options from `.tollgate.yml` (kebab-case keys), already schema-checked."""
+
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, mapping: Mapping[str, Any]) -> Options:
+        return cls(tuple(sorted(mapping.items())))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return next((value for name, value in self.values if name == key), default)
+
+
+class SkipKind(str, enum.Enum):
+    NOT_INSTALLED = "not installed"
+    NOT_CONFIGURED = "not configured"
+    NOTHING_TO_SCAN = "nothing to scan"
+
+
+@dataclass(frozen=True)
+class SkipReason:
+    kind: SkipKind
+    message: str
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    path: Path
+    tool_id: ToolId
+
+
+@dataclass(frozen=True)
+class ScannerOutput:
+    reports: tuple[ReportFile, ...]
+    notes: tuple[str, ...] = ()  # facts worth printing, e.g. SonarQube's quality gate status
+
+
+@dataclass(frozen=True)
+class Invocation:
+    argv: tuple[str, ...]
+    cwd: Path
+    report: Path
+    env: tuple[tuple[str, str], ...] = ()  # added to (or overriding) the inherited environment
+    stdout_is_report: bool = False  # detect-secrets prints its baseline instead of writing a file
+
+
+class Scanner(abc.ABC):
+    spec: ScannerSpec
+
+    @abc.abstractmethod
+    def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        """None when the scanner can run here; otherwise why not (with the install command)."""
+
+    @abc.abstractmethod
+    def run(self, ctx: ScanContext, options: Options, deadline: float) -> ScannerOutput:
+        """Run to completion before `deadline` (time.monotonic()); ScannerError on failure."""
+
+    def not_installed(self, what: str) -> SkipReason:
+        return SkipReason(SkipKind.NOT_INSTALLED, f"{what} not found; install it with: {self.spec.install}")
+
+
+class CommandScanner(Scanner):
+    """A scanner that is one subprocess per run."""
+
+    executable: str  # looked up on PATH
+
+    def locate(self, ctx: ScanContext, options: Options) -> str | None:
+        return which(self.executable, ctx)
+
+    def applicable(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        """Whether there is anything for this tool to scan; most source scanners always have."""
+        return None
+
+    @abc.abstractmethod
+    def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
+        """The argv, working directory and report path of each run (one per DAST target for Wapiti)."""
+
+    def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        nothing_to_do = self.applicable(ctx, options)
+        if nothing_to_do is None and self.locate(ctx, options) is None:
+            return self.not_installed(f"{self.spec.title} ({self.executable})")
+        return nothing_to_do
+
+    def run(self, ctx: ScanContext, options: Options, deadline: float) -> ScannerOutput:
+        executable = self.locate(ctx, options)
+        if executable is None:
+            raise ScannerError(f"{self.spec.title}: {self.executable} disappeared from PATH", self.spec.install)
+        log = ctx.folder(self.spec.name) / "output.log"
+        log.unlink(missing_ok=True)
+        reports = tuple(
+            ReportFile(self.run_one(invocation, ctx, log, deadline), self.spec.tool_ids[0])
+            for invocation in self.invocations(ctx, options, executable)
+        )
+        return ScannerOutput(reports=reports)
+
+    def run_one(self, invocation: Invocation, ctx: ScanContext, log: Path, deadline: float) -> Path:
+        invocation.report.unlink(missing_ok=True)  # a stale report must never pass for a fresh one
+        code = run_command(invocation, ctx.env, log, deadline)
+        if code not in self.spec.ok_exit_codes:
+            raise ScannerError(f"{self.spec.title} exited with status {code}: {log_tail(log)}")
+        if not invocation.report.is_file() or invocation.report.stat().st_size == 0:
+            raise ScannerError(f"{self.spec.title} wrote no report at {invocation.report}: {log_tail(log)}")
+        return invocation.report
+
+
+def which(command: str, ctx: ScanContext) -> str | None:
+    """`command` on PATH, or beside this Python: `pip install tollgate[scanners]` puts the tools there,
+    and a venv's tollgate is often run without activating the venv."""
+    search = os.pathsep.join(filter(None, (ctx.env.get("PATH"), sysconfig.get_path("scripts"))))
+    return shutil.which(command, path=search)
+
+
+class ScannerTimeout(ScannerError):
+    """The scanner ran past its deadline and was killed with its whole process group."""
+
+
+def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, deadline: float) -> int:
+    """Run one argv in its own process group, stdout/stderr to `log`; kill the group at the deadline."""
+    env = {**base_env, **dict(invocation.env)}
+    stdout_path = invocation.report if invocation.stdout_is_report else log
+    with open(log, "ab") as log_handle, open(stdout_path, "ab") as out_handle:
+        process = subprocess.Popen(  # noqa: S603 - an argv list built by the runner, no shell
+            list(invocation.argv),
+            cwd=invocation.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out_handle,
+            stderr=log_handle,
+            start_new_session=True,  # its own group, so a timeout also kills its children
+        )
+        try:
+            return process.wait(timeout=max(deadline - time.monotonic(), 0.001))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise ScannerTimeout(f"{Path(invocation.argv[0]).name} ran past its timeout and was stopped") from None
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)  # Ctrl-C or a crash must not leave scanners running
+            process.wait()
+            raise
+
+
+def log_tail(log: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a scanner's log, for an error message the user can act on."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return "(no output)"
+    tail = text.splitlines()[-lines:]
+    return " | ".join(line.strip() for line in tail if line.strip()) or "(no output)"
+
+
+def find_files(ctx: ScanContext, matches: Callable[[str], bool], limit: int = 1000) -> list[Path]:
+    """Files under the source (relative paths, sorted) whose name `matches(name)`, skipping excludes."""
+    excluded = set(ctx.exclude)
+    found: list[Path] = []
+    for root, dirs, files in os.walk(ctx.source):
+        relative_root = Path(root).relative_to(ctx.source)
+        dirs[:] = sorted(d for d in dirs if d not in excluded and (relative_root / d).as_posix() not in excluded)
+        found.extend(relative_root / name for name in sorted(files) if matches(name))
+        if len(found) >= limit:
+            break
+    return found[:limit]

@@ -1,0 +1,68 @@
+"""OWASP dependency-check: SCA against the NVD.
+
+The NVD data lives in `data-dir` (cache it, date-keyed, in CI). The NVD API key is read from the
+environment variable named by `nvd-api-key-env` (default NVD_API_KEY) and handed over in a
+0600 properties file, never on the command line, where `ps` would show it. `no-update` reuses
+the cached data as is; `nvd-datafeed` points at a mirror of the NVD feed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from normalizers.model import Category
+from normalizers.tool_id import ToolId
+from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec, which
+from pipeline.scanners.registry import ScannerName
+
+EXECUTABLE_ENV = "TOLLGATE_DEPENDENCY_CHECK"
+EXECUTABLES = ("dependency-check.sh", "dependency-check")
+
+
+class DependencyCheck(CommandScanner):
+    spec = ScannerSpec(
+        name=ScannerName.DEPENDENCY_CHECK,
+        title="dependency-check",
+        category=Category.SCA,
+        tool_ids=(ToolId.DEPENDENCY_CHECK_JSON,),
+        install="download the CLI from https://github.com/jeremylong/DependencyCheck/releases and put "
+        "bin/dependency-check.sh on PATH (or set TOLLGATE_DEPENDENCY_CHECK)",
+        timeout=3600,
+    )
+    executable = EXECUTABLES[0]
+
+    def locate(self, ctx: ScanContext, options: Options) -> str | None:
+        configured = ctx.env.get(EXECUTABLE_ENV)
+        candidates = (configured,) if configured else EXECUTABLES
+        return next((found for name in candidates if (found := which(name, ctx))), None)
+
+    def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
+        folder = ctx.folder(self.spec.name)
+        data_dir = Path(options.get("data-dir") or folder / "data")
+        argv: tuple[str, ...] = (
+            executable, "--scan", str(ctx.source), "--project", ctx.source.name or "source",
+            "--format", "JSON", "--out", str(folder), "--data", str(data_dir),
+        )
+        for pattern in ctx.exclude:
+            argv += ("--exclude", f"**/{pattern}/**")
+        if options.get("no-update"):
+            argv += ("--noupdate",)
+        if options.get("nvd-datafeed"):
+            argv += ("--nvdDatafeed", str(options.get("nvd-datafeed")))
+        api_key = ctx.env.get(str(options.get("nvd-api-key-env", "NVD_API_KEY")))
+        if api_key:
+            argv += ("--propertyfile", str(write_secret_properties(folder / "nvd.properties", api_key)))
+        return (Invocation(argv=argv, cwd=ctx.source, report=folder / "dependency-check-report.json"),)
+
+
+def write_secret_properties(path: Path, api_key: str) -> Path:
+    """A properties file only the current user can read; the key never reaches argv or the log."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(f"nvd.api.key={api_key}\n")
+    return path
+
+
+SCANNER = DependencyCheck()

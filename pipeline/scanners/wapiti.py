@@ -1,0 +1,65 @@
+"""Wapiti: the DAST engine that runs anywhere (Debian `wapiti` 3.0.x, or PyPI `wapiti3` 3.2.x).
+
+One run per DAST target, each already cleared by the scope guard (pipeline.scope), with
+`--scope folder` so the crawler stays under the target. The default modules leave out `ssrf`,
+which makes the target call an outside endpoint, and the brute-force modules. Wapiti keeps its
+session under ~/.wapiti, so HOME points at the scanner's folder and every run starts fresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from normalizers.model import Category
+from normalizers.tool_id import ToolId
+from pipeline.scanners.base import (
+    CommandScanner,
+    Invocation,
+    Options,
+    ScanContext,
+    ScannerSpec,
+    SkipKind,
+    SkipReason,
+)
+from pipeline.scanners.registry import ScannerName
+from pipeline.scope import GuardedTarget
+
+DEFAULT_MODULES = ("xss", "sql", "csp", "http_headers", "cookieflags", "exec", "file", "redirect", "permanentxss")
+
+
+class Wapiti(CommandScanner):
+    spec = ScannerSpec(
+        name=ScannerName.WAPITI,
+        title="Wapiti",
+        category=Category.DAST,
+        tool_ids=(ToolId.WAPITI,),
+        install="apt-get install --no-install-recommends wapiti (or pip install wapiti3 in its own venv)",
+        timeout=900,
+    )
+    executable = "wapiti"
+
+    def applicable(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        if ctx.dast_targets:
+            return None
+        return SkipReason(SkipKind.NOTHING_TO_SCAN, "no DAST target (--dast-target or scan.dast.targets)")
+
+    def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
+        return tuple(self.invocation_for(ctx, options, executable, target) for target in ctx.dast_targets)
+
+    def invocation_for(
+        self, ctx: ScanContext, options: Options, executable: str, target: GuardedTarget
+    ) -> Invocation:
+        folder = ctx.folder(self.spec.name)
+        home = folder / "home"
+        home.mkdir(exist_ok=True)
+        report = folder / f"wapiti-{hashlib.sha256(target.url.encode()).hexdigest()[:12]}.json"
+        argv = (
+            executable, "-u", target.url, "--scope", "folder",
+            "-d", str(options.get("depth", 2)), "--max-scan-time", str(options.get("max-scan-time", 300)),
+            "-m", ",".join(options.get("modules", DEFAULT_MODULES)),
+            "--flush-session", "--no-bugreport", "-f", "json", "-o", str(report),
+        )
+        return Invocation(argv=argv, cwd=folder, report=report, env=(("HOME", str(home)),))
+
+
+SCANNER = Wapiti()

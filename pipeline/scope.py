@@ -1,0 +1,168 @@
+"""The DAST scope guard: Tollgate attacks only hosts the user has listed as their own.
+
+Every DAST engine (ZAP, Wapiti, the cloud checker) asks `Allowlist.guard(url)` before it sends a
+single request; a refused target raises ConfigError, so nothing reaches a host outside the list.
+
+Matching is deliberately strict, because a lenient URL parser is how scope checks get bypassed:
+- hosts match exactly, case-insensitively, after IDNA (UTS #46) encoding and without a trailing dot,
+  so `bücher.example` and `xn--bcher-kva.example` are the same host and a look-alike is not;
+- `*.example.com` matches subdomains at any depth, never `example.com` itself; a wildcard needs at
+  least two labels after it (`*.com` is refused);
+- `host:port` allows that port only; a bare host allows any port on it;
+- IP literals (IPv4, bracketed IPv6) match by address; numeric spellings other than a dotted quad
+  (`2130706433`, `0x7f.1`, `127.1`) are refused, because resolvers read them as addresses;
+- URLs with userinfo (`http://allowed@evil/`), backslashes, whitespace or percent-escapes in the
+  authority are refused outright: parsers disagree about where their host is.
+
+DNS is never consulted: the guard judges the name the user wrote. Pointing an allowed name at
+someone else's address is the user's own act, as with the cloud checker's asset check.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import idna
+
+from pipeline.errors import ConfigError
+
+_SCHEME_PORTS = {"http": 80, "https": 443}
+_AUTHORITY = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[^\[\]:/?#@\\\s%]+)(?::(?P<port>[0-9]{1,5}))?$")
+_NUMBER_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$")  # WHATWG: a host ending in a number is IPv4
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+ALLOW_TIP = "add the host with --dast-allow HOST or under scan.dast.allow in .tollgate.yml, if you own it"
+
+
+@dataclass(frozen=True)
+class HostPattern:
+    """One allowlist entry: an exact host or a `*.` suffix, and optionally one port."""
+
+    host: str  # canonical: IDNA A-label lowercase, or a compressed IP address
+    wildcard: bool = False
+    port: int | None = None
+
+    def matches(self, host: str, port: int) -> bool:
+        if self.port is not None and self.port != port:
+            return False
+        if self.wildcard:
+            return host.endswith("." + self.host)
+        return host == self.host
+
+    def __str__(self) -> str:
+        shown = f"*.{self.host}" if self.wildcard else (f"[{self.host}]" if ":" in self.host else self.host)
+        return f"{shown}:{self.port}" if self.port is not None else shown
+
+
+@dataclass(frozen=True)
+class GuardedTarget:
+    """A DAST target that passed the guard, with the pieces engines need to stay in scope."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def origin_regex(self) -> str:
+        """A regex for every URL of this origin (ZAP context include, Wapiti scope checks)."""
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        default = _SCHEME_PORTS[self.scheme] == self.port
+        port = f"(?::{self.port})?" if default else f":{self.port}"
+        return f"^{re.escape(self.scheme)}://{re.escape(shown)}{port}(?:[/?#].*)?$"
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    patterns: tuple[HostPattern, ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> Allowlist:
+        return cls(tuple(parse_pattern(entry) for entry in entries))
+
+    def guard(self, url: str) -> GuardedTarget:
+        """The target, if its host is allowed; ConfigError (before any request) if not."""
+        target = parse_target(url)
+        if not self.patterns:
+            raise ConfigError(f"DAST target {url!r} refused: the DAST allowlist is empty", ALLOW_TIP)
+        if not any(pattern.matches(target.host, target.port) for pattern in self.patterns):
+            allowed = ", ".join(str(p) for p in self.patterns)
+            raise ConfigError(
+                f"DAST target {url!r} refused: host {target.host!r} port {target.port} is not in the "
+                f"allowlist ({allowed})",
+                ALLOW_TIP,
+            )
+        return target
+
+
+def parse_target(url: str) -> GuardedTarget:
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEME_PORTS:
+        raise ConfigError(f"DAST target {url!r} refused: only http and https URLs can be scanned")
+    if not parts.netloc:
+        raise ConfigError(f"DAST target {url!r} refused: it has no host")
+    host, port = _split_authority(parts.netloc, f"DAST target {url!r}")
+    effective_port = _SCHEME_PORTS[scheme] if port is None else port
+    return GuardedTarget(url=url.strip(), scheme=scheme, host=host, port=effective_port)
+
+
+def parse_pattern(entry: str) -> HostPattern:
+    text = entry.strip()
+    where = f"DAST allowlist entry {entry!r}"
+    if "://" in text:
+        raise ConfigError(f"{where}: give a host (optionally host:port), not a URL")
+    wildcard = text.startswith("*.")
+    host, port = _split_authority(text[2:] if wildcard else text, where)
+    if wildcard and (_is_ip(host) or host.count(".") < 1):
+        raise ConfigError(f"{where}: a wildcard needs a domain of at least two labels, e.g. *.example.com")
+    return HostPattern(host=host, wildcard=wildcard, port=port)
+
+
+def _split_authority(authority: str, where: str) -> tuple[str, int | None]:
+    if "@" in authority:
+        raise ConfigError(f"{where} refused: credentials in the URL (user@host) hide the real host")
+    match = _AUTHORITY.match(authority)
+    if not match:
+        raise ConfigError(f"{where} refused: the host part {authority!r} is not a plain host[:port]")
+    port = int(match["port"]) if match["port"] else None
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"{where} refused: port {port} is out of range")
+    return _canonical_host(match["host"], where), port
+
+
+def _canonical_host(raw: str, where: str) -> str:
+    if raw.startswith("["):
+        try:
+            return str(ipaddress.IPv6Address(raw[1:-1]))
+        except ValueError:
+            raise ConfigError(f"{where} refused: {raw} is not an IPv6 address") from None
+    host = raw.rstrip(".").lower()
+    if _NUMBER_LABEL.match(host.rsplit(".", 1)[-1]):
+        return _canonical_ipv4(host, where)
+    try:
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ConfigError(f"{where} refused: {raw!r} is not a valid host name ({exc})") from None
+    if not all(_LABEL.match(label) for label in ascii_host.split(".")):
+        raise ConfigError(f"{where} refused: {raw!r} is not a valid host name")
+    return ascii_host
+
+
+def _canonical_ipv4(host: str, where: str) -> str:
+    """Only the dotted-quad spelling; `127.1` or `0x7f000001` would mean something else to a resolver."""
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        raise ConfigError(f"{where} refused: {host!r} is a numeric host that is not a dotted-quad IPv4") from None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,313 @@
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  account_id = data.aws_caller_identity.current.account_id
+
+  handler = "pipeline.publish.lambda_handler.handler"
+  runtime = "python3.12"
+  # The handler's contract (REPORTS_PREFIX): keys are reports/<owner>/<repo>/<file>, and the
+  # repository of the findings is read from the key.
+  reports_prefix = "reports/"
+  log_group_name = "/aws/lambda/${var.name}"
+  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
+  bucket_arn     = var.report_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.report_bucket_name}"
+  reports_arn    = var.report_bucket_name == null ? null : "${local.bucket_arn}/${local.reports_prefix}*"
+  package_path   = var.package_source_dir == null ? null : coalesce(var.package_output_path, "${var.package_source_dir}.zip")
+
+  environment = merge(var.environment_variables, {
+    TOLLGATE_MAX_REPORT_BYTES = tostring(var.max_report_bytes)
+  })
+}
+
+################################################################################
+# Package: the build directory, zipped
+################################################################################
+
+data "archive_file" "this" {
+  count = var.create ? 1 : 0
+
+  type        = "zip"
+  source_dir  = var.package_source_dir
+  output_path = local.package_path
+
+  lifecycle {
+    precondition {
+      condition     = var.package_source_dir != null
+      error_message = "Set package_source_dir to the built package directory when create is true (see the README)."
+    }
+  }
+}
+
+################################################################################
+# KMS key for the log group, the DLQ and the environment variables
+################################################################################
+
+data "aws_iam_policy_document" "kms" {
+  count = var.create ? 1 : 0
+
+  #checkov:skip=CKV_AWS_109:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
+  #checkov:skip=CKV_AWS_111:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
+  #checkov:skip=CKV_AWS_356:Key policy: "*" in a key policy means this key, not every resource.
+  statement {
+    sid       = "AccountAdministersKeyThroughIam"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogsEncryptsTheImporterLogGroup"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [local.log_group_arn]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  count = var.create ? 1 : 0
+
+  description             = "Tollgate findings importer: logs, DLQ and environment"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  policy                  = data.aws_iam_policy_document.kms[0].json
+  tags                    = var.tags
+}
+
+################################################################################
+# Log group and dead-letter queue
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  count = var.create ? 1 : 0
+
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this[0].arn
+  tags              = var.tags
+}
+
+resource "aws_sqs_queue" "this" {
+  count = var.create ? 1 : 0
+
+  name                              = "${var.name}-dlq"
+  kms_master_key_id                 = aws_kms_key.this[0].arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = 1209600
+  tags                              = var.tags
+}
+
+################################################################################
+# Execution role: read and tag reports, import findings, nothing else
+################################################################################
+
+data "aws_iam_policy_document" "assume" {
+  count = var.create ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  count = var.create ? 1 : 0
+
+  name               = "${var.name}-role"
+  description        = "Execution role of the Tollgate findings importer."
+  assume_role_policy = data.aws_iam_policy_document.assume[0].json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "permissions" {
+  count = var.create ? 1 : 0
+
+  lifecycle {
+    precondition {
+      condition     = var.report_bucket_name != null
+      error_message = "Set report_bucket_name when create is true."
+    }
+  }
+
+  statement {
+    sid       = "ReadReports"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [local.reports_arn]
+  }
+
+  # The handler tags each report tollgate-status=imported or rejected (keeping other tags).
+  statement {
+    sid       = "TagRejectedReports"
+    actions   = ["s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"]
+    resources = [local.reports_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.report_kms_key_arn == null ? [] : [var.report_kms_key_arn]
+
+    content {
+      sid       = "DecryptReports"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  statement {
+    sid       = "ImportFindingsIntoOwnProduct"
+    actions   = ["securityhub:BatchImportFindings"]
+    resources = ["arn:${local.partition}:securityhub:${local.region}:${local.account_id}:product/${local.account_id}/default"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "securityhub:TargetAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "ReadFindingsForLifecycle"
+    actions   = ["securityhub:GetFindings"]
+    resources = ["arn:${local.partition}:securityhub:${local.region}:${local.account_id}:hub/default"]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  statement {
+    sid       = "SendFailedEventsToDlq"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.this[0].arn]
+  }
+
+  statement {
+    sid       = "UseOwnKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this[0].arn]
+  }
+
+  # X-Ray's write actions support no resource-level permissions.
+  statement {
+    sid       = "WriteTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  count = var.create ? 1 : 0
+
+  name   = "tollgate-import-findings"
+  role   = aws_iam_role.this[0].id
+  policy = data.aws_iam_policy_document.permissions[0].json
+}
+
+################################################################################
+# Function
+################################################################################
+
+resource "aws_lambda_function" "this" {
+  count = var.create ? 1 : 0
+
+  #checkov:skip=CKV_AWS_117:The function only calls the S3 and Security Hub APIs; a VPC would add NAT or endpoints and no protection.
+  #checkov:skip=CKV_AWS_272:The package is built from this repository in CI and deployed by Terraform; code signing is left to the caller's pipeline.
+  function_name                  = var.name
+  description                    = "Imports Tollgate reports uploaded under ${local.reports_prefix} of the report bucket into Security Hub."
+  role                           = aws_iam_role.this[0].arn
+  runtime                        = local.runtime
+  handler                        = local.handler
+  architectures                  = [var.architecture]
+  filename                       = data.archive_file.this[0].output_path
+  source_code_hash               = data.archive_file.this[0].output_base64sha256
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  kms_key_arn                    = aws_kms_key.this[0].arn
+
+  environment {
+    variables = local.environment
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.this[0].arn
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this[0].name
+  }
+
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = var.create ? 1 : 0
+
+  function_name                = aws_lambda_function.this[0].function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = 21600
+}
+
+################################################################################
+# Trigger: ObjectCreated under the reports prefix
+################################################################################
+
+resource "aws_lambda_permission" "this" {
+  count = var.create ? 1 : 0
+
+  statement_id   = "AllowReportBucketInvoke"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this[0].function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = local.bucket_arn
+  source_account = local.account_id
+}
+
+resource "aws_s3_bucket_notification" "this" {
+  count = var.create && var.manage_bucket_notification ? 1 : 0
+
+  bucket = var.report_bucket_name
+
+  lambda_function {
+    lambda_function_arn = aws_lambda_function.this[0].arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = local.reports_prefix
+  }
+
+  depends_on = [aws_lambda_permission.this]
+}

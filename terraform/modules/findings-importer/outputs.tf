@@ -1,0 +1,39 @@
+output "function_arn" {
+  description = "ARN of the importer Lambda function."
+  value       = try(aws_lambda_function.this[0].arn, null)
+}
+
+output "function_name" {
+  description = "Name of the importer Lambda function."
+  value       = try(aws_lambda_function.this[0].function_name, null)
+}
+
+output "role_arn" {
+  description = "ARN of the function's execution role."
+  value       = try(aws_iam_role.this[0].arn, null)
+}
+
+output "dlq_arn" {
+  description = "ARN of the dead-letter queue that receives events whose import failed after all retries."
+  value       = try(aws_sqs_queue.this[0].arn, null)
+}
+
+output "dlq_url" {
+  description = "URL of the dead-letter queue."
+  value       = try(aws_sqs_queue.this[0].url, null)
+}
+
+output "log_group_name" {
+  description = "Name of the function's log group."
+  value       = try(aws_cloudwatch_log_group.this[0].name, null)
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the log group, the DLQ and the environment variables."
+  value       = try(aws_kms_key.this[0].arn, null)
+}
+
+output "package_path" {
+  description = "Path of the zip deployed to the function."
+  value       = try(data.archive_file.this[0].output_path, null)
+}

@@ -1,0 +1,75 @@
+"""`tollgate report --pdf`: WeasyPrint renders the HTML report; poppler proves what is on page 1."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.commands import report
+from pipeline.errors import ExitCode
+from pipeline.report.pdf import write_pdf
+from tests.gate_factory import write_results
+from tests.pngcheck import read_png
+from tests.report_helpers import counting_server, hostile_findings
+
+pytest.importorskip("weasyprint", reason="WeasyPrint is missing: pip install 'tollgate[pdf]'")
+POPPLER_SKIP = "poppler is not installed; as root: apt-get install -y --no-install-recommends poppler-utils"
+# A 1x1 PNG, for the resources that must load: `data:` and `file:` URLs.
+DOT = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+                       "AAAABJRU5ErkJggg==")
+
+pytestmark = pytest.mark.slow
+
+
+def poppler(tool: str, *args: str) -> str:
+    executable = shutil.which(tool)
+    if executable is None:
+        pytest.skip(POPPLER_SKIP)
+    return subprocess.run([executable, *args], capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def test_the_pdf_has_the_summary_table_on_page_one(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results.json", hostile_findings())
+    pdf = tmp_path / "report.pdf"
+    assert main(["report", str(results), "--pdf", str(pdf)]) == ExitCode.PASSED
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    page_one = poppler("pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-")
+    assert "Open findings by severity and tool" in page_one
+    header = next(line for line in page_one.splitlines() if line.strip().startswith("Tool"))
+    assert header.split() == ["Tool", "Critical", "High", "Medium", "Low", "Info", "Total"]
+    assert "FAILED" in page_one and "Failed: 4 findings at or above the threshold (2 critical, 2 high)." in page_one
+    poppler("pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / "page"))
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 2
+    first = read_png(pages[0])
+    assert first.width > first.height  # A4 landscape
+    assert first.non_background_share() > 0.03 and len(first.colours(step=2)) > 30
+
+
+def test_remote_fetches_are_blocked_and_local_ones_load(tmp_path: Path) -> None:
+    dot = tmp_path / "dot.png"
+    dot.write_bytes(DOT)
+    data_url = "data:image/png;base64," + base64.b64encode(DOT).decode()
+    with counting_server() as (base, requests):
+        html = (f'<html><head><link rel="stylesheet" href="{base}/style.css"></head><body><p>report</p>'
+                f'<img src="{base}/remote.png"><img src="{data_url}"><img src="{dot.as_uri()}"></body></html>')
+        blocked = write_pdf(html, tmp_path / "out.pdf")
+    assert requests == []
+    assert sorted(blocked) == [f"{base}/remote.png", f"{base}/style.css"]
+    listing = poppler("pdfimages", "-list", str(tmp_path / "out.pdf")).splitlines()[2:]
+    assert [row.split()[2] for row in listing].count("image") == 2  # data: and file:, nothing from the network
+
+
+def test_report_cli_warns_about_a_blocked_fetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with counting_server() as (base, requests):
+        monkeypatch.setattr(report, "render_html", lambda view: f'<img src="{base}/beacon.png">')
+        results = write_results(tmp_path / "results.json", hostile_findings())
+        assert main(["report", str(results), "--pdf", str(tmp_path / "r.pdf")]) == ExitCode.PASSED
+    assert requests == []
+    assert f"tollgate: warning: the PDF renderer was kept from fetching {base}/beacon.png" in capsys.readouterr().err
