@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium lynis wapiti poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: demo test lint typecheck system-packages checkov clean bench
+.PHONY: demo test system-packages checkov clean bench lambda-package
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ demo: $(STAMP) system-packages checkov
 
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
+# The findings-importer Lambda: normalizers/ and pipeline/publish/ with their wheels, for Lambda's
+# Python 3.12 on x86_64 (terraform/modules/findings-importer/README.md).
+LAMBDA_PLATFORM ?= manylinux2014_x86_64
+lambda-package:
+	rm -rf build/findings-importer build/wheels
+	$(PYTHON) -m pip wheel --no-deps --wheel-dir build/wheels .
+	$(PYTHON) -m pip install --target build/findings-importer --platform $(LAMBDA_PLATFORM) \
+	  --implementation cp --python-version 3.12 --only-binary=:all: build/wheels/tollgate-*.whl
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

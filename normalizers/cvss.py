@@ -39,6 +39,6 @@ def severity_from_cvss(cvss: tuple[Cvss, ...]) -> Severity | None:
 
 def _major(version: str) -> float:
     try:
-        return float(version.split(".")[0])
+        return float(version.split(".", 1)[0])
     except ValueError:
         return 0.0

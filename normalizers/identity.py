@@ -9,6 +9,7 @@ id leaves the process (`scoped_id`), so SARIF and ASFF agree on the same identit
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -30,6 +31,7 @@ from normalizers.model import (
 FINGERPRINT_VERSION = "v1"
 MAX_ID_LENGTH = 512
 _WHITESPACE = re.compile(r"\s+")
+_PACKAGE_NAME_TAIL = re.compile(r"[:/]")
 _VULN_ID_PREFERENCE = ("CVE-", "GHSA-")
 
 
@@ -43,20 +45,40 @@ def normalized_snippet(snippet: str) -> str:
 
 
 def package_key(package: PackageLocation) -> str:
-    """purl without qualifiers or subpath (they carry arch, repository_url, classifiers)."""
+    """`name@version`, lower-cased, the name without group, namespace or scope.
+
+    Tools disagree on everything else about a package: Trivy writes maven names as
+    `group:artifact`, its ASFF drops the purl, dependency-check adds qualifiers, and the
+    purl type of an Alpine package is `apk` in one and missing in another. Within one CVE
+    and one manifest or image (the rest of the identity), name and version are what is
+    unambiguous; two same-named packages of different groups hit by the same CVE in the
+    same manifest is the collision this accepts.
+    """
+    name, version = package.name, package.version
     if package.purl:
-        try:
-            purl = PackageURL.from_string(package.purl)
-            base = PackageURL(purl.type, purl.namespace, purl.name, purl.version).to_string()
-            return base.lower() if purl.type in ("pypi", "npm") else base
-        except ValueError:
-            pass
-    return f"{package.ecosystem or ''}:{package.name}@{package.version or ''}"
+        parsed = _purl_name_version(package.purl)
+        if parsed:
+            name, version = parsed[0], parsed[1] or version
+    return f"{_PACKAGE_NAME_TAIL.split(name)[-1].lower()}@{version or ''}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _purl_name_version(purl_text: str) -> tuple[str, str | None] | None:
+    """Cached: a 50,000-finding image report repeats a few thousand purls many times."""
+    try:
+        purl = PackageURL.from_string(purl_text)
+    except ValueError:
+        return None
+    return purl.name, purl.version
 
 
 def image_repository(reference: str) -> str:
-    """`registry:5000/team/app:1.2@sha256:…` -> `registry:5000/team/app`."""
-    without_digest = reference.split("@", 1)[0]
+    """`registry:5000/team/app:1.2@sha256:…` -> `registry:5000/team/app`.
+
+    References hold no whitespace, so anything after it is a label (Trivy's ASFF names
+    the image `alpine.tar (alpine 3.10.2)`) and is dropped.
+    """
+    without_digest = reference.strip().split(maxsplit=1)[0].split("@", 1)[0] if reference.strip() else ""
     last_slash = without_digest.rfind("/")
     colon = without_digest.rfind(":")
     return without_digest[:colon] if colon > last_slash else without_digest
@@ -95,10 +117,16 @@ def location_key(location: Location) -> str:
 def primary_vulnerability_id(finding: Finding) -> str:
     """CVE first, then GHSA, then the tool's own rule id; so two tools agree on one id."""
     for prefix in _VULN_ID_PREFERENCE:
-        matches = sorted(v for v in finding.vulnerability_ids if v.upper().startswith(prefix))
+        matches = sorted(_canonical_id(v) for v in finding.vulnerability_ids if v.upper().startswith(prefix))
         if matches:
-            return matches[0].upper()
+            return matches[0]
     return finding.rule_id
+
+
+def _canonical_id(vulnerability_id: str) -> str:
+    """`cve-2021-44228` -> `CVE-2021-44228`; GHSA ids keep their canonical lower-case tail."""
+    upper = vulnerability_id.upper()
+    return "GHSA-" + vulnerability_id[5:].lower() if upper.startswith("GHSA-") else upper
 
 
 def fingerprint(finding: Finding) -> str:
@@ -119,12 +147,12 @@ def with_fingerprints(findings: Iterable[Finding]) -> list[Finding]:
     listed = list(findings)
     bases = [f.fingerprint or fingerprint(f) for f in listed]  # a set fingerprint is kept as is
     lines_by_key: dict[tuple[str, str], set[int]] = {}
-    for finding, base in zip(listed, bases):
+    for finding, base in zip(listed, bases, strict=True):
         if isinstance(finding.location, CodeLocation):
             lines_by_key.setdefault((finding.tool.name, base), set()).add(finding.location.start_line or 0)
     ordinals = {key: {line: i for i, line in enumerate(sorted(lines))} for key, lines in lines_by_key.items()}
     result = []
-    for finding, base in zip(listed, bases):
+    for finding, base in zip(listed, bases, strict=True):
         final = base
         if not finding.fingerprint and isinstance(finding.location, CodeLocation):
             ordinal = ordinals[(finding.tool.name, base)][finding.location.start_line or 0]

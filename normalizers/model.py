@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Union
 
 
 class Severity(str, enum.Enum):
@@ -136,7 +135,7 @@ class HostLocation:
     kind: str = field(default="host", init=False)
 
 
-Location = Union[CodeLocation, PackageLocation, UrlLocation, ImageLocation, HostLocation]
+Location = CodeLocation | PackageLocation | UrlLocation | ImageLocation | HostLocation
 
 
 @dataclass(frozen=True)

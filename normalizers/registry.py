@@ -37,17 +37,21 @@ def parser_for(tool_id: ToolId) -> Parser:
 
 
 def detect(report: Report) -> Parser:
-    """The parser whose sniff accepts the content. File names are never consulted."""
-    if report.looks_like_json:
-        report.json  # noqa: B018 - raises MalformedReportError for truncated JSON, before sniffing
-    elif report.looks_like_xml:
-        report.xml  # noqa: B018 - same for XML
-    elif not report.stripped:
+    """The parser whose sniff accepts the content. File names are never consulted.
+
+    A parser may claim content that does not parse (e.g. an HTML export it can name), so the
+    parse error of truncated JSON or XML is raised only when no parser claims the file.
+    """
+    if not report.stripped:
         raise MalformedReportError(f"{report.source}: the report is empty")
     for tool_id in ToolId:
         parser = parser_for(tool_id)
         if parser.sniff(report):
             return parser
+    if report.looks_like_json:
+        report.json  # noqa: B018 - raises MalformedReportError naming what is wrong
+    elif report.looks_like_xml:
+        report.xml  # noqa: B018 - same for XML
     raise UnsupportedReportError(
         f"{report.source}: not a report format Tollgate reads "
         f"(known: {', '.join(t.value for t in ToolId)})"
@@ -63,7 +67,10 @@ def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None =
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     for item in parser.parse(report, options):
-        (findings if isinstance(item, Finding) else skipped).append(item)
+        if isinstance(item, Finding):
+            findings.append(item)
+        else:
+            skipped.append(item)
     return ParseResult(
         tool_id=parser.tool_id.value,
         source=report.source,

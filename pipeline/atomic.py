@@ -14,6 +14,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, 0o644)  # reports are meant to be read; mkstemp's 0600 would hide them
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()

@@ -89,30 +89,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     try:
-        module: CommandModule = importlib.import_module(module_name)  # type: ignore[assignment]
+        module: CommandModule = importlib.import_module(module_name)
         module.add_arguments(parser)
         args = parser.parse_args(argv[:verb_index] + argv[verb_index + 1 :])
         return module.run(args)
-    except TollgateError as exc:
-        if debug:
-            traceback.print_exc()
-        return _fatal(str(exc), exc.exit_code, exc.tip)
-    except NormalizerError as exc:
-        if debug:
-            traceback.print_exc()
-        return _fatal(str(exc), ExitCode.USAGE)
     except KeyboardInterrupt:
         return _fatal("interrupted", 130)
-    except OSError as exc:
+    except Exception as exc:  # the one place every error becomes one line and an exit code
         if debug:
             traceback.print_exc()
-        return _fatal(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), ExitCode.USAGE)
-    except Exception as exc:  # the one place an unexpected bug is turned into a clean exit
-        if debug:
-            traceback.print_exc()
-        return _fatal(f"internal error: {exc.__class__.__name__}: {exc}", ExitCode.TOOL_FAILED,
-                      "re-run with --debug and report the traceback")
+        return _fatal(*_describe(exc))
 
+
+def _describe(exc: Exception) -> tuple[str, int, str | None]:
+    """(message, exit code, tip) for an error; unexpected ones are labelled as internal."""
+    if isinstance(exc, TollgateError):
+        return str(exc), exc.exit_code, exc.tip
+    if isinstance(exc, NormalizerError):
+        return str(exc), ExitCode.USAGE, None
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), ExitCode.USAGE, None
+    return (f"internal error: {exc.__class__.__name__}: {exc}", ExitCode.TOOL_FAILED,
+            "re-run with --debug and report the traceback")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 
 from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
-from normalizers.emit.sarif import SarifOptions, emit_sarif
+from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
 from normalizers.model import Finding, ParseResult, Scope, Skipped
 from normalizers.parsers.base import ParseOptions
 from normalizers.registry import parse_report
@@ -41,18 +43,29 @@ class NormalizeRequest:
             for key, value in (("dast_location", args.dast_location), ("image_location", args.image_location))
             if value
         }
+        source_root = args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+        options = SarifOptions(**sarif_overrides)
         return cls(
             reports=tuple(args.reports),
             scope=scope_from_args(args),
             account=args.account,
             region=args.region,
             tool=ToolId(args.tool) if args.tool else None,
-            source_root=args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd(),
+            source_root=source_root,
             sarif_out=args.sarif,
             asff_out=args.asff,
             json_out=args.json,
-            sarif_options=SarifOptions(**sarif_overrides),
+            sarif_options=with_dockerfile_line(options, source_root),
         )
+
+
+def with_dockerfile_line(options: SarifOptions, source_root: str) -> SarifOptions:
+    """Point image findings at the Dockerfile's final FROM line when the file is there to read."""
+    dockerfile = Path(source_root, options.image_location)
+    if options.image_from_line is not None or not dockerfile.is_file():
+        return options
+    line = dockerfile_from_line(dockerfile.read_text(encoding="utf-8", errors="replace"))
+    return dataclasses.replace(options, image_from_line=line)
 
 
 def scope_from_args(args: argparse.Namespace) -> Scope:

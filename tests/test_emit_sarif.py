@@ -9,8 +9,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import orjson
 import pytest
 
 from normalizers.emit.sarif import (
@@ -26,22 +24,7 @@ from tests.conftest import SCHEMAS
 from tests.findings_factory import ZAP, all_findings
 from tests.github_sarif_rules import Limits, check
 from tests.snapshot import assert_snapshot
-
-
-def _validator(name: str) -> jsonschema.protocols.Validator:
-    schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
-    return jsonschema.validators.validator_for(schema)(schema)
-
-
-OASIS = _validator("sarif-schema-2.1.0.json")
-GITHUB = _validator("codeql-action_sarif-schema-2.1.0.json")
-
-
-def schema_errors(document: dict[str, Any]) -> list[str]:
-    """Validate what the uploader will read: the orjson bytes, parsed back."""
-    parsed = json.loads(orjson.dumps(document))
-    return [f"{error.json_path}: {error.message}" for validator in (OASIS, GITHUB)
-            for error in validator.iter_errors(parsed)]
+from tests.validation import schema_errors
 
 
 @pytest.fixture(scope="module")

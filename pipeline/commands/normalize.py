@@ -26,9 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="OUT", help="write Tollgate's lossless results file")
     add_scope_arguments(parser)
     parser.add_argument("--account", default="000000000000", help="AWS account id for ASFF (default: 000000000000)")
-    parser.add_argument("--region", default="us-east-1", help="AWS region for ASFF; sets the partition (default: us-east-1)")
+    parser.add_argument("--region", default="us-east-1",
+                        help="AWS region for ASFF; sets the partition (default: us-east-1)")
     parser.add_argument("--tool", choices=[t.value for t in ToolId], help="refuse reports that are not this format")
-    parser.add_argument("--source-root", help="prefix stripped from absolute paths in reports (default: the repo checkout)")
+    parser.add_argument("--source-root",
+                        help="prefix stripped from absolute paths in reports (default: the repo checkout)")
     parser.add_argument("--dast-location", default=None,
                         help="repository file that DAST findings point to in SARIF (default: .tollgate.yml)")
     parser.add_argument("--image-location", default=None,

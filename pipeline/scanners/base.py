@@ -15,6 +15,7 @@ Two families share the interface:
 from __future__ import annotations
 
 import abc
+import contextlib
 import enum
 import os
 import shutil
@@ -130,7 +131,7 @@ class Scanner(abc.ABC):
 
 
 class CommandScanner(Scanner):
-    """A scanner that is one subprocess per run."""
+    """A scanner that is a subprocess (one per invocation: Wapiti runs once per DAST target)."""
 
     executable: str  # looked up on PATH
 
@@ -201,13 +202,17 @@ def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, 
         try:
             return process.wait(timeout=max(deadline - time.monotonic(), 0.001))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            kill_group(process)
             raise ScannerTimeout(f"{Path(invocation.argv[0]).name} ran past its timeout and was stopped") from None
         except BaseException:
-            os.killpg(process.pid, signal.SIGKILL)  # Ctrl-C or a crash must not leave scanners running
-            process.wait()
+            kill_group(process)  # Ctrl-C or a crash must not leave scanners running
             raise
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group may have exited already
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def log_tail(log: Path, lines: int = LOG_TAIL_LINES) -> str:

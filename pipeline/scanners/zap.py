@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import time
+from collections.abc import Callable
 from typing import Any
 
 from normalizers.model import Category
@@ -156,7 +157,7 @@ class ZapSession:
     def wait_for_passive_scan(self) -> None:
         self.wait("passive scan", lambda: str(self.zap.pscan.records_to_scan) == "0")
 
-    def wait(self, what: str, done: Any) -> None:
+    def wait(self, what: str, done: Callable[[], bool]) -> None:
         poll = float(self.options.get("poll-seconds", 2.0))
         while not done():
             if time.monotonic() + poll >= self.deadline:

@@ -1,0 +1,1 @@
+"""Tollgate's Semgrep rule set (semgrep.yml), shipped as package data."""
