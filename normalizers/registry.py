@@ -42,7 +42,7 @@ def detect(report: Report) -> Parser:
     A parser may claim content that does not parse (e.g. an HTML export it can name), so the
     parse error of truncated JSON or XML is raised only when no parser claims the file.
     """
-    if not report.stripped:
+    if report.is_empty:
         raise MalformedReportError(f"{report.source}: the report is empty")
     for tool_id in ToolId:
         parser = parser_for(tool_id)

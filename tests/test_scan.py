@@ -19,13 +19,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from normalizers.model import Category, Scope
+from normalizers.model import Category, Scope, Severity
 from normalizers.registry import PARSER_MODULES
 from normalizers.tool_id import ToolId
 from pipeline import scan as scan_module
 from pipeline.cli import main
 from pipeline.config import SCANNER_OPTIONS, embedded_defaults, load_scan_config, parse_scan_config
 from pipeline.errors import ConfigError, ExitCode
+from pipeline.policy import load_policy
 from pipeline.scan import ScanRequest, run_scan
 from pipeline.scanners.base import (
     CommandScanner,
@@ -62,9 +63,10 @@ def test_config_schema_and_embedded_defaults_cover_every_scanner() -> None:
     assert set(embedded_defaults()["scanners"]) == {name.value for name in ScannerName}
 
 
-def test_example_config_is_the_embedded_defaults() -> None:
-    example = yaml.safe_load((ROOT / "examples" / ".tollgate.yml").read_text(encoding="utf-8"))
-    assert example["scan"] == embedded_defaults()
+def test_example_config_is_the_embedded_defaults_and_a_valid_policy() -> None:
+    path = ROOT / "examples" / ".tollgate.yml"
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["scan"] == embedded_defaults()
+    assert load_policy(path).fail_on is Severity.HIGH
 
 
 def test_config_merges_over_the_defaults() -> None:

@@ -95,7 +95,7 @@ class DependencyCheckJsonParser(Parser):
         return isinstance(document, dict) and "reportSchema" in document and "dependencies" in document
 
     def parse(self, report: Report, options: ParseOptions) -> Iterator[Finding | Skipped]:
-        if report.stripped and not report.looks_like_json:
+        if not report.is_empty and not report.looks_like_json:
             raise UnsupportedReportError(f"{report.source}: not JSON, so not a dependency-check JSON report")
         document = report.json  # MalformedReportError when empty or truncated
         if not self.sniff(report):

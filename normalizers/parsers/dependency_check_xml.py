@@ -150,7 +150,7 @@ class DependencyCheckXmlParser(Parser):
         return "dependencycheck" in namespace or _child(root, "dependencies") is not None
 
     def parse(self, report: Report, options: ParseOptions) -> Iterator[Finding | Skipped]:
-        if report.stripped and not report.looks_like_xml:
+        if not report.is_empty and not report.looks_like_xml:
             raise UnsupportedReportError(f"{report.source}: not XML, so not a dependency-check XML report")
         root = report.xml  # MalformedReportError when empty or truncated
         if not self.sniff(report):

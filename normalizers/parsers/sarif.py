@@ -553,7 +553,7 @@ class SarifParser(Parser):
         )
 
     def parse(self, report: Report, options: ParseOptions) -> Iterator[Finding | Skipped]:
-        if report.stripped and not report.looks_like_json:
+        if not report.is_empty and not report.looks_like_json:
             raise UnsupportedReportError(f"{report.source}: not JSON, so not a SARIF log")
         document = report.json  # MalformedReportError when empty or truncated
         if not self.sniff(report):

@@ -26,7 +26,7 @@ _NUMERIC_CWE_TAG = re.compile(r"cwe-(\d+)")
 
 def is_third_party_export(report: Report) -> bool:
     if report.looks_like_xml:
-        return _EXPORTER_HTML_TITLE in report.stripped[:4096]
+        return _EXPORTER_HTML_TITLE in report.head[:4096]
     document = report.json_or_none()
     return isinstance(document, dict) and document.keys() >= _EXPORTER_JSON_KEYS
 

@@ -273,7 +273,7 @@ def _looks_like_trivy(document: Any) -> bool:
 
 
 def _is_null(report: Report) -> bool:
-    return report.stripped.rstrip() == b"null"
+    return report.head.rstrip() == b"null"
 
 
 def _severity(label: str, cvss: tuple[Cvss, ...]) -> Severity:

@@ -116,6 +116,7 @@ class SonarQube(Scanner):
         analysis_id = wait_for_task(client, task.ce_task_id, float(options.get("poll-seconds", 2.0)))
         gate = client.get_json("api/qualitygates/project_status", {"analysisId": analysis_id})
         write_json(folder / "quality-gate.json", gate)
+        # `componentKeys`: deprecated for `components` in 10.2 but still served, and the one 9.9 LTS knows.
         issues = fetch_issues(client, {"componentKeys": task.project_key, **task.component_params()})
         write_json(folder / "issues.json", issues)
         hotspots = fetch_hotspots(client, {"projectKey": task.project_key, **task.component_params()})
