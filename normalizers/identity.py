@@ -96,11 +96,10 @@ def url_key(location: UrlLocation) -> str:
 
 def location_key(location: Location) -> str:
     if isinstance(location, CodeLocation):
-        anchor = (
-            normalized_snippet(location.snippet)
-            if location.snippet and location.snippet.strip()
-            else f"line:{location.start_line or 0}"  # no text to anchor on: the line is all we have
-        )
+        if location.snippet and location.snippet.strip():
+            anchor = normalized_snippet(location.snippet)
+        else:  # no text to anchor on: the tool's own stand-in, else the line is all we have
+            anchor = location.anchor or f"line:{location.start_line or 0}"
         return f"code|{location.path}|{_digest(anchor)}"
     if isinstance(location, PackageLocation):
         return f"package|{package_key(location)}|{location.manifest_path or ''}"

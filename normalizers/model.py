@@ -90,6 +90,9 @@ class CodeLocation:
     start_column: int | None = None
     end_column: int | None = None
     snippet: str | None = None
+    # A stable, non-secret stand-in for the snippet when the tool gives no source text
+    # (SonarQube's line hash, detect-secrets' hashed secret): identity only, never shown.
+    anchor: str | None = None
     kind: str = field(default="code", init=False)
 
 

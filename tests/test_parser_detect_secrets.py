@@ -55,7 +55,7 @@ def test_recorded_baseline_maps_a_fake_aws_key() -> None:
         path="app/settings.py",
         start_line=4,
         end_line=4,
-        snippet="AWS Access Key:25910f981e85ca04baf359199dd0bd4a3ae738b6",
+        anchor="AWS Access Key:25910f981e85ca04baf359199dd0bd4a3ae738b6",
     )
     assert key.description == "detect-secrets found a potential AWS Access Key in app/settings.py at line 4."
     assert [(f.rule_id, f.confidence) for f in result.findings[1:]] == [

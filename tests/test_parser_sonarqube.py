@@ -50,7 +50,7 @@ def test_issue_with_legacy_severity_and_text_range() -> None:
         end_line=59,
         start_column=7,  # SonarQube's 0-based startOffset 6
         end_column=114,
-        snippet="sonar-line-hash:1de6211e802eff1bb25bff705a0a4cf5",
+        anchor="sonar-line-hash:1de6211e802eff1bb25bff705a0a4cf5",
     )
     assert dict(table.properties) == {
         "sonar.key": "asdfwfewfwefewf",

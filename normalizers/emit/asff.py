@@ -442,7 +442,7 @@ def _vulnerability(finding: Finding) -> dict[str, Any] | None:
     vendor = next(((name, url.format(primary)) for prefix, name, url in _VENDORS if upper.startswith(prefix)), None)
     if vendor is not None:
         return _advisory_vulnerability(finding, primary, vendor)
-    if finding.category is Category.SAST and isinstance(finding.location, CodeLocation):
+    if finding.category is Category.SAST and isinstance(finding.location, CodeLocation) and finding.location.path:
         return {"Id": finding.rule_id, "CodeVulnerabilities": [_code_vulnerability(finding, finding.location)]}
     return None
 

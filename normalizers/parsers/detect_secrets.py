@@ -1,8 +1,8 @@
 """detect-secrets' JSON baseline (`detect-secrets scan`, 1.x).
 
 The baseline holds no secret, only `hashed_secret` (a SHA-1 of it), and Tollgate stores
-nothing more. Identity must not move with line numbers, so the snippet is
-`<type>:<hashed_secret>`: stable, and no secret.
+nothing more. Identity must not move with line numbers, so the location's identity anchor
+is `<type>:<hashed_secret>`: stable, and no secret.
 
 Severity and confidence, decided here:
 - `is_verified: true` (detect-secrets confirmed it live with the provider): CRITICAL, HIGH.
@@ -77,7 +77,7 @@ def _finding(tool: Tool, filename: str, secret: Any, options: ParseOptions) -> F
         severity=severity,
         original_severity="verified" if secret.get("is_verified") is True else None,
         confidence=confidence,
-        location=CodeLocation(path=path, start_line=line, end_line=line, snippet=f"{secret_type}:{hashed}"),
+        location=CodeLocation(path=path, start_line=line, end_line=line, anchor=f"{secret_type}:{hashed}"),
         description=f"detect-secrets found a potential {secret_type} in {path}{f' at line {line}' if line else ''}.",
         cwe=(798,),  # Use of Hard-coded Credentials
         remediation=_REMEDIATION,

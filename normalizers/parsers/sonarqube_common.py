@@ -85,7 +85,7 @@ def component_path(record: dict[str, Any], paths: dict[str, str]) -> str:
     return "" if component == project else component
 
 
-def code_location(record: dict[str, Any], path: str, snippet: str | None = None) -> CodeLocation:
+def code_location(record: dict[str, Any], path: str, anchor: str | None = None) -> CodeLocation:
     """SonarQube's offsets are 0-based with an exclusive end; columns here are 1-based like SARIF."""
     text_range = record.get("textRange")
     if not isinstance(text_range, dict):
@@ -99,7 +99,7 @@ def code_location(record: dict[str, Any], path: str, snippet: str | None = None)
         end_line=_int(text_range.get("endLine")) or start_line,
         start_column=None if start_offset is None else start_offset + 1,
         end_column=None if end_offset is None else end_offset + 1,
-        snippet=snippet,
+        anchor=anchor,
     )
 
 

@@ -10,8 +10,8 @@ WONTFIX, REMOVED) or, from 10.4 on, with `issueStatus` ACCEPTED, FIXED or FALSE_
 kept with `active=False` and the reason.
 
 Identity: the API returns no source text, only `hash`, SonarQube's digest of the flagged line.
-It becomes the snippet (`sonar-line-hash:<hash>`), so an issue keeps its identity when lines
-above it move, as a real snippet would.
+It becomes the location's identity anchor (`sonar-line-hash:<hash>`), so an issue keeps its
+identity when lines above it move, as a real snippet would.
 """
 
 from __future__ import annotations
