@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
-from normalizers.model import Category, CodeLocation, Confidence, Finding, PackageLocation, Severity
+from normalizers.model import Category, CodeLocation, Confidence, Finding, ImageLocation, PackageLocation, Severity
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.sarif import TOOL_PROFILES, profile_for
 from normalizers.registry import PARSER_MODULES, detect, parse_report, parser_for
@@ -33,8 +33,11 @@ def _code(finding: Finding) -> CodeLocation:
 
 
 def _package(finding: Finding) -> PackageLocation:
-    assert isinstance(finding.location, PackageLocation)
-    return finding.location
+    location = finding.location
+    if isinstance(location, ImageLocation) and location.package:
+        return location.package
+    assert isinstance(location, PackageLocation)
+    return location
 
 
 def _by_rule(findings: tuple[Finding, ...], rule_id: str) -> Finding:
@@ -119,8 +122,11 @@ def test_trivy_image_sarif_gives_one_identity_per_package_for_the_same_cve() -> 
     ]
     assert len({f.fingerprint for f in cve}) == 2
     assert {(f.tool.name, f.category, f.severity, f.confidence) for f in findings} == {
-        ("Trivy", Category.SCA, Severity.MEDIUM, Confidence.HIGH)
+        ("Trivy", Category.IMAGE, Severity.MEDIUM, Confidence.HIGH)
     }
+    # run.properties.imageName makes these image findings, as Trivy's JSON of the same scan does
+    assert {f.location.reference for f in findings if isinstance(f.location, ImageLocation)} == {
+        "testdata/fixtures/images/alpine-310.tar.gz"}
 
 
 def test_dependency_check_6_sarif_uses_its_own_severity_not_its_constant_level() -> None:

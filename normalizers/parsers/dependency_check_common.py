@@ -43,6 +43,7 @@ from normalizers.model import (
     Tool,
 )
 from normalizers.parsers.base import ParseOptions
+from normalizers.parsers.paths import repo_relative
 from normalizers.text import html_to_text, truncate
 
 TOOL_NAME = "dependency-check"
@@ -56,13 +57,6 @@ VULNERABILITY_ID = re.compile(
 _CWE = re.compile(r"\bCWE-(\d+)", re.IGNORECASE)
 _VERSION_TOKEN = re.compile(r"\d+|[a-z]+")
 _SEVERITY_PREFIX = re.compile(r"^\s*(\w+) severity - ")  # dependency-check SARIF rule shortDescription
-_CI_WORKSPACES = (
-    re.compile(r"^/github/workspace/"),
-    re.compile(r"^/home/runner/work/[^/]+/[^/]+/"),
-    re.compile(r"^/__w/[^/]+/[^/]+/"),  # GitHub Actions container jobs
-)
-_DRIVE = re.compile(r"^/?[A-Za-z]:/")
-_REPEATED_SLASHES = re.compile(r"/{2,}")
 
 _LABEL_SEVERITY = {
     "critical": Severity.CRITICAL,
@@ -159,35 +153,9 @@ def tool(version: str | None) -> Tool:
 # --- paths ---------------------------------------------------------------------------------
 
 
-def repo_relative_path(path: str, source_root: str | None) -> str:
-    """Forward slashes, no `source_root` or CI workspace prefix, no leading `./`.
-
-    Windows paths (dependency-check on a developer machine writes `C:\\Users\\…`) are
-    compared case-insensitively. A path outside `source_root` stays absolute: there is no
-    honest repository-relative form of it.
-    """
-    normalized = _REPEATED_SLASHES.sub("/", path.strip().replace("\\", "/"))
-    if _DRIVE.match(normalized):
-        normalized = normalized.lstrip("/")
-    if source_root and source_root.strip():
-        root = _REPEATED_SLASHES.sub("/", source_root.strip().replace("\\", "/")).rstrip("/") + "/"
-        if _DRIVE.match(root):
-            root = root.lstrip("/")
-        folded = _DRIVE.match(normalized) is not None
-        if (normalized.lower() if folded else normalized).startswith(root.lower() if folded else root):
-            return normalized[len(root):] or "."
-    for workspace in _CI_WORKSPACES:
-        match = workspace.match(normalized)
-        if match:
-            return normalized[match.end():]
-    while normalized.startswith("./"):
-        normalized = normalized[2:]
-    return normalized
-
-
 def manifest_path(file_path: str, source_root: str | None) -> str:
     """`/x/package-lock.json?lodash` (a virtual dependency) -> `x/package-lock.json`."""
-    return repo_relative_path(file_path.split("?", 1)[0], source_root)
+    return repo_relative(file_path.split("?", 1)[0], source_root)
 
 
 # --- values ----------------------------------------------------------------------------------

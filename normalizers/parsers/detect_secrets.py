@@ -20,12 +20,12 @@ from typing import Any, TypeGuard
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, CodeLocation, Confidence, Finding, Remediation, Severity, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.parsers.paths import repo_relative
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "detect-secrets"
 _HEURISTIC_TYPES = frozenset({"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"})
-_WORKSPACE_PREFIXES = ("/github/workspace/", "./")
 _REMEDIATION = Remediation(
     text=(
         "Treat the secret as leaked: revoke or rotate it, remove it from the code and its history, and load it "
@@ -43,15 +43,6 @@ def _is_baseline(document: Any) -> TypeGuard[dict[str, Any]]:
     )
 
 
-def _relative(path: str, source_root: str | None) -> str:
-    """detect-secrets writes paths as given on its command line; make them repository-relative."""
-    if source_root and path.startswith(source_root.rstrip("/") + "/"):
-        path = path[len(source_root.rstrip("/")) + 1 :]
-    for prefix in _WORKSPACE_PREFIXES:
-        path = path.removeprefix(prefix)
-    return path
-
-
 def _rating(secret: dict[str, Any], secret_type: str) -> tuple[Severity, Confidence]:
     if secret.get("is_verified") is True:
         return Severity.CRITICAL, Confidence.HIGH
@@ -66,7 +57,7 @@ def _finding(tool: Tool, filename: str, secret: Any, options: ParseOptions) -> F
     secret_type, hashed = secret.get("type"), secret.get("hashed_secret")
     if not isinstance(secret_type, str) or not isinstance(hashed, str):
         return "the result has no `type` or `hashed_secret`"
-    path = _relative(str(secret.get("filename") or filename), options.source_root)
+    path = repo_relative(str(secret.get("filename") or filename), options.source_root)
     line = secret.get("line_number") if isinstance(secret.get("line_number"), int) else None
     severity, confidence = _rating(secret, secret_type)
     false_positive = secret.get("is_secret") is False

@@ -57,6 +57,7 @@ from normalizers.model import (
 )
 from normalizers.parsers import dependency_check_common as dc
 from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.parsers.paths import repo_relative
 from normalizers.report import Report
 from normalizers.text import truncate
 from normalizers.tool_id import ToolId
@@ -274,10 +275,10 @@ class _Run:
             base_id = base.get("uriBaseId")
         if relative.lower().startswith(("http://", "https://")):
             return relative
-        relative_path = dc.repo_relative_path(_file_path(relative), self.options.source_root)
+        relative_path = repo_relative(_file_path(relative), self.options.source_root)
         if root is None:
             return relative_path
-        full = dc.repo_relative_path(_file_path(root.rstrip("/") + "/" + relative), self.options.source_root)
+        full = repo_relative(_file_path(root.rstrip("/") + "/" + relative), self.options.source_root)
         return relative_path if _ABSOLUTE.match(full) else full
 
 

@@ -60,6 +60,7 @@ from normalizers.model import (
     Skipped,
     Tool,
 )
+from normalizers.parsers import paths
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
@@ -74,7 +75,6 @@ _SEVERITIES = {
 }
 _IMAGE_ARTIFACTS = frozenset({"container_image", "vm"})
 _SOURCE_ARTIFACTS = frozenset({"filesystem", "repository"})
-_CI_WORKSPACES = ("/github/workspace/",)
 # (vector field, score field, version); a v3 version is read from its vector ("CVSS:3.1/...").
 _CVSS_FIELDS = (("V40Vector", "V40Score", "4.0"), ("V3Vector", "V3Score", ""), ("V2Vector", "V2Score", "2.0"))
 _ROTATE_ADVICE = "Revoke and rotate the secret, then remove it from the code and its history."
@@ -124,16 +124,9 @@ def strip_os_suffix(target: str) -> str:
 
 
 def repo_relative(path: str, source_root: str | None) -> str:
-    """Strip the checkout directory (the configured root or a CI workspace) and leading `./`."""
-    path = path.replace("\\", "/")
-    roots = ((source_root.rstrip("/") + "/",) if source_root else ()) + _CI_WORKSPACES
-    for root in roots:
-        if path.startswith(root) or path == root[:-1]:
-            path = path[len(root) :]
-            break
-    while path.startswith("./"):
-        path = path[2:]
-    return "" if path == "." else path
+    """The shared rule (normalizers.parsers.paths), with the checkout root itself as ``."""
+    relative = paths.repo_relative(path, source_root)
+    return "" if relative == "." else relative
 
 
 @dataclass(frozen=True)
