@@ -35,7 +35,7 @@ system-packages:
 	else echo "not root: skipping Debian packages ($(DEBIAN_PACKAGES)); their tests will skip"; fi
 
 test: $(STAMP) system-packages checkov
-	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/ruff check normalizers pipeline tests benchmarks
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/ruff check normalizers pipeline tests benchmarks examples
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" TOLLGATE_CHECKOV="$(CURDIR)/$(CHECKOV_VENV)/bin/checkov" $(BIN)/pytest $(PYTEST_ARGS)
 

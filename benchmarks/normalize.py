@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from normalizers.model import Scope
+from pipeline.normalize import NormalizeRequest, normalize_reports, write_outputs
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "tests" / "fixtures" / "trivy" / "alpine-310.json.golden"
 
@@ -46,10 +49,6 @@ def child_floor(report: Path, out: Path) -> None:
 
 
 def child_normalize(report: Path, out: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    from normalizers.model import Scope
-    from pipeline.normalize import NormalizeRequest, normalize_reports, write_outputs
-
     request = NormalizeRequest(reports=(str(report),), scope=Scope("bench/bench"), sarif_out=str(out))
     outcome = normalize_reports(request)
     write_outputs(outcome, request)
@@ -60,7 +59,7 @@ def child_normalize(report: Path, out: Path) -> None:
 def run_child(kind: str, report: Path, out: Path) -> tuple[float, int]:
     """(wall seconds, peak RSS bytes) of one child run."""
     started = time.perf_counter()
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and script
+    completed = subprocess.run(
         [sys.executable, __file__, "--child", kind, str(report), str(out)], capture_output=True, text=True,
         check=False,
     )

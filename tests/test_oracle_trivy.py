@@ -37,7 +37,8 @@ def triples(findings):  # type: ignore[no-untyped-def]
 
 
 def test_three_renderings_of_one_scan_give_the_same_findings() -> None:
-    from_json, from_sarif, from_asff = parsed(JSON, ToolId.TRIVY), parsed(SARIF, ToolId.SARIF), parsed(ASFF, ToolId.ASFF)
+    from_json, from_sarif = parsed(JSON, ToolId.TRIVY), parsed(SARIF, ToolId.SARIF)
+    from_asff = parsed(ASFF, ToolId.ASFF)
     assert len(from_json) == len(from_sarif) == len(from_asff) == 4
     assert triples(from_json) == triples(from_sarif) == triples(from_asff)
     fingerprints = {f.fingerprint for f in from_json}
