@@ -3,7 +3,7 @@
 Static: every action.yml and workflow parses, is valid against check-jsonschema's vendored GitHub
 schemas, passes zizmor offline, has no `${{` inside a `run:`, pins every `uses:` by SHA with a
 version comment, describes (and defaults) every input and gives every composite step a shell.
-docs/actions.md is checked against the action files, and its "Use it" snippet against the schema
+README.md is checked against the action files, and its "Use it" snippet against the schema
 and zizmor.
 
 Harness (tests/action_harness.py): each action runs step by step as on GitHub. Semgrep and Bandit
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ACTIONS = [ROOT / "action.yml", *sorted((ROOT / "actions").glob("*/action.yml"))]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 DEPENDABOT = ROOT / ".github" / "dependabot.yml"
-DOCS = ROOT / "docs" / "actions.md"
+DOCS = ROOT / "README.md"
 SARIF_SCHEMA = ROOT / "tests" / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"
 BIN = Path(sys.executable).parent
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
