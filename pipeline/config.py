@@ -9,7 +9,7 @@ key by key, so a user writes only what differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,6 +19,8 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from pipeline.errors import ConfigError
+from pipeline.ncp_wsc.endpoints import HOSTS as NCP_HOSTS
+from pipeline.ncp_wsc.validation import SPEEDS, USER_AGENTS, VULN_ITEMS
 from pipeline.scanners.base import Options
 from pipeline.scanners.registry import ScannerName
 
@@ -43,6 +45,11 @@ SCANNER_OPTIONS: dict[ScannerName, dict[str, Any]] = {
     ScannerName.DEPENDENCY_CHECK: {
         "data-dir": _STRING, "nvd-api-key-env": _STRING, "no-update": {"type": "boolean"}, "nvd-datafeed": _STRING,
     },
+    ScannerName.HOST: {
+        "profile": _STRING, "ssm-instance-id": {"type": "string", "pattern": "^m?i-[0-9a-f]{8,17}$"},
+        "ssm-region": _STRING, "aws-profile": _STRING, "ssm-output-s3-bucket": _STRING,
+        "ssm-output-s3-prefix": _STRING, "poll-seconds": _SECONDS,
+    },
     ScannerName.SONARQUBE: {
         "host-url": _STRING, "report-task": _STRING, "token-env": _STRING, "poll-seconds": _SECONDS,
     },
@@ -54,6 +61,13 @@ SCANNER_OPTIONS: dict[ScannerName, dict[str, Any]] = {
     ScannerName.WAPITI: {
         "modules": _STRINGS, "depth": {"type": "integer", "minimum": 0},
         "max-scan-time": {"type": "integer", "minimum": 1},
+    },
+    ScannerName.NCP_WSC: {
+        "endpoint": {"enum": list(NCP_HOSTS)}, "base-url": _STRING,
+        "vuln-items": {"type": "array", "minItems": 1, "items": {"enum": list(VULN_ITEMS)}},
+        "user-agent": {"enum": list(USER_AGENTS)}, "speed": {"enum": [*SPEEDS, *map(int, SPEEDS)]},
+        "exclude-urls": _STRINGS, "headers-env": _STRING, "instance": {"type": "integer", "minimum": 1},
+        "poll-seconds": _SECONDS, "access-key-env": _STRING, "secret-key-env": _STRING,
     },
 }
 
@@ -121,6 +135,13 @@ class ScanConfig:
 
     def settings(self, name: ScannerName) -> ScannerSettings:
         return dict(self.scanners)[name]
+
+    def with_option(self, name: ScannerName, key: str, value: Any) -> ScanConfig:
+        """This configuration with one scanner option set, as a command-line flag sets it."""
+        settings = self.settings(name)
+        options = Options.of({**dict(settings.options.values), key: value})
+        changed = replace(settings, options=options)
+        return replace(self, scanners=tuple((n, changed if n is name else s) for n, s in self.scanners))
 
 
 @cache

@@ -40,7 +40,7 @@ from pipeline.normalize import NormalizeOutcome, NormalizeRequest, outcome_from_
 from pipeline.policy import Policy, load_policy
 from pipeline.scanners.base import ScanContext, Scanner, ScannerTimeout
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
-from pipeline.scanners.registry import ScannerName, scanner_for
+from pipeline.scanners.registry import DAST_ENGINES, ScannerName, scanner_for
 from pipeline.scope import Allowlist, GuardedTarget
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class ScanRequest:
     dast_allow: tuple[str, ...] = ()  # added to the config's allowlist
     only: frozenset[ScannerName] = frozenset()
     skip: frozenset[ScannerName] = frozenset()
+    dast_engines: frozenset[ScannerName] = frozenset()  # when given, the only DAST engines that run
     timeout: float | None = None  # overrides every scanner's timeout
     policy_path: Path | None = None
     fail_on: str | None = None  # overrides the policy's fail-on
@@ -113,9 +114,14 @@ def scan_context(request: ScanRequest, targets: tuple[GuardedTarget, ...]) -> Sc
 
 
 def selected(request: ScanRequest) -> list[ScannerName]:
+    """--only, else the enabled scanners less --skip; --dast-engine then names the DAST engines that run."""
     if request.only:
-        return [name for name in ScannerName if name in request.only]
-    return [name for name in ScannerName if request.config.settings(name).enabled and name not in request.skip]
+        chosen = set(request.only)
+    else:
+        chosen = {name for name in ScannerName if request.config.settings(name).enabled and name not in request.skip}
+    if request.dast_engines:
+        chosen = chosen.difference(DAST_ENGINES) | (request.dast_engines - request.skip)
+    return [name for name in ScannerName if name in chosen]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """`tollgate scan [PATH] [--image REF] [--dast-target URL]... [--dast-allow HOST]... [--only|--skip SCANNER]...`.
 
 Runs the available scanners concurrently (progress on stderr), then normalizes, gates, writes the
-reports and publishes when `.tollgate.yml` says so. Exit codes: 0 passed, 1 the gate failed,
+reports and publishes when `.tollgate.yml` says so. `--dast-engine` picks the DAST engines (the named
+ones run even if disabled; the others do not); `--wsc-instance N` sets the ncp-wsc `instance` option,
+so it reads an existing Web Security Checker job instead of creating one. Exit codes: 0 passed, 1 the gate failed,
 2 usage or config error (a refused DAST target included), 3 a scanner or the publisher failed.
 """
 
@@ -13,12 +15,13 @@ import sys
 from pathlib import Path
 
 from normalizers.model import Scope
-from pipeline.config import DEFAULT_CONFIG_FILE, load_scan_config
+from pipeline.config import DEFAULT_CONFIG_FILE, ScanConfig, load_scan_config
 from pipeline.errors import ConfigError
 from pipeline.scan import ScanOutcome, ScanRequest, run_scan
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.registry import DAST_ENGINES, ScannerName
 
 SCANNER_CHOICES = [name.value for name in ScannerName]
+DAST_ENGINE_CHOICES = [name.value for name in DAST_ENGINES]
 
 
 def default_out_dir() -> Path:
@@ -37,6 +40,12 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", metavar="PATH", help="folder to scan (default: .)")
     parser.add_argument("--image", metavar="REF", help="container image to scan with Trivy")
@@ -49,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            help=f"run only this scanner, even if disabled (repeatable): {', '.join(SCANNER_CHOICES)}")
     selection.add_argument("--skip", action="append", default=[], choices=SCANNER_CHOICES, metavar="SCANNER",
                            help="do not run this scanner (repeatable)")
+    parser.add_argument("--dast-engine", action="append", default=[], choices=DAST_ENGINE_CHOICES, metavar="ENGINE",
+                        help=f"run this DAST engine, and no other (repeatable): {', '.join(DAST_ENGINE_CHOICES)}; "
+                        "default: every enabled one")
+    parser.add_argument("--wsc-instance", type=positive_int, metavar="N",
+                        help="attach ncp-wsc to NAVER Cloud Web Security Checker job N instead of creating one")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="where reports go (default: $RUNNER_TEMP/tollgate, else ./.tollgate)")
     parser.add_argument("--config", type=Path, metavar="FILE",
@@ -86,18 +100,24 @@ def scope_from(args: argparse.Namespace) -> Scope:
     )
 
 
+def scan_config(path: Path | None, wsc_instance: int | None) -> ScanConfig:
+    config = load_scan_config(path)
+    return config if wsc_instance is None else config.with_option(ScannerName.NCP_WSC, "instance", wsc_instance)
+
+
 def request_from(args: argparse.Namespace) -> ScanRequest:
     config_file = config_path(args)
     return ScanRequest(
         source=Path(args.path),
         out_dir=args.out or default_out_dir(),
-        config=load_scan_config(config_file),
+        config=scan_config(config_file, args.wsc_instance),
         scope=scope_from(args),
         image=args.image,
         dast_targets=tuple(args.dast_target),
         dast_allow=tuple(args.dast_allow),
         only=frozenset(ScannerName(n) for n in args.only),
         skip=frozenset(ScannerName(n) for n in args.skip),
+        dast_engines=frozenset(ScannerName(n) for n in args.dast_engine),
         timeout=args.timeout,
         policy_path=config_file,
         fail_on=args.fail_on,

@@ -24,9 +24,11 @@ class ScannerName(str, enum.Enum):
     TRIVY_FS = "trivy-fs"
     TRIVY_IMAGE = "trivy-image"
     DEPENDENCY_CHECK = "dependency-check"
+    HOST = "host"  # Lynis, a host hardening audit
     SONARQUBE = "sonarqube"
     ZAP = "zap"
     WAPITI = "wapiti"
+    NCP_WSC = "ncp-wsc"
 
 
 # name -> "module:attribute" of the Scanner instance
@@ -41,10 +43,15 @@ SCANNERS: dict[ScannerName, str] = {
     ScannerName.TRIVY_FS: "pipeline.scanners.trivy:FS",
     ScannerName.TRIVY_IMAGE: "pipeline.scanners.trivy:IMAGE",
     ScannerName.DEPENDENCY_CHECK: "pipeline.scanners.dependency_check:SCANNER",
+    ScannerName.HOST: "pipeline.scanners.lynis:SCANNER",
     ScannerName.SONARQUBE: "pipeline.scanners.sonarqube:SCANNER",
     ScannerName.ZAP: "pipeline.scanners.zap:SCANNER",
     ScannerName.WAPITI: "pipeline.scanners.wapiti:SCANNER",
+    ScannerName.NCP_WSC: "pipeline.scanners.ncp_wsc:SCANNER",
 }
+
+# The DAST engines, which `tollgate scan --dast-engine` chooses between; a test checks it against the specs.
+DAST_ENGINES: tuple[ScannerName, ...] = (ScannerName.ZAP, ScannerName.WAPITI, ScannerName.NCP_WSC)
 
 
 def scanner_for(name: ScannerName) -> Scanner:
