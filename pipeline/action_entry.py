@@ -193,6 +193,7 @@ OVERRIDES = (
     Override("TOLLGATE_TRIVY_DB_REPOSITORY", ("trivy-fs", "trivy-image"), "db-repository"),
     Override("TOLLGATE_TRIVY_SKIP_DB_UPDATE", ("trivy-fs", "trivy-image"), "skip-db-update", boolean=True),
     Override("TOLLGATE_ZAP_MODE", ("zap",), "mode"),
+    Override("TOLLGATE_NCP_ENDPOINT", ("ncp-wsc",), "endpoint"),
     Override("TOLLGATE_SONAR_HOST_URL", ("sonarqube",), "host-url"),
 )
 # DAST engine -> the scan arguments that select it. ncp-wsc is the Web Security Checker runner of issue 9.

@@ -44,6 +44,10 @@ from pipeline import action_entry
 from pipeline.errors import ConfigError, ScannerError
 from tests.action_harness import ActionResult, Runner, evaluate, read_output_file
 from tests.action_services import RECORDED, SonarQubeApi, ZapApi, replaying_tool, serve
+from tests.ncp_wsc_stub import ACCESS_KEY as WSC_ACCESS_KEY
+from tests.ncp_wsc_stub import SECRET_KEY as WSC_SECRET_KEY
+from tests.ncp_wsc_stub import WscStub
+from tests.ncp_wsc_stub import serve as serve_wsc
 
 pytest_plugins = ("tests.moto_server",)  # moto_server (one per session) and aws (reset per test)
 
@@ -552,6 +556,26 @@ def test_dast_refuses_a_target_outside_the_allowlist_before_any_request(runner: 
     scan = result.step("Tollgate scan")
     assert scan.exit_code == 2 and "example.com" in scan.stderr
     assert not result.succeeded and result.outputs["results"] == ""
+
+
+def test_dast_with_ncp_wsc_starts_no_zap_and_masks_the_keys(runner: Runner, tmp_path: Path) -> None:
+    """engine: ncp-wsc against the Web Security Checker contract stub (tests/ncp_wsc_stub.py)."""
+    wsc = WscStub()
+    with serve_wsc(wsc) as url:
+        config = tmp_path / "wsc-tollgate.yml"
+        config.write_text(f"scan:\n  scanners:\n    ncp-wsc: {{base-url: '{url}', poll-seconds: 0.01}}\n", "utf-8")
+        result = runner.run(action("dast"), local({
+            "engine": "ncp-wsc", "targets": "http://127.0.0.1:8999/shop/", "allow": "127.0.0.1:8999",
+            "ncp-access-key": WSC_ACCESS_KEY, "ncp-secret-key": WSC_SECRET_KEY, "ncp-endpoint": "gov",
+            "fail-on": "high", "config": str(config)}))
+    assert not result.step("Start ZAP").ran and not result.step("Stop ZAP").ran
+    assert wsc.calls()[0] == "PUT /api/v1/job" and wsc.calls()[-1] == "GET /api/v1/jobs/5001/report"
+    assert_counts_agree(result, {"critical": 0, "high": 2, "medium": 3, "low": 3, "info": 0}, "dast")
+    assert result.outputs["verdict"] == "failed" and result.step("Tollgate gate").exit_code == 1
+    mask = result.step("Mask secrets").stdout
+    assert f"::add-mask::{WSC_ACCESS_KEY}" in mask and f"::add-mask::{WSC_SECRET_KEY}" in mask
+    scan = result.step("Tollgate scan")
+    assert scan.env["TOLLGATE_NCP_ENDPOINT"] == "gov" and WSC_SECRET_KEY not in scan.stdout + scan.stderr
 
 
 def test_dast_checks_the_allowlist_before_starting_the_zap_container(runner: Runner) -> None:
