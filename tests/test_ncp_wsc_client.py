@@ -273,6 +273,20 @@ def test_a_wrong_secret_is_authentication_failed_with_a_tip() -> None:
     assert len(wsc.requests) == 1
 
 
+def test_a_clock_more_than_five_minutes_off_is_refused_by_the_gateway() -> None:
+    wsc = WscStub()
+    with serve(wsc) as url:
+        skewed = WscClient(url, Credentials(ACCESS_KEY, SECRET_KEY), time.monotonic() + 5,
+                           clock=lambda: time.time() - 6 * 60)
+        with pytest.raises(ConfigError, match="error 200 Authentication Failed"):
+            skewed.get_jobs()
+        close = WscClient(url, Credentials(ACCESS_KEY, SECRET_KEY), time.monotonic() + 5,
+                          clock=lambda: time.time() - 4 * 60)
+        assert records(close.get_jobs()) == ()
+    stamps = [int(r.headers["x-ncp-apigw-timestamp"]) for r in wsc.requests]
+    assert 115_000 < stamps[1] - stamps[0] < 125_000  # the two clocks' two minutes, in milliseconds
+
+
 @pytest.mark.parametrize("status", [400, 200])
 def test_service_errors_are_not_retried_and_read_from_any_status(status: int) -> None:
     wsc = WscStub(service_error_status=status)
