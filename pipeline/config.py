@@ -57,6 +57,7 @@ SCANNER_OPTIONS: dict[ScannerName, dict[str, Any]] = {
         "modules": _STRINGS, "depth": {"type": "integer", "minimum": 0},
         "max-scan-time": {"type": "integer", "minimum": 1},
     },
+    ScannerName.SUPPLY_CHAIN: {"offline": {"type": "boolean"}},  # the rest is the `firewall:` section
     ScannerName.NCP_WSC: {
         "endpoint": {"enum": list(NCP_HOSTS)}, "base-url": _STRING,
         "vuln-items": {"type": "array", "minItems": 1, "items": {"enum": list(VULN_ITEMS)}},

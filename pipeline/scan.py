@@ -110,7 +110,7 @@ def scan_context(request: ScanRequest, targets: tuple[GuardedTarget, ...]) -> Sc
     if work_dir.is_relative_to(source):  # never scan our own reports (they quote secrets back)
         exclude += (request.out_dir.resolve().relative_to(source).as_posix(),)
     return ScanContext(source=source, work_dir=work_dir, image=request.image, dast_targets=targets,
-                       exclude=tuple(dict.fromkeys(exclude)), env=dict(os.environ))
+                       exclude=tuple(dict.fromkeys(exclude)), env=dict(os.environ), config_path=request.policy_path)
 
 
 def selected(request: ScanRequest) -> list[ScannerName]:

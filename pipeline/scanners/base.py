@@ -60,6 +60,7 @@ class ScanContext:
     dast_targets: tuple[GuardedTarget, ...] = ()
     exclude: tuple[str, ...] = ()  # directory names or relative paths that no scanner reads
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    config_path: Path | None = None  # the .tollgate.yml in use; the supply-chain firewall reads its own section
 
     def folder(self, name: ScannerName) -> Path:
         """The scanner's own folder for reports, logs and temp files; created on demand."""

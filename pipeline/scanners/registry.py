@@ -27,6 +27,7 @@ class ScannerName(str, enum.Enum):
     SONARQUBE = "sonarqube"
     ZAP = "zap"
     WAPITI = "wapiti"
+    SUPPLY_CHAIN = "supply-chain"
     NCP_WSC = "ncp-wsc"
 
 
@@ -45,6 +46,7 @@ SCANNERS: dict[ScannerName, str] = {
     ScannerName.SONARQUBE: "pipeline.scanners.sonarqube:SCANNER",
     ScannerName.ZAP: "pipeline.scanners.zap:SCANNER",
     ScannerName.WAPITI: "pipeline.scanners.wapiti:SCANNER",
+    ScannerName.SUPPLY_CHAIN: "pipeline.scanners.supply_chain:SCANNER",
     ScannerName.NCP_WSC: "pipeline.scanners.ncp_wsc:SCANNER",
 }
 

@@ -1,0 +1,103 @@
+"""`tollgate firewall check NAME [--platform pypi|npm] [--version V] [--json] [--offline]` and
+`tollgate firewall serve [--host 127.0.0.1] [--port 8080] [--offline]`.
+
+`check` prints the verdict on one package (or seed B's JSON with `--json`) and exits 1 when the
+package is blocked (Red), 0 otherwise, so a pre-install hook can stop on it. `serve` runs the
+package-check API (pipeline/firewall/server.py) until interrupted. Both read the `firewall:`
+section of `--config` (default ./.tollgate.yml) and query the registries unless `--offline`,
+which uses only the on-disk cache and says so in every answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+
+from pipeline.errors import ConfigError, ExitCode
+from pipeline.firewall.config import load_firewall_config
+from pipeline.firewall.engine import Firewall
+from pipeline.firewall.model import Ecosystem
+from pipeline.firewall.registry import Registry
+from pipeline.firewall.server import BadRequest, PackageCheckServer, parse_query
+
+DEFAULT_CONFIG = Path(".tollgate.yml")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, metavar="FILE", help="the .tollgate.yml (default: ./.tollgate.yml)")
+    common.add_argument("--offline", action="store_true", help="use only the registry cache; say so in every answer")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser("check", parents=[common], help="check one package")
+    check.add_argument("name", metavar="NAME")
+    check.add_argument("--platform", choices=[e.value for e in Ecosystem], default="pypi")
+    check.add_argument("--version", metavar="V", help="the version to check (default: the latest)")
+    check.add_argument("--json", action="store_true", help="print the package-check API's JSON")
+    serve = actions.add_parser("serve", parents=[common], help="serve GET /package-check")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
+    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+
+
+def build_firewall(args: argparse.Namespace) -> Firewall:
+    path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    if args.config and not args.config.is_file():
+        raise ConfigError(f"{args.config}: no such configuration file")
+    config = load_firewall_config(path)
+    registry_settings = replace(config.registry, offline=config.registry.offline or args.offline)
+    return Firewall(config, Registry(registry_settings))
+
+
+def run(args: argparse.Namespace) -> int:
+    firewall = build_firewall(args)
+    return check(firewall, args) if args.action == "check" else serve(firewall, args)
+
+
+def check(firewall: Firewall, args: argparse.Namespace) -> int:
+    query = {"package_name": args.name, "platform": args.platform}
+    if args.version:
+        query["version"] = args.version
+    try:
+        package = parse_query("&".join(f"{k}={v}" for k, v in query.items()))
+    except BadRequest as exc:
+        raise ConfigError(str(exc)) from None
+    answer = firewall.check(package).answer()
+    if args.json:
+        print(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(f"{answer['package_name']} ({answer['platform']} {answer['version'] or '?'}): {answer['risk_level']}, "
+              f"{answer['status']}, score {answer['score'] if answer['score'] is not None else 'n/a'}")
+        print(f"  {answer['message']}")
+        for reason in answer["reasons"]:
+            print(f"  +{reason['points']:<3} {reason['rule']}: {reason['detail']}")
+        for hit in answer["checks"]:
+            print(f"  {hit['severity']:<8} {hit['rule_id']}: {hit['detail']}")
+        print(f"  metadata: {answer['metadata']}")
+    return ExitCode.GATE_FAILED if answer["status"] == "blocked" else ExitCode.PASSED
+
+
+def serve(firewall: Firewall, args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port} is not a port number")
+    try:
+        server = PackageCheckServer((args.host, args.port), firewall, verbose=args.verbose)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port} ({exc.strerror})") from None
+    if args.host not in LOOPBACK:
+        print("tollgate firewall: warning: the API has no authentication; it is reachable beyond this machine",
+              file=sys.stderr)
+    host, port = args.host, server.server_port
+    mode = "offline (cache only)" if firewall.registry.settings.offline else "online"
+    print(f"tollgate firewall: serving http://{host}:{port}/package-check ({mode}); Ctrl-C stops", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("tollgate firewall: stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return ExitCode.PASSED

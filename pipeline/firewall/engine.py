@@ -1,0 +1,193 @@
+"""Every check on one package, shared by the scanner and the API: one verdict, many reasons.
+
+Order and interplay, decided here:
+1. Blocklist, then quarantine (for an unpinned range, the newest release it allows, when the
+   metadata is at hand), then typosquat, then dependency confusion, then the reputation score.
+2. An allowlisted name skips the typosquat and reputation checks; an internal name skips them
+   too (its public namesake's reputation says nothing about it) and gets the confusion check.
+3. The verdict's risk level is the worse of the score's level and the checks': a HIGH or
+   CRITICAL hit is Red, a MEDIUM or LOW one Yellow. Red is `blocked`, Yellow `review`, Green
+   `allowed`. A package whose metadata could not be read, and that nothing else flags, is Yellow:
+   the firewall says it could not score it rather than letting it through unseen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+from semantic_version import Version as SemVer
+
+from normalizers.model import Confidence, Severity
+from pipeline.firewall.config import FirewallConfig
+from pipeline.firewall.confusion import confusion_hits, is_internal
+from pipeline.firewall.facts import PackageFacts, facts_from
+from pipeline.firewall.model import DeclaredPackage, Ecosystem, Hit, RuleId
+from pipeline.firewall.names import normalize
+from pipeline.firewall.policy import blocklist_hits, in_range, is_allowlisted, quarantine_hits
+from pipeline.firewall.popular import popular_names, popularity_rank
+from pipeline.firewall.registry import Lookup, Registry, Status
+from pipeline.firewall.reputation import RiskLevel, Score, Signal, score
+from pipeline.firewall.typosquat import LookAlike, TyposquatIndex
+
+STATUS = {RiskLevel.RED: "blocked", RiskLevel.YELLOW: "review", RiskLevel.GREEN: "allowed"}
+MESSAGE = {RiskLevel.RED: "High risk package", RiskLevel.YELLOW: "Medium risk package",
+           RiskLevel.GREEN: "Low risk package"}
+REPUTATION_SEVERITY = {RiskLevel.RED: Severity.HIGH, RiskLevel.YELLOW: Severity.LOW}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    package: DeclaredPackage
+    hits: tuple[Hit, ...]  # every check but the score
+    score: Score | None
+    metadata: str  # where the registry metadata came from, or why there is none
+    lookup: Status = Status.UNKNOWN  # the public registry's answer for the name
+    similar: tuple[str, ...] = ()
+    latest: str | None = None
+    trusted: bool = False  # allowlisted: nothing but policy lists applies
+    reputation_skipped: str | None = field(default=None)
+
+    @cached_property
+    def risk_level(self) -> RiskLevel:
+        levels = [RiskLevel.RED if hit.severity.rank >= Severity.HIGH.rank else RiskLevel.YELLOW for hit in self.hits]
+        if self.score is not None:
+            levels.append(self.score.level)
+        elif not self.trusted and self.reputation_skipped is None:
+            levels.append(RiskLevel.YELLOW)  # could not score it: review, never pass unseen
+        return max(levels, key=lambda level: level.rank, default=RiskLevel.GREEN)
+
+    def reputation_hit(self) -> Hit | None:
+        if self.score is None or self.score.level is RiskLevel.GREEN:
+            return None
+        reasons = "; ".join(f"{r.detail}: +{r.points}" for r in self.score.reasons)
+        return Hit(
+            rule=RuleId.REPUTATION, severity=REPUTATION_SEVERITY[self.score.level], confidence=Confidence.MEDIUM,
+            title=f"{self.package.name} has a {self.score.level.value} reputation score ({self.score.points} points)",
+            detail=f"{self.package.name} scores {self.score.points} points ({self.metadata}): {reasons}.",
+        )
+
+    def answer(self) -> dict[str, Any]:
+        """Seed B's package-check JSON, plus the checks and where the metadata came from."""
+        level = self.risk_level
+        strongest = max(self.hits, key=lambda hit: hit.severity.rank, default=None)
+        return {
+            "package_name": self.package.name,
+            "platform": self.package.ecosystem.value,
+            "version": self.package.version or self.latest,
+            "score": None if self.score is None else self.score.points,
+            "risk_level": level.value,
+            "status": STATUS[level],
+            "message": MESSAGE[level] + (f": {strongest.title}" if strongest else ""),
+            "similar_packages": list(self.similar),
+            "reasons": [{"rule": r.rule, "points": r.points, "detail": r.detail}
+                        for r in (self.score.reasons if self.score else ())],
+            "checks": [{"rule_id": h.rule.value, "severity": h.severity.value, "title": h.title, "detail": h.detail,
+                        "reference": h.reference} for h in self.hits],
+            "metadata": self.metadata,
+        }
+
+
+class Firewall:
+    """The checks with their configuration, indexes and registry; safe to share between threads."""
+
+    def __init__(self, config: FirewallConfig, registry: Registry,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.config = config
+        self.registry = registry
+        self.clock = clock
+        protect = dict(config.protect)
+        self.indexes = {eco: TyposquatIndex(eco, (*popular_names(eco), *protect.get(eco, ()))) for eco in Ecosystem}
+
+    def check(self, package: DeclaredPackage) -> Verdict:
+        eco, name = package.ecosystem, package.name
+        trusted = is_allowlisted(self.config, eco, name)
+        internal = is_internal(self.config.internal, eco, name)
+        lookup = self.registry.metadata(eco, normalize(name, eco))
+        facts = facts_from(eco, lookup.body) if lookup.status is Status.FOUND else None
+        hits = [*blocklist_hits(self.config, eco, name, package.version), *self._quarantine(package, facts)]
+        look_alikes = () if trusted or internal else self.indexes[eco].look_alikes(name)
+        if look_alikes:
+            hits.append(_typosquat_hit(package, look_alikes, lookup))
+        if internal:
+            hits += confusion_hits(package, lookup)
+        skipped = "allowlisted" if trusted else "an internal name" if internal else None
+        return Verdict(
+            package=package, hits=tuple(hits), metadata=_metadata_text(lookup), lookup=lookup.status,
+            score=None if skipped or facts is None else self._score(package, facts),
+            similar=tuple(hit.target for hit in look_alikes), latest=facts.latest if facts else None,
+            trusted=trusted, reputation_skipped=skipped,
+        )
+
+    def _quarantine(self, package: DeclaredPackage, facts: PackageFacts | None) -> list[Hit]:
+        if package.version:
+            return quarantine_hits(self.config, package.ecosystem, package.name, package.version)
+        newest = newest_allowed(package, facts.versions) if facts else None
+        how = f"the newest release {package.spec or 'any version'!r} allows"
+        return quarantine_hits(self.config, package.ecosystem, package.name, newest, how) if newest else []
+
+    def _score(self, package: DeclaredPackage, facts: PackageFacts) -> Score:
+        eco, key = package.ecosystem, normalize(package.name, package.ecosystem)
+        return score(facts, self._downloads(eco, key), self._stars(facts), self.config.reputation, self.clock())
+
+    def _downloads(self, eco: Ecosystem, key: str) -> Signal:
+        rank = popularity_rank(eco).get(key)
+        if rank is not None:
+            return Signal(None, f"rank {rank} in the bundled {eco.value} download ranking", above_limit=True)
+        lookup = self.registry.downloads(eco, key)
+        return Signal(int(lookup.body["downloads"]), lookup.detail) if lookup.status is Status.FOUND else Signal(
+            None, lookup.detail or "no downloads API answer")
+
+    def _stars(self, facts: PackageFacts) -> Signal:
+        repository = facts.github_repository
+        if repository is None:
+            return Signal(None, "no GitHub repository link")
+        lookup = self.registry.stars(repository)
+        return Signal(int(lookup.body["stars"]), f"{repository}, {lookup.detail}") if lookup.status is Status.FOUND \
+            else Signal(None, f"{repository}: {lookup.detail or 'no answer'}")
+
+
+def newest_allowed(package: DeclaredPackage, versions: tuple[str, ...]) -> str | None:
+    """The release an installer would pick for the declared range: the highest final release it allows."""
+    allowed = [v for v in versions if (not package.spec or in_range(package.ecosystem, package.spec, v))
+               and _is_final(package.ecosystem, v)]
+    return max(allowed, key=lambda v: _sort_key(package.ecosystem, v), default=None)
+
+
+def _is_final(eco: Ecosystem, version: str) -> bool:
+    try:
+        return not Version(version).is_prerelease if eco is Ecosystem.PYPI else not SemVer(version).prerelease
+    except (InvalidVersion, ValueError):
+        return False
+
+
+def _sort_key(eco: Ecosystem, version: str) -> Any:
+    return Version(version) if eco is Ecosystem.PYPI else SemVer(version)
+
+
+def _typosquat_hit(package: DeclaredPackage, look_alikes: tuple[LookAlike, ...], lookup: Lookup) -> Hit:
+    best = look_alikes[0]
+    targets = ", ".join(f"{hit.target} ({hit.technique})" for hit in look_alikes)
+    existence = {Status.FOUND: "It exists on the public registry.",
+                 Status.MISSING: "It is not on the public registry: installing it fails today, and anyone may "
+                                 "register it tomorrow.",
+                 Status.UNKNOWN: f"Whether it exists on the public registry is unknown ({lookup.detail})."}
+    return Hit(
+        rule=RuleId.TYPOSQUAT, severity=Severity.HIGH if best.explicit else Severity.MEDIUM,
+        confidence=Confidence.HIGH if best.explicit else Confidence.MEDIUM,
+        title=f"{package.name} looks like the popular {best.target} ({best.technique})",
+        detail=(f"{package.name} is not a popular {package.ecosystem.value} package but looks like {targets}. "
+                f"{existence[lookup.status]} Check the spelling; if {package.name} is intended, allowlist it "
+                "in .tollgate.yml (firewall.allowlist) with the reason."),
+        similar=tuple(hit.target for hit in look_alikes),
+    )
+
+
+def _metadata_text(lookup: Lookup) -> str:
+    return {Status.FOUND: f"registry metadata {lookup.detail}",
+            Status.MISSING: f"not on the public registry ({lookup.detail})",
+            Status.UNKNOWN: f"registry metadata unavailable ({lookup.detail})"}[lookup.status]

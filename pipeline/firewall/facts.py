@@ -1,0 +1,106 @@
+"""Registry metadata (PyPI JSON API, npm packument) reduced to the facts the points table scores.
+
+- Releases: PyPI versions with at least one uploaded file (an empty release was never
+  installable), dated by their earliest upload; npm versions, dated by the packument's `time`.
+- Maintainers: npm lists them; PyPI's JSON API does not (owners are not in it), so it is None,
+  "unknown", for PyPI.
+- Links: PyPI's `project_urls`, `home_page` and `download_url`; npm's `homepage`, `repository`
+  and `bugs`, top-level or the latest version's. The first github.com link names the repository
+  whose stars are looked up.
+- Install scripts: the npm latest version's `preinstall`, `install` and `postinstall` hooks,
+  which run with the installing user's rights (seed B's install-time threat).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pipeline.firewall.model import Ecosystem
+from pipeline.firewall.registry import NPM_INSTALL_HOOKS
+
+_GITHUB_REPO = re.compile(r"github\.com[/:](?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?(?:[/#?]|$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    releases: tuple[tuple[str, datetime | None], ...]  # (version, first upload), registry order
+    maintainers: int | None
+    links: tuple[str, ...]
+    install_scripts: tuple[str, ...] = ()
+    latest: str | None = None
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(version for version, _ in self.releases)
+
+    @property
+    def first_release(self) -> datetime | None:
+        return min((when for _, when in self.releases if when), default=None)
+
+    @property
+    def last_release(self) -> datetime | None:
+        return max((when for _, when in self.releases if when), default=None)
+
+    @property
+    def github_repository(self) -> str | None:
+        """`owner/repo` of the first GitHub link."""
+        for link in self.links:
+            match = _GITHUB_REPO.search(link)
+            if match:
+                return f"{match['owner']}/{match['repo']}"
+        return None
+
+
+def facts_from(ecosystem: Ecosystem, body: Any) -> PackageFacts:
+    return _pypi_facts(body) if ecosystem is Ecosystem.PYPI else _npm_facts(body)
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _pypi_facts(body: dict[str, Any]) -> PackageFacts:
+    info = body.get("info") or {}
+    releases = tuple(
+        (version, min((w for f in files if (w := _when(f.get("upload_time_iso_8601")))), default=None))
+        for version, files in (body.get("releases") or {}).items()
+        if files
+    )
+    urls = [*(info.get("project_urls") or {}).values(), info.get("home_page"), info.get("download_url")]
+    return PackageFacts(releases=releases, maintainers=None, links=_links(urls), latest=info.get("version"))
+
+
+def _npm_facts(body: dict[str, Any]) -> PackageFacts:
+    times = body.get("time") or {}
+    versions = body.get("versions") or {}
+    latest = (body.get("dist-tags") or {}).get("latest")
+    manifest = versions.get(latest) or {}
+    maintainers = body.get("maintainers") or manifest.get("maintainers")
+    urls = [_url(source.get(key)) for source in (body, manifest) for key in ("homepage", "repository", "bugs")]
+    hooks = tuple(hook for hook in NPM_INSTALL_HOOKS if hook in (manifest.get("scripts") or {}))
+    return PackageFacts(
+        releases=tuple((version, _when(times.get(version))) for version in versions),
+        maintainers=len(maintainers) if isinstance(maintainers, list) else None,
+        links=_links(urls),
+        install_scripts=hooks,
+        latest=latest,
+    )
+
+
+def _url(value: Any) -> str | None:
+    """npm writes links as strings or `{"url": ...}`; `owner/repo` shorthand means GitHub."""
+    text = value.get("url") if isinstance(value, dict) else value
+    if isinstance(text, str) and re.fullmatch(r"[\w.-]+/[\w.-]+", text):
+        return f"https://github.com/{text}"
+    return text if isinstance(text, str) else None
+
+
+def _links(urls: list[Any]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(u.strip() for u in urls if isinstance(u, str) and u.strip().startswith(
+        ("http://", "https://", "git+", "git://", "ssh://", "git@"))))

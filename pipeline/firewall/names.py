@@ -1,0 +1,40 @@
+"""Name rules of the two ecosystems, shared by the checks (comparison) and the API (validation).
+
+PyPI compares names after PEP 503 normalization: runs of `-`, `_` and `.` are one `-`, and case
+does not matter, so `Python_DateUtil` *is* python-dateutil and never a typosquat of it. npm names
+are case-sensitive in old packages only; new ones must be lower case, so they are compared lower
+cased. The patterns are the registries' own: PEP 508's project name, and npm's
+validate-npm-package-name (≤214 characters, URL-safe, an optional `@scope/`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.firewall.model import Ecosystem
+
+MAX_NAME_LENGTH = 214  # npm's limit; PyPI has none, but no real project comes close
+_PEP503_RUNS = re.compile(r"[-_.]+")
+_PYPI_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_NPM_NAME = re.compile(r"^(@[a-z0-9~-][a-z0-9._~-]*/)?[a-z0-9~-][a-z0-9._~-]*$", re.IGNORECASE)
+
+
+def normalize(name: str, ecosystem: Ecosystem) -> str:
+    if ecosystem is Ecosystem.PYPI:
+        return _PEP503_RUNS.sub("-", name).lower()
+    return name.lower()
+
+
+def is_valid(name: str, ecosystem: Ecosystem) -> bool:
+    if not name or len(name) > MAX_NAME_LENGTH:
+        return False
+    pattern = _PYPI_NAME if ecosystem is Ecosystem.PYPI else _NPM_NAME
+    return pattern.match(name) is not None
+
+
+def split_scope(name: str) -> tuple[str | None, str]:
+    """`@types/node` -> ("@types", "node"); an unscoped name has no scope."""
+    if name.startswith("@") and "/" in name:
+        scope, bare = name.split("/", 1)
+        return scope, bare
+    return None, name

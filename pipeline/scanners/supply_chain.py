@@ -1,0 +1,123 @@
+"""The supply-chain firewall as a scanner: every manifest and lockfile in the repository, every check.
+
+It reads `requirements*.txt`, `pyproject.toml`, `poetry.lock`, `Pipfile.lock`, `package.json`,
+`package-lock.json`, `npm-shrinkwrap.json` and `yarn.lock` (never those inside `node_modules`,
+which belong to installed dependencies), checks each declared package (pipeline/firewall/engine.py)
+and writes a Tollgate supply-chain report for normalizers/parsers/supply_chain.py.
+
+Network: `offline: true` (the embedded default) reads registry metadata from the on-disk cache
+only. Typosquatting, the blocklist, quarantine of pinned versions and unpinned internal names need
+no registry and always run; the reputation score and "does this internal name exist publicly"
+need metadata, and the scan's notes say how many packages had none. `offline: false` queries the
+registries (cached for `firewall.registry.ttl-hours`). The policy lists and the points table live
+in the `firewall:` section of the same `.tollgate.yml`.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from normalizers.model import Category
+from normalizers.tool_id import ToolId
+from pipeline.atomic import write_atomic
+from pipeline.errors import ScannerError
+from pipeline.firewall.config import load_firewall_config
+from pipeline.firewall.engine import Firewall, Verdict
+from pipeline.firewall.manifests import is_manifest, read_manifests
+from pipeline.firewall.model import DeclaredPackage
+from pipeline.firewall.registry import Registry, Status
+from pipeline.firewall.report import build_report, finding_record
+from pipeline.scanners.base import (
+    Options,
+    ReportFile,
+    ScanContext,
+    Scanner,
+    ScannerOutput,
+    ScannerSpec,
+    ScannerTimeout,
+    SkipKind,
+    SkipReason,
+    find_files,
+)
+from pipeline.scanners.registry import ScannerName
+
+WORKERS = 8  # registry lookups wait on the network, not the CPU
+
+
+def manifests(ctx: ScanContext) -> list[Path]:
+    return [path for path in find_files(ctx, is_manifest) if "node_modules" not in path.parts]
+
+
+class SupplyChain(Scanner):
+    spec = ScannerSpec(
+        name=ScannerName.SUPPLY_CHAIN,
+        title="supply-chain firewall",
+        category=Category.SUPPLY_CHAIN,
+        tool_ids=(ToolId.SUPPLY_CHAIN,),
+        install="built into Tollgate",
+        timeout=600,
+    )
+
+    def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        if not manifests(ctx):
+            return SkipReason(SkipKind.NOTHING_TO_SCAN, "no requirements*.txt, pyproject.toml, lockfile or "
+                              "package.json found")
+        return None
+
+    def run(self, ctx: ScanContext, options: Options, deadline: float) -> ScannerOutput:
+        config = load_firewall_config(ctx.config_path)
+        offline = bool(options.get("offline", True))
+        registry = Registry(replace(config.registry, offline=offline), ctx.env)
+        collected = read_manifests(ctx.source, manifests(ctx))
+        verdicts = check_all(Firewall(config, registry), collected.packages, deadline)
+        findings = [finding_record(v.package, hit, v.score) for v in verdicts for hit in _hits(v)]
+        notes = _notes(verdicts, len(collected.problems), offline)
+        report = build_report(manifests=(p.manifest for p in collected.packages), packages=len(collected.packages),
+                              findings=findings, problems=collected.problems, notes=notes, offline=offline)
+        path = ctx.folder(self.spec.name) / "supply-chain.json"
+        write_atomic(path, orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        return ScannerOutput(reports=(ReportFile(path, ToolId.SUPPLY_CHAIN),), notes=tuple(notes))
+
+
+def _hits(verdict: Verdict) -> list[Any]:
+    reputation = verdict.reputation_hit()
+    return [*verdict.hits, *([reputation] if reputation else [])]
+
+
+def check_all(firewall: Firewall, packages: list[DeclaredPackage], deadline: float) -> list[Verdict]:
+    """Every package checked on a few threads, in manifest order; ScannerTimeout past the deadline."""
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="tollgate-firewall") as pool:
+        futures = [pool.submit(firewall.check, package) for package in packages]
+        done, pending = wait(futures, timeout=max(deadline - time.monotonic(), 0.001))
+        for future in pending:
+            future.cancel()
+        if pending:
+            raise ScannerTimeout(f"the supply-chain firewall checked {len(done)} of {len(packages)} packages "
+                                 "before its timeout")
+        failed = next((f.exception() for f in futures if f.exception() is not None), None)
+        if failed is not None:
+            raise ScannerError(f"the supply-chain firewall failed: {failed.__class__.__name__}: {failed}")
+        return [future.result() for future in futures]
+
+
+def _notes(verdicts: list[Verdict], not_checked: int, offline: bool) -> list[str]:
+    unknown = sum(1 for v in verdicts if v.lookup is Status.UNKNOWN)
+    missing = sum(1 for v in verdicts if v.lookup is Status.MISSING)
+    counts = [f"{len(verdicts)} packages checked", f"{missing} not on the public registry" if missing else "",
+              f"{not_checked} manifest entries not checked" if not_checked else ""]
+    notes = [", ".join(part for part in counts if part)]
+    if unknown and offline:
+        notes.append(f"offline: registry metadata comes from the cache only, and {unknown} packages are not in it, so "
+                     "they have no reputation score (scan.scanners.supply-chain.offline: false queries the registries)")
+    elif unknown:
+        notes.append(f"{unknown} packages have no reputation score: their registry metadata could not be read")
+    return notes
+
+
+SCANNER = SupplyChain()
