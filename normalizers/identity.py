@@ -109,7 +109,8 @@ def location_key(location: Location) -> str:
         package = package_key(location.package) if location.package else ""
         return f"image|{image_repository(location.reference)}|{package}"
     if isinstance(location, HostLocation):
-        return f"host|{(location.instance_id or location.host).lower()}"
+        host = f"host|{(location.instance_id or location.host).lower()}"
+        return f"{host}|{_digest(location.anchor)}" if location.anchor else host
     raise TypeError(f"unknown location type {type(location).__name__}")
 
 

@@ -135,6 +135,9 @@ class HostLocation:
     instance_id: str | None = None
     test_id: str | None = None
     group: str | None = None
+    # What the check found, when one test reports several things on one host (Lynis' FILE-6310
+    # names /home, /tmp and /var in three records): identity only, like CodeLocation.anchor.
+    anchor: str | None = None
     kind: str = field(default="host", init=False)
 
 

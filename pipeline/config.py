@@ -45,6 +45,11 @@ SCANNER_OPTIONS: dict[ScannerName, dict[str, Any]] = {
     ScannerName.DEPENDENCY_CHECK: {
         "data-dir": _STRING, "nvd-api-key-env": _STRING, "no-update": {"type": "boolean"}, "nvd-datafeed": _STRING,
     },
+    ScannerName.HOST: {
+        "profile": _STRING, "ssm-instance-id": {"type": "string", "pattern": "^m?i-[0-9a-f]{8,17}$"},
+        "ssm-region": _STRING, "aws-profile": _STRING, "ssm-output-s3-bucket": _STRING,
+        "ssm-output-s3-prefix": _STRING, "poll-seconds": _SECONDS,
+    },
     ScannerName.SONARQUBE: {
         "host-url": _STRING, "report-task": _STRING, "token-env": _STRING, "poll-seconds": _SECONDS,
     },

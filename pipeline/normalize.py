@@ -40,7 +40,11 @@ class NormalizeRequest:
     def from_args(cls, args: argparse.Namespace) -> NormalizeRequest:
         sarif_overrides = {
             key: value
-            for key, value in (("dast_location", args.dast_location), ("image_location", args.image_location))
+            for key, value in (
+                ("dast_location", args.dast_location),
+                ("image_location", args.image_location),
+                ("host_location", args.host_location),
+            )
             if value
         }
         source_root = args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd()

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from normalizers.tool_id import ToolId
 from pipeline.cli import main
 from pipeline.commands import report
 from pipeline.errors import ExitCode
 from pipeline.report.pdf import write_pdf
 from tests.gate_factory import write_results
+from tests.parser_helpers import parse_fixture
 from tests.pngcheck import read_png
 from tests.report_helpers import counting_server, hostile_findings
 
@@ -49,6 +51,24 @@ def test_the_pdf_has_the_summary_table_on_page_one(tmp_path: Path) -> None:
     first = read_png(pages[0])
     assert first.width > first.height  # A4 landscape
     assert first.non_background_share() > 0.03 and len(first.colours(step=2)) > 30
+
+
+def test_a_combined_report_with_a_host_audit_renders_host_test_and_group(tmp_path: Path) -> None:
+    audit = parse_fixture("lynis", "lynis-3.0.8-debian12.dat", ToolId.LYNIS).findings
+    results = write_results(tmp_path / "results.json", [*hostile_findings(), *audit])
+    pdf = tmp_path / "combined.pdf"
+    assert main(["report", str(results), "--pdf", str(pdf)]) == ExitCode.PASSED
+    page_one = poppler("pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-")
+    rows = {line.split()[0]: line.split()[1:] for line in page_one.splitlines() if line.strip()}
+    assert rows["Lynis"] == ["0", "1", "1", "44", "0", "46"]  # the summary table holds the host audit
+    # -raw keeps the hyphen where a narrow cell wraps ("(patches-and-" / "logs)"); the default mode drops it.
+    text = " ".join(poppler("pdftotext", "-raw", str(pdf), "-").split()).replace("- ", "-")
+    for location in ("vm: PKGS-7392 (patches-and-logs)", "vm: AUTH-9286 (accounts)",
+                     "vm: FILE-6310 (files-and-permissions)", "vm: NETW-3200 (services)"):
+        assert location in text
+    poppler("pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "combined"))
+    (page,) = tmp_path.glob("combined-*.png")
+    assert read_png(page).non_background_share() > 0.03
 
 
 def test_remote_fetches_are_blocked_and_local_ones_load(tmp_path: Path) -> None:

@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="repository file that DAST findings point to in SARIF (default: .tollgate.yml)")
     parser.add_argument("--image-location", default=None,
                         help="repository file that image findings point to in SARIF (default: Dockerfile)")
+    parser.add_argument("--host-location", default=None,
+                        help="repository file (a host inventory) that host findings point to in SARIF "
+                             "(default: inventory/hosts.yml)")
 
 
 def run(args: argparse.Namespace) -> int:

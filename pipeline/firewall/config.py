@@ -57,10 +57,9 @@ def _rule(**limits: dict[str, Any]) -> dict[str, Any]:
 
 
 _RANGE_ENTRY = {"versions": _STRING, "reference": _STRING, "severity": _SEVERITY}
-RULE_LIMITS: dict[str, str | None] = {  # rule -> its limit key (None: the rule has no limit)
-    "downloads": "below", "stars": "below", "versions": "below", "maintainers": "below",
-    "last-release": "older-than-days", "first-release": "newer-than-days",
-    "project-links": None, "install-scripts": None,
+RULE_LIMITS: dict[str, str | None] = {  # rule -> its limit key (None: the rule has no limit); seed B's first
+    "downloads": "below", "stars": "below", "last-release": "older-than-days", "versions": "below",
+    "first-release": "newer-than-days", "project-links": None, "install-scripts": None, "maintainers": "below",
 }
 FIREWALL_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -214,9 +214,11 @@ def location_text(location: Location) -> str:
     if isinstance(location, ImageLocation):
         package = f" {location_text(location.package)}" if location.package else ""
         return f"{location.reference}{package}"
-    if isinstance(location, HostLocation):
-        test = f" {location.test_id}" if location.test_id else ""
-        return f"{location.instance_id or location.host}{test}"
+    if isinstance(location, HostLocation):  # "web-01 (i-0abc…): AUTH-9286 (accounts)"
+        instance = f" ({location.instance_id})" if location.instance_id not in (None, location.host) else ""
+        group = f" ({location.group})" if location.group else ""
+        test = f": {location.test_id}{group}" if location.test_id else group
+        return f"{location.host}{instance}{test}"
     raise TypeError(f"unknown location type {type(location).__name__}")
 
 

@@ -24,6 +24,7 @@ class ScannerName(str, enum.Enum):
     TRIVY_FS = "trivy-fs"
     TRIVY_IMAGE = "trivy-image"
     DEPENDENCY_CHECK = "dependency-check"
+    HOST = "host"  # Lynis, a host hardening audit
     SONARQUBE = "sonarqube"
     ZAP = "zap"
     WAPITI = "wapiti"
@@ -43,6 +44,7 @@ SCANNERS: dict[ScannerName, str] = {
     ScannerName.TRIVY_FS: "pipeline.scanners.trivy:FS",
     ScannerName.TRIVY_IMAGE: "pipeline.scanners.trivy:IMAGE",
     ScannerName.DEPENDENCY_CHECK: "pipeline.scanners.dependency_check:SCANNER",
+    ScannerName.HOST: "pipeline.scanners.lynis:SCANNER",
     ScannerName.SONARQUBE: "pipeline.scanners.sonarqube:SCANNER",
     ScannerName.ZAP: "pipeline.scanners.zap:SCANNER",
     ScannerName.WAPITI: "pipeline.scanners.wapiti:SCANNER",

@@ -1,0 +1,249 @@
+"""Lynis' `lynis-report.dat`: a host hardening audit (Lynis 3.x; Debian's `lynis`).
+
+The report is `key=value` lines; `key[]=` repeats. Lynis writes `# Lynis Report` first and
+`finish=true` last, so a report without `finish=true` is an audit that died or a file that was cut,
+and is refused (MalformedReportError) rather than read as a host with fewer problems. Findings come
+from `warning[]=` and `suggestion[]=` records, `TEST-ID|message|details|solution|`; `details[]=`
+records (`TEST-ID|service|key:value;...|`, e.g. each sysctl that differs) are added to the
+description of that test's findings. A record with fewer fields is a counted Skipped. Bytes that are not
+UTF-8 (a file name in Latin-1 in some record) are replaced rather than fatal; NUL bytes are not text.
+
+Location: `hostname=`, and `ec2_instance_id=` when known. Lynis writes no instance id; Tollgate's
+SSM runner (pipeline/scanners/lynis.py) adds that line to the report it fetched from the instance.
+
+Groups. The guideline the checks follow has four groups: accounts, files and permissions,
+services, patches and logs. Each Lynis test id starts with its category (AUTH-9286, FILE-6310);
+`PREFIXES` maps each category Lynis 3.0.8 ships to a group, and `TEST_GROUPS` moves the few tests
+whose category misleads (KRNL-5830 "reboot needed after a kernel update" is patching). A test id
+Lynis does not ship (custom CUST-* tests, plugins) is in the group `other`.
+
+Severity. Lynis 3 gives none (its L/M/H levels were dropped in 3.0), only two kinds:
+- a suggestion is a hardening opportunity, not a problem Lynis found: LOW, so it is counted and
+  reported but stays under a `fail-on: high` or `medium` gate;
+- a warning is a problem that needs action: MEDIUM, or HIGH for the categories whose warnings are
+  a direct way in (PREFIXES): accounts without a password or a second UID 0 (AUTH), booting to a
+  root shell without a password or writable startup scripts (BOOT), installed packages with known
+  vulnerabilities (PKGS), databases open to anyone or without a root password (DBS), guessable
+  SNMP communities (SNMP).
+
+Identity. One test can report several things (FILE-6310 once each for /home, /tmp and /var), so
+the location's anchor is the kind, message and details, with free-standing numbers (counts, days)
+replaced by `#` so "Check 3 files in /tmp" and "Check 4 files in /tmp" stay one finding. Numbers
+inside IP addresses, paths and versions are kept, so two silent nameservers are two findings.
+
+Metrics (`Parser.metrics`): `lynis/<host>/hardening_index`, `.../version`, `.../tests_performed`,
+keyed by host so a combined scan of several hosts keeps each host's index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from normalizers.errors import MalformedReportError, UnsupportedReportError
+from normalizers.model import Category, Finding, HostLocation, Remediation, Severity, Skipped, Tool
+from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.report import Report
+from normalizers.tool_id import ToolId
+
+TOOL_NAME = "Lynis"
+ACCOUNTS = "accounts"
+FILES = "files-and-permissions"
+SERVICES = "services"
+PATCHES_AND_LOGS = "patches-and-logs"
+OTHER = "other"
+HIGH, MEDIUM = Severity.HIGH, Severity.MEDIUM
+# Lynis category (test-id prefix) -> (guideline group, severity of its warnings).
+PREFIXES: dict[str, tuple[str, Severity]] = {
+    "AUTH": (ACCOUNTS, HIGH), "SHLL": (ACCOUNTS, MEDIUM),
+    "FILE": (FILES, MEDIUM), "HOME": (FILES, MEDIUM), "FINT": (FILES, MEDIUM), "SINT": (FILES, MEDIUM),
+    "CRYP": (FILES, MEDIUM), "HRDN": (FILES, MEDIUM), "MALW": (FILES, MEDIUM), "MACF": (FILES, MEDIUM),
+    "RBAC": (FILES, MEDIUM), "CORE": (FILES, MEDIUM), "SCHD": (FILES, MEDIUM),  # SCHD: cron files' owners, modes
+    "BOOT": (SERVICES, HIGH), "DBS": (SERVICES, HIGH), "SNMP": (SERVICES, HIGH), "SSH": (SERVICES, MEDIUM),
+    "INSE": (SERVICES, MEDIUM), "NETW": (SERVICES, MEDIUM), "FIRE": (SERVICES, MEDIUM), "NAME": (SERVICES, MEDIUM),
+    "DNS": (SERVICES, MEDIUM), "HTTP": (SERVICES, MEDIUM), "MAIL": (SERVICES, MEDIUM), "PHP": (SERVICES, MEDIUM),
+    "SQD": (SERVICES, MEDIUM), "PRNT": (SERVICES, MEDIUM), "PROC": (SERVICES, MEDIUM), "CONT": (SERVICES, MEDIUM),
+    "VIRT": (SERVICES, MEDIUM), "KRNL": (SERVICES, MEDIUM), "TIME": (SERVICES, MEDIUM), "STRG": (SERVICES, MEDIUM),
+    "USB": (SERVICES, MEDIUM), "LDAP": (SERVICES, MEDIUM), "BANN": (SERVICES, MEDIUM), "TOOL": (SERVICES, MEDIUM),
+    "PKGS": (PATCHES_AND_LOGS, HIGH), "LOGG": (PATCHES_AND_LOGS, MEDIUM), "ACCT": (PATCHES_AND_LOGS, MEDIUM),
+    "DEB": (PATCHES_AND_LOGS, MEDIUM), "LYNIS": (PATCHES_AND_LOGS, MEDIUM),
+}  # fmt: skip
+# Tests whose category misleads: a reboot after a kernel update, the Debian plugin's PAM tmpdir and fail2ban.
+TEST_GROUPS = {"KRNL-5830": PATCHES_AND_LOGS, "DEB-0280": FILES, "DEB-0880": SERVICES}
+FINDING_KINDS = ("warning", "suggestion")
+CONTROL_URL = "https://cisofy.com/lynis/controls/{test_id}/"
+_TEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*$")
+_LOOSE_NUMBER = re.compile(r"(?<![\w.:/-])\d+(?![\w.:/-])")
+_VERSION_LINE = re.compile(rb"(?m)^lynis_version=")
+_REPORT_VERSION_LINE = re.compile(rb"(?m)^report_version_major=")
+_HEADER = b"# Lynis Report"
+_NONE = ("", "-")
+
+
+def group_of(test_id: str) -> tuple[str, Severity]:
+    """The guideline group of a test and the severity its warnings get."""
+    group, severity = PREFIXES.get(test_id.split("-", 1)[0].upper(), (OTHER, MEDIUM))
+    return TEST_GROUPS.get(test_id.upper(), group), severity
+
+
+@dataclass(frozen=True)
+class _Record:
+    kind: str  # "warning" or "suggestion"
+    index: int  # its position among records of its kind
+    line: int
+    value: str
+
+
+@dataclass(frozen=True)
+class _Dat:
+    """A report read into its scalar keys, finding records and per-test details."""
+
+    scalars: dict[str, str]
+    records: tuple[_Record, ...]
+    details: dict[str, tuple[str, ...]]  # test id -> rendered `details[]` entries
+    stray_lines: tuple[int, ...]  # line numbers that are not `key=value`
+
+    @property
+    def host(self) -> str:
+        return self.scalars["hostname"]
+
+    @property
+    def instance_id(self) -> str | None:
+        return self.scalars.get("ec2_instance_id") or None
+
+
+def _read(report: Report) -> _Dat:
+    raw = report.raw
+    if b"\x00" in raw:
+        raise MalformedReportError(f"{report.source}: binary data, not a Lynis report")
+    scalars: dict[str, str] = {}
+    records: list[_Record] = []
+    details: dict[str, list[str]] = {}
+    stray: list[int] = []
+    counts = dict.fromkeys(FINDING_KINDS, 0)
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, equals, value = line.partition("=")
+        if not equals:
+            stray.append(number)
+        elif key.endswith("[]") and key[:-2] in counts:
+            records.append(_Record(key[:-2], counts[key[:-2]], number, value))
+            counts[key[:-2]] += 1
+        elif key == "details[]":
+            test_id, _, rest = value.partition("|")
+            details.setdefault(test_id, []).append(_detail_text(rest))
+        elif not key.endswith("[]"):
+            scalars[key] = value.strip()
+    return _checked(report, _Dat(scalars, tuple(records), {k: tuple(v) for k, v in details.items()}, tuple(stray)))
+
+
+def _checked(report: Report, dat: _Dat) -> _Dat:
+    if not dat.scalars and not dat.records:
+        raise MalformedReportError(f"{report.source}: no key=value lines; not a Lynis report")
+    if dat.scalars.get("finish") != "true":
+        raise MalformedReportError(
+            f"{report.source}: truncated: no `finish=true` line (Lynis writes it last; did the audit finish?)"
+        )
+    if not dat.scalars.get("hostname"):
+        raise MalformedReportError(f"{report.source}: no `hostname=` line; the audited host is unknown")
+    return dat
+
+
+def _detail_text(rest: str) -> str:
+    """`sysctl|desc:…;field:kernel.kptr_restrict;prefval:2;value:0;|` -> `sysctl: desc …; field …`."""
+    service, _, fields = rest.rstrip("|").partition("|")
+    parts = [part.replace(":", ": ", 1) for part in fields.split(";") if part]
+    return f"{service}: {'; '.join(parts)}" if parts else service
+
+
+def _stable(text: str) -> str:
+    return _LOOSE_NUMBER.sub("#", text)
+
+
+def _meaningful(value: str) -> str | None:
+    stripped = value.strip()
+    return None if stripped in _NONE else stripped
+
+
+def _control_url(test_id: str) -> str | None:
+    """Lynis' page for the test; custom tests (CUST-*) have none."""
+    return None if test_id.upper().startswith("CUST") else CONTROL_URL.format(test_id=test_id)
+
+
+def _remediation(solution: str | None, test_id: str) -> Remediation:
+    """`text:…` or `url:…` (Lynis' own prefixes; bare text is text), else the control's page."""
+    if solution and solution.startswith("url:"):
+        return Remediation(url=solution[4:].strip() or _control_url(test_id))
+    return Remediation(text=solution.removeprefix("text:").strip() if solution else None, url=_control_url(test_id))
+
+
+def _finding(dat: _Dat, record: _Record, tool: Tool) -> Finding | Skipped:
+    pointer = f"{record.kind}[{record.index}] (line {record.line})"
+    fields = record.value.split("|")
+    if len(fields) < 5 or fields[-1].strip():
+        return Skipped(TOOL_NAME, "truncated record: expected TEST-ID|message|details|solution|", pointer)
+    test_id, message = fields[0].strip(), "|".join(fields[1:-3]).strip()  # a message may hold a `|`
+    if not _TEST_ID.match(test_id) or not message:
+        return Skipped(TOOL_NAME, "the record has no test id or no message", pointer)
+    detail, solution = _meaningful(fields[-3]), _meaningful(fields[-2])
+    group, warning_severity = group_of(test_id)
+    remediation = _remediation(solution, test_id)
+    extra = "\n".join(f"- {line}" for line in dat.details.get(test_id, ()))
+    return Finding(
+        tool=tool,
+        rule_id=test_id,
+        title=f"{message.rstrip('.')}: {detail}" if detail else message,
+        severity=warning_severity if record.kind == "warning" else Severity.LOW,
+        original_severity=record.kind,
+        location=HostLocation(
+            host=dat.host, instance_id=dat.instance_id, test_id=test_id, group=group,
+            anchor=f"{record.kind}|{_stable(message)}|{_stable(detail or '')}",
+        ),
+        description="\n\n".join(
+            part for part in (f"Lynis {record.kind} {test_id} ({group}): {message}",
+                              f"Details: {detail}" if detail else "", extra) if part
+        ),
+        remediation=remediation,
+        references=tuple(dict.fromkeys(url for url in (remediation.url, _control_url(test_id)) if url)),
+        properties=(("lynis.kind", record.kind), *((("lynis.details", detail),) if detail else ())),
+    )
+
+
+def _is_lynis(head: bytes) -> bool:
+    """The header Lynis writes first, or (header stripped) its two version lines near the top."""
+    top = head[:4096]
+    return head.startswith(_HEADER) or (
+        top[:1].isalpha() and bool(_VERSION_LINE.search(top)) and bool(_REPORT_VERSION_LINE.search(top))
+    )
+
+
+class LynisParser(Parser):
+    tool_id = ToolId.LYNIS
+
+    def sniff(self, report: Report) -> bool:
+        return _is_lynis(report.head)
+
+    def parse(self, report: Report, options: ParseOptions) -> Iterator[Finding | Skipped]:
+        if not _is_lynis(report.head):
+            raise UnsupportedReportError(f"{report.source}: not a Lynis report (lynis-report.dat)")
+        dat = _read(report)
+        tool = Tool(name=TOOL_NAME, category=Category.HOST, version=dat.scalars.get("lynis_version") or None)
+        for line in dat.stray_lines:
+            yield Skipped(TOOL_NAME, "not a key=value line", f"line {line}")
+        for record in dat.records:
+            yield _finding(dat, record, tool)
+
+    def metrics(self, report: Report) -> dict[str, str]:
+        dat = _read(report)
+        prefix = f"lynis/{dat.instance_id or dat.host}"
+        found = {
+            "hardening_index": dat.scalars.get("hardening_index"),
+            "version": dat.scalars.get("lynis_version"),
+            "tests_performed": dat.scalars.get("lynis_tests_done"),
+        }
+        return {f"{prefix}/{name}": value for name, value in found.items() if value}
+
+
+PARSER = LynisParser()

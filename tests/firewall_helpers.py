@@ -1,0 +1,79 @@
+"""Shared by the firewall tests: the recorded registry cache, a fixed clock, and a local fake registry."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from pipeline.firewall.config import FirewallConfig, RegistrySettings, firewall_config_from_section
+from pipeline.firewall.engine import Firewall
+from pipeline.firewall.registry import Registry
+from tests.conftest import FIXTURES
+
+SUPPLY_CHAIN = FIXTURES / "supply_chain"
+RECORDED_CACHE = SUPPLY_CHAIN / "registry-cache"
+RECORDED_ON = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def recorded_body(host: str, file_name: str) -> Any:
+    return json.loads((RECORDED_CACHE / host / file_name).read_text(encoding="utf-8"))["body"]
+
+
+def offline_firewall(section: dict[str, Any] | None = None, cache: Path = RECORDED_CACHE) -> Firewall:
+    """The firewall over the recorded answers only, on the day they were recorded."""
+    config: FirewallConfig = firewall_config_from_section(section or {}, "test", SUPPLY_CHAIN)
+    settings = replace(config.registry, cache_dir=cache, offline=True)
+    return Firewall(config, Registry(settings, env={}), clock=lambda: RECORDED_ON)
+
+
+class FakeRegistry:
+    """A loopback server answering like PyPI: recorded bodies, 404s, 500s and a slow path; it counts requests."""
+
+    def __init__(self, bodies: dict[str, Any], slow: float = 0.0) -> None:
+        self.bodies = bodies
+        self.slow = slow
+        self.requests: Counter[str] = Counter()
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake.requests[self.path] += 1
+                if self.path.startswith("/slow"):
+                    time.sleep(fake.slow)
+                status = 500 if self.path.startswith("/broken") else 200 if self.path in fake.bodies else 404
+                payload = json.dumps(fake.bodies.get(self.path, {"message": "Not Found"})).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def online_registry(base_url: str, cache: Path, **overrides: Any) -> Registry:
+    settings = RegistrySettings(cache_dir=cache, pypi_url=f"{base_url}/pypi", npm_url=base_url, timeout=2.0,
+                                downloads=False, stars=False)
+    return Registry(replace(settings, **overrides), env={})
