@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from normalizers.model import ParseResult
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import PARSER_MODULES, parse_report
+from normalizers.registry import parse_report
 from normalizers.report import Report
 from normalizers.results import finding_to_dict
 from normalizers.tool_id import ToolId
@@ -46,9 +43,3 @@ def manifest_expected(corpus: Path, tool: str) -> dict[str, str]:
         rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         return {row["file"]: row["expected_findings"] for row in rows if row["tool"] == tool}
 
-
-def require_complete_registry() -> None:
-    """Auto-detection imports every parser; skip while some are still unwritten."""
-    missing = [module for module in PARSER_MODULES.values() if importlib.util.find_spec(module) is None]
-    if missing:
-        pytest.skip(f"parser modules not written yet: {', '.join(missing)}")

@@ -25,7 +25,6 @@ from tests.parser_helpers import (
     parse_bytes,
     parse_fixture,
     parse_path,
-    require_complete_registry,
     truncated,
 )
 from tests.snapshot import assert_snapshot
@@ -158,7 +157,6 @@ def test_other_formats_are_unsupported(other: Path) -> None:
 
 
 def test_registry_refuses_another_format_for_detect_secrets() -> None:
-    require_complete_registry()
     other = FIXTURES / "sonarqube" / "findings_over_api.json"
     with pytest.raises(UnsupportedReportError, match=rf"^{re.escape(str(other))}: not a detect-secrets report"):
         parse_path(other, ToolId.DETECT_SECRETS)
