@@ -28,7 +28,7 @@ from pipeline.firewall.confusion import confusion_hits, is_internal
 from pipeline.firewall.facts import PackageFacts, facts_from
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, Hit, RuleId
 from pipeline.firewall.names import normalize
-from pipeline.firewall.policy import blocklist_hits, in_range, is_allowlisted, quarantine_hits
+from pipeline.firewall.policy import blocklist_hits, in_range, is_allowlisted, is_quarantined_name, quarantine_hits
 from pipeline.firewall.popular import popular_names, popularity_rank
 from pipeline.firewall.registry import Lookup, Registry, Status
 from pipeline.firewall.reputation import RiskLevel, Score, Signal, score
@@ -37,6 +37,7 @@ from pipeline.firewall.typosquat import LookAlike, TyposquatIndex
 STATUS = {RiskLevel.RED: "blocked", RiskLevel.YELLOW: "review", RiskLevel.GREEN: "allowed"}
 MESSAGE = {RiskLevel.RED: "High risk package", RiskLevel.YELLOW: "Medium risk package",
            RiskLevel.GREEN: "Low risk package"}
+FACTS_MEMO_SIZE = 4096
 REPUTATION_SEVERITY = {RiskLevel.RED: Severity.HIGH, RiskLevel.YELLOW: Severity.LOW}
 
 
@@ -102,13 +103,14 @@ class Firewall:
         self.clock = clock
         protect = dict(config.protect)
         self.indexes = {eco: TyposquatIndex(eco, (*popular_names(eco), *protect.get(eco, ()))) for eco in Ecosystem}
+        self._memo: dict[tuple[Ecosystem, str, datetime | None], PackageFacts] = {}  # dict ops are atomic
 
     def check(self, package: DeclaredPackage) -> Verdict:
         eco, name = package.ecosystem, package.name
         trusted = is_allowlisted(self.config, eco, name)
         internal = is_internal(self.config.internal, eco, name)
         lookup = self.registry.metadata(eco, normalize(name, eco))
-        facts = facts_from(eco, lookup.body) if lookup.status is Status.FOUND else None
+        facts = self._facts(eco, name, lookup)
         hits = [*blocklist_hits(self.config, eco, name, package.version), *self._quarantine(package, facts)]
         look_alikes = () if trusted or internal else self.indexes[eco].look_alikes(name)
         if look_alikes:
@@ -123,9 +125,24 @@ class Firewall:
             trusted=trusted, reputation_skipped=skipped,
         )
 
+    def _facts(self, eco: Ecosystem, name: str, lookup: Lookup) -> PackageFacts | None:
+        """Facts per cached answer, memoized: the API reads the same few packages over and over."""
+        if lookup.status is not Status.FOUND:
+            return None
+        key = (eco, normalize(name, eco), lookup.fetched_at)
+        facts = self._memo.get(key)
+        if facts is None:
+            facts = facts_from(eco, lookup.body)
+            if len(self._memo) >= FACTS_MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = facts
+        return facts
+
     def _quarantine(self, package: DeclaredPackage, facts: PackageFacts | None) -> list[Hit]:
         if package.version:
             return quarantine_hits(self.config, package.ecosystem, package.name, package.version)
+        if not is_quarantined_name(self.config, package.ecosystem, package.name):
+            return []
         newest = newest_allowed(package, facts.versions) if facts else None
         how = f"the newest release {package.spec or 'any version'!r} allows"
         return quarantine_hits(self.config, package.ecosystem, package.name, newest, how) if newest else []

@@ -46,6 +46,10 @@ def _matching(entries: tuple[PolicyEntry, ...], ecosystem: Ecosystem, name: str)
     return [entry for entry in entries if entry.ecosystem is ecosystem and entry.name == key]
 
 
+def is_quarantined_name(config: FirewallConfig, ecosystem: Ecosystem, name: str) -> bool:
+    return bool(_matching(config.quarantine, ecosystem, name))
+
+
 def blocklist_hits(config: FirewallConfig, ecosystem: Ecosystem, name: str, version: str | None) -> list[Hit]:
     hits = []
     for entry in _matching(config.blocklist, ecosystem, name):

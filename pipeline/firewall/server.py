@@ -3,8 +3,8 @@
 For a repository manager (Nexus, CodeArtifact through EventBridge and Step Functions) that asks
 before it serves a package. The answer is seed B's JSON (engine.Verdict.answer). Decisions:
 - `http.server.ThreadingHTTPServer`: one thread per connection, daemon threads, HTTP/1.1
-  keep-alive. A connection idle for `IDLE_TIMEOUT` seconds is closed, so slow clients cannot hold
-  every thread.
+  keep-alive, TCP_NODELAY (benchmarks/firewall_api.py measures it). A connection idle for
+  `IDLE_TIMEOUT` seconds is closed, so slow clients cannot hold every thread.
 - Input is bounded and validated before any lookup: the query string at most `MAX_QUERY`
   characters, only the three known parameters, each at most once; the name by its ecosystem's
   rules (names.py); the platform `pypi` (the default, as in seed B's example) or `npm`; the
@@ -85,6 +85,7 @@ def _valid_version(ecosystem: Ecosystem, version: str) -> bool:
 class PackageCheckHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
+    disable_nagle_algorithm = True  # headers and body are two writes: without this, 40 ms of delayed ACK each
     server: PackageCheckServer
 
     def do_GET(self) -> None:
