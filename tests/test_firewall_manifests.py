@@ -9,7 +9,7 @@ import pytest
 from pipeline.firewall.manifests import is_manifest, read_manifests
 from pipeline.firewall.manifests.base import Collected
 from pipeline.firewall.manifests.jsonlines import key_lines
-from pipeline.firewall.model import DeclaredPackage, Ecosystem
+from pipeline.firewall.model import DeclaredPackage
 from tests.conftest import FIXTURES
 
 MANIFESTS = FIXTURES / "supply_chain" / "manifests"
@@ -136,4 +136,3 @@ def test_key_lines_track_nesting_escapes_and_arrays() -> None:
     text = '{\n "a": {"b\\"c": 1,\n  "d": [ {"e": 2},\n {"e": 3} ]},\n "f": "g:h"\n}'
     assert key_lines(text) == {("a",): 2, ("a", 'b"c'): 2, ("a", "d"): 3, ("a", "d", 0, "e"): 3,
                                ("a", "d", 1, "e"): 4, ("f",): 5}
-    assert Ecosystem.NPM.value == "npm"

@@ -18,6 +18,7 @@ from normalizers.parsers.supply_chain import PARSER, purl_for
 from normalizers.registry import detect
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
+from pipeline.cli import main
 from pipeline.scanners.base import Options, ScanContext, SkipKind
 from pipeline.scanners.supply_chain import SCANNER
 from tests.conftest import ROOT
@@ -113,6 +114,17 @@ def test_the_scanner_on_the_example_app(tmp_path: Path) -> None:
     assert sorted((f.rule_id, package(f).name, package(f).manifest_line) for f in result.findings) == [
         ("TG-SC-QUARANTINE", "Django", 2), ("TG-SC-TYPOSQUAT", "reqeusts", 4)]
     assert output.notes == ("2 packages checked, 1 not on the public registry",)
+
+
+def test_a_bad_firewall_section_stops_the_scan_before_it_starts(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / ".tollgate.yml"
+    config.write_text("firewall:\n  quarantine:\n    - {ecosystem: pypi, name: django, versions: '^4', reason: x}\n")
+    code = main(["scan", str(ROOT / "examples" / "vulnerable-app"), "--only", "supply-chain", "--config", str(config),
+                 "--out", str(tmp_path / "out"), "--repo", "t/t"])
+    assert code == 2
+    assert "firewall.quarantine[0].versions: '^4' is not a PEP 440 version range" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "results.json").exists()
 
 
 def test_the_scanner_skips_installed_dependencies_and_empty_folders(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ class SupplyChain(Scanner):
     )
 
     def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:
+        load_firewall_config(ctx.config_path)  # a bad `firewall:` section stops the scan before it starts (exit 2)
         if not manifests(ctx):
             return SkipReason(SkipKind.NOTHING_TO_SCAN, "no requirements*.txt, pyproject.toml, lockfile or "
                               "package.json found")
