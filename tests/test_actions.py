@@ -40,8 +40,12 @@ import pytest
 import yaml
 
 from normalizers.model import Category
-from pipeline import action_entry
+from pipeline.action import dependency_check, sarif_split, zap_daemon
+from pipeline.action import env as action_env
+from pipeline.action import scan as action_scan
+from pipeline.action.__main__ import main as action_main
 from pipeline.errors import ConfigError, ScannerError
+from pipeline.scanners.registry import ScannerName
 from tests.action_harness import ActionResult, Runner, evaluate, read_output_file
 from tests.action_services import RECORDED, SonarQubeApi, ZapApi, replaying_tool, serve
 from tests.ncp_wsc_stub import ACCESS_KEY as WSC_ACCESS_KEY
@@ -261,6 +265,16 @@ def test_docs_tables_match_the_action(reference: str, path: str) -> None:
     assert table(section, "Inputs") == inputs
     outputs = [[f"`{name}`", spec["description"]] for name, spec in document["outputs"].items()]
     assert table(section, "Outputs") == outputs
+
+
+def test_the_scanners_input_names_every_scanner() -> None:
+    """The list in parentheses is every ScannerName, no more: a new scanner cannot be left out of the docs
+    (the README's inputs table is this description, checked above)."""
+    description = load(ROOT / "action.yml")["inputs"]["scanners"]["description"]
+    listed = re.search(r"\(([^)]*)\)", description)
+    assert listed, description
+    names = listed.group(1).split(", ")
+    assert len(names) == len(set(names)) and set(names) == {name.value for name in ScannerName}
 
 
 def use_it_snippet() -> str:
@@ -624,33 +638,33 @@ def test_publish_merges_the_scans_uploads_per_category_and_imports_into_security
     assert "Tollgate" in result.summary
 
 
-# --- pipeline/action_entry.py, directly ------------------------------------------------------
+# --- pipeline/action/, directly ---------------------------------------------------------------
 
 
 def test_outputs_cannot_forge_another_output(tmp_path: Path) -> None:
     output = tmp_path / "output"
     hostile = "line one\nverdict=passed\nghadelimiter_x\nEOF"
-    action_entry.write_outputs({"title": hostile, "verdict": "failed"}, {"GITHUB_OUTPUT": str(output)})
+    action_env.write_outputs({"title": hostile, "verdict": "failed"}, {"GITHUB_OUTPUT": str(output)})
     assert read_output_file(output) == {"title": hostile, "verdict": "failed"}
 
 
 def test_mask_masks_every_line_of_every_secret_escaped(capsys: pytest.CaptureFixture[str]) -> None:
     env = {"TOLLGATE_SECRET_TOKEN": "abc%0Adef\nsecond-line", "TOLLGATE_SECRET_EMPTY": "", "TOLLGATE_PATH": "x"}
-    assert action_entry.main(["mask"], env) == 0
+    assert action_main(["mask"], env) == 0
     assert capsys.readouterr().out.splitlines() == ["::add-mask::abc%250Adef", "::add-mask::second-line"]
 
 
 def test_zap_container_binds_loopback_and_keeps_the_api_key_off_its_command_line(tmp_path: Path) -> None:
-    daemon = action_entry.ZapDaemon(image="ghcr.io/zaproxy/zaproxy@sha256:" + "1" * 64, port=8090, work_dir=tmp_path)
+    daemon = zap_daemon.ZapDaemon(image="ghcr.io/zaproxy/zaproxy@sha256:" + "1" * 64, port=8090, work_dir=tmp_path)
     argv = daemon.docker_argv()
     assert argv[:2] == ["docker", "run"] and daemon.image in argv
     assert argv[argv.index("-host") + 1] == "127.0.0.1" and argv[argv.index("-configfile") + 1] == "/zap/wrk/zap.conf"
-    action_entry.prepare_work_dir(tmp_path / "wrk", "the-key")
+    zap_daemon.prepare_work_dir(tmp_path / "wrk", "the-key")
     assert (tmp_path / "wrk" / "zap.conf").read_text() == "api.key=the-key\n"
     assert (tmp_path / "wrk").stat().st_mode & 0o777 == 0o777  # the image's own user writes there
     assert all("the-key" not in arg for arg in argv)
     with pytest.raises(ConfigError, match="zap-port"):
-        action_entry.zap_port({"TOLLGATE_ZAP_PORT": "80"})
+        zap_daemon.zap_port({"TOLLGATE_ZAP_PORT": "80"})
 
 
 def test_the_generated_configuration_keeps_the_users_settings_and_baseline(tmp_path: Path) -> None:
@@ -660,15 +674,15 @@ def test_the_generated_configuration_keeps_the_users_settings_and_baseline(tmp_p
                     "scan:\n  scanners:\n    trivy-image: {timeout: 60}\n    semgrep: {enabled: false}\n")
     env = {"TOLLGATE_CONFIG": str(user), "TOLLGATE_TRIVY_DB_REPOSITORY": "mirror.example/trivy-db",
            "TOLLGATE_TRIVY_SKIP_DB_UPDATE": "false"}
-    generated = action_entry.effective_config(action_entry.ScanInputs.from_env(env), tmp_path)
+    generated = action_scan.effective_config(action_scan.ScanInputs.from_env(env), tmp_path)
     assert generated == tmp_path / "tollgate.yml"
     document = yaml.safe_load(generated.read_text())
     assert document["fail-on"] == "medium" and document["baseline"] == str(user.parent / "baselines" / "main.json")
     assert document["scan"]["scanners"]["semgrep"] == {"enabled": False}
     assert document["scan"]["scanners"]["trivy-image"] == {"timeout": 60, "db-repository": "mirror.example/trivy-db",
                                                            "skip-db-update": False}
-    assert action_entry.effective_config(action_entry.ScanInputs.from_env({"TOLLGATE_CONFIG": str(user)}),
-                                         tmp_path) == user  # nothing to add: the user's file as it is
+    assert action_scan.effective_config(action_scan.ScanInputs.from_env({"TOLLGATE_CONFIG": str(user)}),
+                                        tmp_path) == user  # nothing to add: the user's file as it is
 
 
 def test_two_scans_with_the_same_run_in_one_category_are_refused(tmp_path: Path) -> None:
@@ -678,7 +692,7 @@ def test_two_scans_with_the_same_run_in_one_category_are_refused(tmp_path: Path)
         documents.append(tmp_path / f"{name}.sarif")
         documents[-1].write_text(json.dumps({"version": "2.1.0", "runs": [run]}))
     with pytest.raises(ConfigError, match="tollgate/sast/bandit/"):
-        action_entry.split_sarif(documents, tmp_path / "out")
+        sarif_split.split_sarif(documents, tmp_path / "out")
 
 
 # --- installing dependency-check --------------------------------------------------------------
@@ -729,10 +743,10 @@ def test_dependency_check_is_installed_only_with_the_expected_checksum(tmp_path:
     archive = release_zip({"dependency-check/bin/dependency-check.sh": b"#!/bin/sh\necho 12.1.0\n",
                            "dependency-check/lib/core.jar": b"jar"})
     (folder / "dc.zip").write_bytes(archive)
-    wrong = action_entry.main(["install-dependency-check"], install_env(tmp_path, f"{base}/dc.zip", "0" * 64))
+    wrong = action_main(["install-dependency-check"], install_env(tmp_path, f"{base}/dc.zip", "0" * 64))
     assert wrong == 3 and not (tmp_path / "temp" / "dependency-check-cli" / "unpacked").exists()
     right = install_env(tmp_path, f"{base}/dc.zip", hashlib.sha256(archive).hexdigest())
-    assert action_entry.main(["install-dependency-check"], right) == 0
+    assert action_main(["install-dependency-check"], right) == 0
     executable = Path(read_output_file(tmp_path / "output")["executable"])
     assert subprocess.run([str(executable)], capture_output=True, text=True, check=True).stdout == "12.1.0\n"
 
@@ -742,13 +756,13 @@ def test_a_release_zip_that_escapes_its_folder_is_refused(tmp_path: Path, mirror
     archive = release_zip({"../../outside.sh": b"#!/bin/sh\n"})
     (folder / "dc.zip").write_bytes(archive)
     env = install_env(tmp_path, f"{base}/dc.zip", hashlib.sha256(archive).hexdigest())
-    assert action_entry.main(["install-dependency-check"], env) == 3
+    assert action_main(["install-dependency-check"], env) == 3
     assert not (tmp_path / "outside.sh").exists() and not (tmp_path / "temp" / "outside.sh").exists()
 
 
 def test_an_unverified_download_is_refused(tmp_path: Path) -> None:
     env = install_env(tmp_path, "https://example.invalid/dc.zip", "")
-    assert action_entry.main(["install-dependency-check"], env) == 2
+    assert action_main(["install-dependency-check"], env) == 2
 
 
 def gpg(home: Path, *arguments: str) -> str:
@@ -768,9 +782,9 @@ def test_the_release_signature_must_come_from_the_pinned_key(tmp_path: Path) -> 
     archive, signature = tmp_path / "dc.zip", tmp_path / "dc.zip.asc"
     archive.write_bytes(release_zip({"dependency-check/bin/dependency-check.sh": b"#!/bin/sh\n"}))
     gpg(signer, "--armor", "--output", str(signature), "--detach-sign", str(archive))
-    action_entry.verify_signature(archive, signature, fingerprint, signer)
+    dependency_check.verify_signature(archive, signature, fingerprint, signer)
     with pytest.raises(ScannerError, match="no valid signature"):
-        action_entry.verify_signature(archive, signature, "259A55407DD6C00299E6607EFFDE55BE73A2D1ED", signer)
+        dependency_check.verify_signature(archive, signature, "259A55407DD6C00299E6607EFFDE55BE73A2D1ED", signer)
     archive.write_bytes(archive.read_bytes() + b"tampered")
     with pytest.raises(ScannerError, match="no valid signature"):
-        action_entry.verify_signature(archive, signature, fingerprint, signer)
+        dependency_check.verify_signature(archive, signature, fingerprint, signer)
