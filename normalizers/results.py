@@ -180,10 +180,17 @@ def results_from_dict(document: Any, source: str = "<results>") -> Results:
             findings=tuple(finding_from_dict(f) for f in document["findings"]),
             skipped=tuple(Skipped(**s) for s in document.get("skipped") or ()),
             sources=tuple(document.get("sources") or ()),
-            metrics=tuple((document.get("metrics") or {}).items()),
+            metrics=_metrics_from(document.get("metrics") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedReportError(f"{source}: a Tollgate results file with a bad record ({exc!r})") from None
+
+
+def _metrics_from(value: Any) -> tuple[tuple[str, str], ...]:
+    """An object of strings; a number written by another producer is read as its text."""
+    if not isinstance(value, dict):
+        raise TypeError(f"metrics must be an object, not {type(value).__name__}")
+    return tuple((str(key), str(item)) for key, item in value.items())
 
 
 def merge_scopes(scopes: Iterable[Scope]) -> Scope:

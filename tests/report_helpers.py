@@ -34,6 +34,21 @@ HOSTILE = (
 )
 HOSTILE_TEXT = " ".join(HOSTILE)
 
+# Scan-level facts as parsers report them (Parser.metrics): two audited hosts, one whose name and
+# index are hostile, ncp-wsc's counts, and keys and values that try to become markup.
+METRICS = (
+    ("lynis/web-01/hardening_index", "72"),
+    ("lynis/web-01/tests_performed", "241"),
+    ("lynis/web-01/version", "3.0.9"),
+    ("lynis/i-0abc1234/hardening_index", "56"),
+    ("lynis/i-0abc1234/tests_performed", "235"),
+    ("lynis/i-0abc1234/version", "3.0.8"),
+    (f"lynis/{HOSTILE[1]}/hardening_index", "<b>99</b>"),
+    ("ncp-wsc.high", "2"),
+    ("ncp-wsc.target_info", HOSTILE[0]),
+    (f"zap/{HOSTILE[2]}", HOSTILE[3]),
+)
+
 POLICY = parse_policy(
     "fail-on: high\n"
     "categories:\n  dast:\n    fail-on: critical\n"
@@ -73,7 +88,7 @@ def hostile_verdict() -> GateVerdict:
 
 
 def hostile_view() -> ReportView:
-    return build_view(SCOPE, hostile_verdict())
+    return build_view(SCOPE, hostile_verdict(), metrics=METRICS)
 
 
 class _CountingHandler(BaseHTTPRequestHandler):

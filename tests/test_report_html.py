@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -68,6 +69,28 @@ def test_the_severity_chart_is_proportional() -> None:
     bars = [attrs for tag, attrs in parsed.tags if tag == "rect"][:5]  # critical … info
     assert [float(str(bar["width"])) for bar in bars] == [270.0, 270.0, 135.0, 0.0, 0.0]  # 2, 2, 1, 0, 0
     assert [bar["fill"] for bar in bars] == ["#8e0000", "#d32f2f", "#ef8f00", "#1e6fbf", "#6b7a89"]
+
+
+def section_rows(markup: str, section: str) -> tuple[list[list[str]], Markup]:
+    """The body rows of one section's table as text, and the section's parsed markup."""
+    part = markup.split(f'<section id="{section}">', 1)[1].split("</section>", 1)[0]
+    body = part.split("<tbody>", 1)[1]
+    rows = [["".join(Markup(cell).text).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body)]
+    return rows, Markup(part)
+
+
+def test_host_hardening_and_scan_facts_show_metrics_as_text() -> None:
+    markup = render_html(hostile_view())
+    hosts, parsed = section_rows(markup, "hosts")
+    assert hosts == [["i-0abc1234", "56", "235", "3.0.8"], ["web-01", "72", "241", "3.0.9"],
+                     [HOSTILE[1], "<b>99</b>", "", ""]]
+    bars = [attrs["style"] for tag, attrs in parsed.tags if tag == "span" and "style" in attrs]
+    assert bars == ["width: 56%", "width: 72%"]  # only a whole number 0..100 becomes a bar's width
+    facts, parsed = section_rows(markup, "facts")
+    assert facts == [["ncp-wsc.high", "2"], ["ncp-wsc.target_info", HOSTILE[0]], [f"zap/{HOSTILE[2]}", HOSTILE[3]]]
+    assert {tag for tag, _ in parsed.tags} == {"h2", "table", "thead", "tbody", "tr", "th", "td"}
+    assert "&lt;script&gt;alert(document.cookie)&lt;/script&gt;</td>" in markup
 
 
 def test_report_cli_writes_the_html_file(tmp_path: Path) -> None:

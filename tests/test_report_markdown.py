@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import string
 from html.parser import HTMLParser
@@ -19,7 +20,7 @@ from pipeline.report.escape import escape_markdown, markdown_link, plain_text, s
 from pipeline.report.outputs import append_text, publish_step_summary
 from pipeline.report.render import render_summary
 from pipeline.report.view import build_view
-from tests.gate_factory import SCOPE, finding, fingerprinted, write_results
+from tests.gate_factory import SCOPE, finding, fingerprinted, results_document, write_results
 from tests.report_helpers import HOSTILE, HOSTILE_TEXT, TODAY, hostile_view
 from tests.snapshot import assert_snapshot
 
@@ -124,10 +125,10 @@ def test_the_summary_tables_keep_their_shape() -> None:
     markdown = render_summary(hostile_view())
     rows = [line for line in markdown.splitlines() if line.startswith("|")]
     widths = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
-    assert widths == {8, 4, 7}  # severity x tool: 7 columns; baseline: 3; top findings: 6
+    assert widths == {8, 5, 3, 4, 7}  # severity x tool: 7 columns; hosts: 4; facts: 2; baseline: 3; top findings: 6
     rendered = render_gfm(markdown)
-    assert rendered.count("<table>") == 3
-    assert all(row.count("<td") in (3, 6, 7) for row in re.findall(r"<tr>.*?</tr>", rendered, re.DOTALL)
+    assert rendered.count("<table>") == 5
+    assert all(row.count("<td") in (2, 3, 4, 6, 7) for row in re.findall(r"<tr>.*?</tr>", rendered, re.DOTALL)
                if "<td" in row)
 
 
@@ -181,3 +182,69 @@ def test_report_summary_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["report", str(results), "--summary", "-"]) == ExitCode.PASSED  # the report never gates
     assert capsys.readouterr().out.startswith("## ❌ Tollgate gate failed\n")
 
+
+
+def table_after(rendered: str, heading: str) -> list[list[str]]:
+    """The body rows of the first table after `heading` in rendered GFM, each cell as the reader sees it."""
+    table = rendered.split(f"<h3>{heading}</h3>", 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    return [[visible(html.unescape(re.sub(r"<[^>]+>", "", cell))) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
+
+
+def test_scan_facts_show_each_host_weakest_first_and_every_other_metric_as_text() -> None:
+    rendered = render_gfm(render_summary(hostile_view()))
+    assert table_after(rendered, "Host hardening") == [
+        ["i-0abc1234", "56", "235", "3.0.8"],
+        ["web-01", "72", "241", "3.0.9"],
+        [HOSTILE[1], "<b>99</b>", "", ""],  # no readable index: last, and shown as the text it is
+    ]
+    assert table_after(rendered, "Scan facts") == [
+        ["ncp-wsc.high", "2"],
+        ["ncp-wsc.target_info", HOSTILE[0]],
+        [f"zap/{HOSTILE[2]}", HOSTILE[3]],
+    ]
+    tags = {tag for tag, _ in Elements(rendered).tags}
+    assert not tags & {"script", "img", "b"}
+    assert all(attrs["href"] != "javascript:alert(1)" for tag, attrs in Elements(rendered).tags if tag == "a")
+
+
+def test_a_report_without_metrics_has_no_scan_fact_sections() -> None:
+    markdown = render_summary(build_view(SCOPE, evaluate(fingerprinted(finding()), Policy(), today=TODAY)))
+    assert "Host hardening" not in markdown and "Scan facts" not in markdown
+
+
+def test_scan_facts_are_bounded_and_the_rest_counted() -> None:
+    metrics = [(f"tool.fact-{i:03}", "x" * 500) for i in range(150)]
+    metrics += [(f"lynis/host-{i:03}/hardening_index", str(i % 101)) for i in range(120)]
+    view = build_view(SCOPE, evaluate([], Policy(), today=TODAY), metrics=metrics)
+    assert (len(view.facts), len(view.hosts), view.facts_left_out) == (100, 100, 70)
+    assert max(len(f.value) for f in view.facts) <= 160
+    assert [h.hardening_index for h in view.hosts[:3]] == ["0", "0", "1"]  # weakest first
+    assert "70 more scan facts are in the results file." in render_summary(view)
+
+
+def write_results_with_metrics(path: Path, metrics: dict[str, object]) -> Path:
+    document = results_document([finding(severity=Severity.LOW)])
+    path.write_text(json.dumps({**document, "metrics": metrics}), encoding="utf-8")
+    return path
+
+
+def test_report_reads_the_metrics_of_every_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = write_results_with_metrics(tmp_path / "host.json", {"lynis/web-01/hardening_index": "61",
+                                                               "lynis/web-01/tests_performed": 230})
+    second = write_results_with_metrics(tmp_path / "later.json", {"lynis/web-01/hardening_index": "64",
+                                                                 "ncp-wsc.high": "1"})
+    assert main(["report", str(first), str(second), "--summary", "-"]) == ExitCode.PASSED
+    out = capsys.readouterr().out
+    assert "| web\\-01 | 64 | 230 |  |" in out  # the later file's index, the earlier file's test count
+    assert "| ncp\\-wsc\\.high | 1 |" in out
+
+
+def test_metrics_that_are_not_an_object_are_one_line_exit_2(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    document = {**results_document([finding()]), "metrics": ["lynis/web-01/hardening_index=56"]}
+    (tmp_path / "results.json").write_text(json.dumps(document), encoding="utf-8")
+    assert main(["report", str(tmp_path / "results.json"), "--summary", "-"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "metrics must be an object" in err and "Traceback" not in err

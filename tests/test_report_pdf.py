@@ -14,9 +14,10 @@ from pipeline.cli import main
 from pipeline.commands import report
 from pipeline.errors import ExitCode
 from pipeline.report.pdf import write_pdf
+from tests.conftest import FIXTURES
 from tests.gate_factory import write_results
 from tests.parser_helpers import parse_fixture
-from tests.pngcheck import read_png
+from tests.pngcheck import Png, read_png
 from tests.report_helpers import counting_server, hostile_findings
 
 pytest.importorskip("weasyprint", reason="WeasyPrint is missing: pip install 'tollgate[pdf]'")
@@ -69,6 +70,31 @@ def test_a_combined_report_with_a_host_audit_renders_host_test_and_group(tmp_pat
     poppler("pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "combined"))
     (page,) = tmp_path.glob("combined-*.png")
     assert read_png(page).non_background_share() > 0.03
+
+
+def test_the_lynis_hardening_index_reaches_the_pdf_through_the_results_file(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    report_file = FIXTURES / "lynis" / "lynis-3.0.8-debian12.dat"
+    assert main(["normalize", str(report_file), "--json", str(results), "--repo", "acme/servers"]) == ExitCode.PASSED
+    pdf = tmp_path / "host.pdf"
+    assert main(["report", str(results), "--pdf", str(pdf)]) == ExitCode.PASSED
+    page_one = poppler("pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-")
+    lines = [line.split() for line in page_one.splitlines()]
+    assert ["Host", "hardening"] in lines
+    assert ["Host", "Hardening", "index", "(0–100)", "Tests", "performed", "Lynis", "version"] in lines
+    assert ["vm", "56", "235", "3.0.8"] in lines  # the recorded audit's hostname, index, tests and version
+    poppler("pdftoppm", "-png", "-r", "96", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "host"))
+    (page,) = tmp_path.glob("host-*.png")
+    assert 0.53 < meter_fill(read_png(page)) < 0.59  # the bar beside the index is 56% full
+
+
+def meter_fill(image: Png) -> float:
+    """The filled share of the hardening-index bar: its fill and track colours on its middle pixel row."""
+    fill, track = (0x1E, 0x6F, 0xBF), (0xEA, 0xEE, 0xF2)  # report.html.j2's .meter colours
+    rows = [[image.pixel(x, y)[:3] for x in range(image.width)] for y in range(image.height)]
+    row = max(rows, key=lambda pixels: pixels.count(track))
+    assert row.count(track) > 10, "no hardening-index bar on page 1"
+    return row.count(fill) / (row.count(fill) + row.count(track))
 
 
 def test_remote_fetches_are_blocked_and_local_ones_load(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import orjson
 from normalizers.dedupe import merge_duplicates
 from normalizers.errors import MalformedReportError
 from normalizers.model import Finding, Scope
-from normalizers.results import merge_scopes, results_from_dict
+from normalizers.results import Results, merge_scopes, results_from_dict
 from pipeline.errors import ExitCode
 from pipeline.gate import Baseline, GateVerdict, baseline_from_document, evaluate
 from pipeline.policy import DEFAULT_POLICY_FILE, NEVER_FAIL, Policy, load_policy
@@ -39,6 +39,7 @@ THRESHOLDS = ("critical", "high", "medium", "low", "info", NEVER_FAIL)
 class Evaluation:
     scope: Scope
     verdict: GateVerdict
+    metrics: tuple[tuple[str, str], ...] = ()  # scan-level facts of every results file, for the reports
 
 
 def add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,17 +73,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def evaluate_from_args(args: argparse.Namespace) -> Evaluation:
-    scope, findings = read_results(args.results)
+    documents = load_results(args.results)
+    scope, findings = combine_results(documents)
     policy = read_policy(args.policy).with_fail_on(args.fail_on)
     baseline_path = args.baseline or policy.baseline
     baseline = read_baseline(baseline_path) if baseline_path else None
     today = datetime.now(timezone.utc).date()
-    return Evaluation(scope, evaluate(findings, policy, baseline, today=today))
+    # A metric in two files (the same host audited twice) keeps the later file's value.
+    metrics = tuple(dict(metric for d in documents for metric in d.metrics).items())
+    return Evaluation(scope, evaluate(findings, policy, baseline, today=today), metrics)
+
+
+def load_results(paths: Sequence[str]) -> list[Results]:
+    return [results_from_dict(_read_json(path), path) for path in paths]
 
 
 def read_results(paths: Sequence[str]) -> tuple[Scope, list[Finding]]:
     """One scope and one finding per identity, however many results files there are."""
-    documents = [results_from_dict(_read_json(path), path) for path in paths]
+    return combine_results(load_results(paths))
+
+
+def combine_results(documents: Sequence[Results]) -> tuple[Scope, list[Finding]]:
     scope = merge_scopes(d.scope for d in documents)
     return scope, merge_duplicates(f for d in documents for f in d.findings)
 
@@ -106,7 +117,7 @@ def _read_json(path: str) -> Any:
 
 def report_view(evaluation: Evaluation) -> ReportView:
     server_url = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
-    return build_view(evaluation.scope, evaluation.verdict, server_url=server_url)
+    return build_view(evaluation.scope, evaluation.verdict, server_url=server_url, metrics=evaluation.metrics)
 
 
 def warn_expired(verdict: GateVerdict) -> None:

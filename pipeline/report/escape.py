@@ -10,6 +10,8 @@ from __future__ import annotations
 import string
 from urllib.parse import quote, urlsplit
 
+from normalizers.text import truncate
+
 # Characters that change meaning in GitHub's Markdown, or that break a table row, and
 # what they become. CommonMark lets every ASCII punctuation character be backslash-escaped
 # (spec §2.4), so escaping all of it needs no knowledge of which construct could start
@@ -32,6 +34,7 @@ _PLAIN_TABLE: dict[int, str | None] = dict.fromkeys(_INVISIBLE)
 _CONSOLE_TABLE: dict[int, str | None] = {ord(c): " " for c in _LINE_BREAKS}
 _CONSOLE_TABLE.update(dict.fromkeys(_INVISIBLE))
 
+CELL_LIMIT = 160  # characters of a title, rule, location or fact shown in a table cell
 SAFE_URL_SCHEMES = frozenset({"http", "https"})
 # Characters left as they are in a link target; everything else (spaces, quotes, brackets,
 # parentheses, backslashes, `<>`) is percent-encoded so the target cannot end early.
@@ -45,6 +48,11 @@ def plain_text(text: str) -> str:
     title would otherwise reorder what a reviewer reads, in HTML and PDF as much as Markdown.
     """
     return text.translate(_PLAIN_TABLE)
+
+
+def cell_text(text: str, limit: int = CELL_LIMIT) -> str:
+    """Scanner text as a report cell shows it: plain text, shortened to `limit` characters."""
+    return truncate(plain_text(text), limit)
 
 
 def escape_markdown(text: object) -> str:

@@ -1,12 +1,15 @@
 """What every report shows, computed once from a GateVerdict: plain strings and numbers.
 
 The templates only lay this out; they never decide anything. Scanner text stays raw here
-(it is escaped by whichever renderer writes it), except that it is shortened.
+(it is escaped by whichever renderer writes it), except that it is shortened. Scan-level
+metrics (the results file's `metrics`, e.g. Lynis' hardening index) come alongside the
+verdict, which knows only findings; `pipeline.report.facts` turns them into rows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -21,9 +24,9 @@ from normalizers.model import (
     Severity,
     UrlLocation,
 )
-from normalizers.text import truncate
 from pipeline.gate import GateVerdict
-from pipeline.report.escape import plain_text, safe_url
+from pipeline.report.escape import cell_text, safe_url
+from pipeline.report.facts import FactRow, HostRow, scan_facts
 
 SEVERITIES = tuple(Severity)  # most severe first
 SEVERITY_COLORS = {
@@ -33,7 +36,6 @@ SEVERITY_COLORS = {
     Severity.LOW: "#1e6fbf",
     Severity.INFO: "#6b7a89",
 }
-TEXT_LIMIT = 160  # characters of a title, rule or location shown in a table cell
 DESCRIPTION_LIMIT = 600
 
 
@@ -96,14 +98,18 @@ class ReportView:
     top: tuple[FindingRow, ...]
     findings: tuple[FindingRow, ...]  # the HTML report's detail list
     findings_left_out: int
+    hosts: tuple[HostRow, ...]  # Lynis' hardening index per host
+    facts: tuple[FactRow, ...]  # every other scan-level metric
+    facts_left_out: int
 
 
 def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https://github.com",
-               top: int = 20, detail_limit: int = 1000) -> ReportView:
+               top: int = 20, detail_limit: int = 1000, metrics: Iterable[tuple[str, str]] = ()) -> ReportView:
     marks = _Marks(frozenset(map(id, verdict.failing)), frozenset(map(id, verdict.new)))
     ranked = sorted(verdict.open, key=marks.rank)
     rows = [_finding_row(f, marks, scope, server_url) for f in ranked[:max(top, detail_limit)]]
     tools = _tool_rows(verdict.open)
+    facts = scan_facts(metrics)
     return ReportView(
         repository=scope.repository,
         branch=scope.branch,
@@ -124,13 +130,16 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         suppressed_by_policy=sum(1 for s in verdict.suppressed if s.suppression is not None),
         suppressed_by_tools=sum(1 for s in verdict.suppressed if s.suppression is None),
         expired=tuple(
-            ExpiredRow(_shown(e.suppression.label), e.suppression.expires.isoformat(),
-                       _shown(e.suppression.reason, DESCRIPTION_LIMIT), e.would_match)
+            ExpiredRow(cell_text(e.suppression.label), e.suppression.expires.isoformat(),
+                       cell_text(e.suppression.reason, DESCRIPTION_LIMIT), e.would_match)
             for e in verdict.expired_suppressions
         ),
         top=tuple(rows[:top]),
         findings=tuple(rows[:detail_limit]),
         findings_left_out=max(0, len(ranked) - detail_limit),
+        hosts=facts.hosts,
+        facts=facts.facts,
+        facts_left_out=facts.left_out,
     )
 
 
@@ -162,7 +171,7 @@ def _tool_rows(findings: tuple[Finding, ...]) -> tuple[ToolRow, ...]:
     for finding in findings:
         per_tool.setdefault(finding.tool.name, Counter())[finding.severity] += 1
     return tuple(
-        ToolRow(_shown(tool), tuple(counts[s] for s in SEVERITIES), sum(counts.values()))
+        ToolRow(cell_text(tool), tuple(counts[s] for s in SEVERITIES), sum(counts.values()))
         for tool, counts in sorted(per_tool.items())
     )
 
@@ -187,18 +196,13 @@ def _finding_row(finding: Finding, marks: _Marks, scope: Scope, server_url: str)
         severity=finding.severity.value.lower(),
         status="new" if id(finding) in marks.new else "unchanged",
         failing=id(finding) in marks.failing,
-        tool=_shown(finding.tool.name),
-        rule_id=_shown(finding.rule_id),
-        title=_shown(finding.title),
-        location=_shown(location_text(finding.location)),
+        tool=cell_text(finding.tool.name),
+        rule_id=cell_text(finding.rule_id),
+        title=cell_text(finding.title),
+        location=cell_text(location_text(finding.location)),
         link=finding_link(finding, scope, server_url),
-        description=_shown(finding.description, DESCRIPTION_LIMIT),
+        description=cell_text(finding.description, DESCRIPTION_LIMIT),
     )
-
-
-def _shown(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Scanner text as a report cell shows it: no control characters, shortened."""
-    return truncate(plain_text(text), limit)
 
 
 def location_text(location: Location) -> str:
