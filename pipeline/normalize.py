@@ -38,17 +38,7 @@ class NormalizeRequest:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> NormalizeRequest:
-        sarif_overrides = {
-            key: value
-            for key, value in (
-                ("dast_location", args.dast_location),
-                ("image_location", args.image_location),
-                ("host_location", args.host_location),
-            )
-            if value
-        }
         source_root = args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
-        options = SarifOptions(**sarif_overrides)
         return cls(
             reports=tuple(args.reports),
             scope=scope_from_args(args),
@@ -59,8 +49,20 @@ class NormalizeRequest:
             sarif_out=args.sarif,
             asff_out=args.asff,
             json_out=args.json,
-            sarif_options=with_dockerfile_line(options, source_root),
+            sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
+                                            image_location=args.image_location, host_location=args.host_location),
         )
+
+
+def sarif_options_for(source_root: str, *, dast_location: str | None = None, image_location: str | None = None,
+                      host_location: str | None = None) -> SarifOptions:
+    """The files that findings without a source line point to (the defaults where none is given),
+    image findings on the Dockerfile's FROM line; for `tollgate normalize` and `tollgate scan` alike."""
+    defaults = SarifOptions()
+    options = SarifOptions(dast_location=dast_location or defaults.dast_location,
+                           image_location=image_location or defaults.image_location,
+                           host_location=host_location or defaults.host_location)
+    return with_dockerfile_line(options, source_root)
 
 
 def with_dockerfile_line(options: SarifOptions, source_root: str) -> SarifOptions:

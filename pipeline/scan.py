@@ -36,7 +36,13 @@ from pipeline.atomic import write_atomic
 from pipeline.config import ScanConfig, ScannerSettings
 from pipeline.errors import ConfigError, ExitCode, PublishError, TollgateError
 from pipeline.gate import Baseline, GateVerdict, baseline_from_document, evaluate
-from pipeline.normalize import NormalizeOutcome, NormalizeRequest, outcome_from_parsed, write_outputs
+from pipeline.normalize import (
+    NormalizeOutcome,
+    NormalizeRequest,
+    outcome_from_parsed,
+    sarif_options_for,
+    write_outputs,
+)
 from pipeline.policy import Policy, load_policy
 from pipeline.scanners.base import ScanContext, Scanner, ScannerTimeout
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
@@ -66,6 +72,10 @@ class ScanRequest:
     fail_on: str | None = None  # overrides the policy's fail-on
     baseline: Path | None = None  # overrides the policy's baseline
     publish: bool = True
+    # The repository files that DAST, image and host findings point to in SARIF; None keeps SarifOptions' default.
+    dast_location: str | None = None
+    image_location: str | None = None
+    host_location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,13 +215,16 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, request: Scan
     from pipeline.report.view import build_view  # noqa: PLC0415
 
     hub = request.config.securityhub
+    sarif_options = sarif_options_for(str(request.source), dast_location=request.dast_location,
+                                      image_location=request.image_location, host_location=request.host_location)
     normalize_request = NormalizeRequest(
         reports=(), scope=request.scope, account=(hub.account if hub and hub.account else ASFF_ACCOUNT_PLACEHOLDER),
         region=(hub.region if hub and hub.region else "us-east-1"), json_out=str(outputs.results),
-        sarif_out=str(outputs.sarif), asff_out=str(outputs.asff),
+        sarif_out=str(outputs.sarif), asff_out=str(outputs.asff), sarif_options=sarif_options,
     )
     warnings = write_outputs(outcome, normalize_request)
-    view = build_view(request.scope, verdict, server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"))
+    view = build_view(request.scope, verdict, server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
+                      metrics=outcome.results.metrics)
     summary = render_summary(view)
     write_atomic(outputs.summary, summary)
     write_atomic(outputs.html, render_html(view))

@@ -6,10 +6,13 @@ so the process-group handling and the timing are the real thing.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import importlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +42,7 @@ from pipeline.scanners.base import (
 )
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
 from pipeline.scanners.registry import SCANNERS, ScannerName, scanner_for
+from tests.conftest import FIXTURES
 from tests.moto_server import aws, moto_server  # noqa: F401 - pytest fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +120,20 @@ class Probe(CommandScanner):
         return (Invocation(argv=(executable, "-c", code), cwd=ctx.source, report=report),)
 
 
+class FixtureProbe(Probe):
+    """A real subprocess that writes a recorded report, which the report's own parser reads."""
+
+    def __init__(self, name: ScannerName, fixture: Path, tool_id: ToolId) -> None:
+        super().__init__(name, sleep=0)
+        self.spec = dataclasses.replace(scanner_for(name).spec, tool_ids=(tool_id,))
+        self.fixture = fixture
+
+    def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
+        report = ctx.folder(self.spec.name) / self.fixture.name
+        code = f"import shutil; shutil.copyfile({str(self.fixture)!r}, {str(report)!r})"
+        return (Invocation(argv=(executable, "-c", code), cwd=ctx.source, report=report),)
+
+
 def probe_request(tmp_path: Path, **changes: object) -> ScanRequest:
     source = tmp_path / "src"
     source.mkdir(exist_ok=True)
@@ -138,6 +156,74 @@ def test_scanners_run_concurrently(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for path in (outcome.outputs.results, outcome.outputs.sarif, outcome.outputs.asff, outcome.outputs.summary,
                  outcome.outputs.html):
         assert path.stat().st_size > 0
+
+
+def recorded_host_and_dast_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *flags: str) -> Path:
+    """`tollgate scan --only host --only wapiti` whose scanners write the recorded Lynis and Wapiti reports."""
+    lynis = FixtureProbe(ScannerName.HOST, FIXTURES / "lynis" / "lynis-3.0.8-debian12.dat", ToolId.LYNIS)
+    wapiti = FixtureProbe(ScannerName.WAPITI, FIXTURES / "wapiti" / "wapiti-3.0.4-dast-target.json", ToolId.WAPITI)
+    probes = {ScannerName.HOST: lynis, ScannerName.WAPITI: wapiti}
+    monkeypatch.setattr(scan_module, "scanner_for", probes.__getitem__)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    source = tmp_path / "src"
+    source.mkdir(parents=True)
+    out = tmp_path / "out"
+    code = main(["scan", str(source), "--only", "host", "--only", "wapiti", "--out", str(out), "--repo",
+                 "acme/servers", "--fail-on", "none", "--no-publish", *flags])
+    assert code == ExitCode.PASSED
+    return out
+
+
+def sarif_uris(sarif_path: Path) -> dict[str, set[str]]:
+    """The artifact URIs of each run's results, by the run's tool category (automationDetails.id)."""
+    uris: dict[str, set[str]] = {}
+    for run in json.loads(sarif_path.read_text(encoding="utf-8"))["runs"]:
+        category = run["automationDetails"]["id"].split("/")[1]
+        uris.setdefault(category, set()).update(
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in run["results"])
+    return uris
+
+
+def test_scan_location_flags_anchor_dast_and_host_findings_in_sarif(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    out = recorded_host_and_dast_scan(tmp_path, monkeypatch, "--dast-location", "api/openapi.yaml",
+                                      "--host-location", "./ops/inventory.yml")
+    assert sarif_uris(out / "tollgate.sarif") == {"dast": {"api/openapi.yaml"}, "host": {"ops/inventory.yml"}}
+    defaults = recorded_host_and_dast_scan(tmp_path / "defaults", monkeypatch)
+    assert sarif_uris(defaults / "tollgate.sarif") == {"dast": {".tollgate.yml"}, "host": {"inventory/hosts.yml"}}
+
+
+def test_scan_reports_show_the_host_hardening_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = recorded_host_and_dast_scan(tmp_path, monkeypatch)
+    metrics = json.loads((out / "results.json").read_text(encoding="utf-8"))["metrics"]
+    assert metrics == {"lynis/vm/hardening_index": "56", "lynis/vm/tests_performed": "235",
+                       "lynis/vm/version": "3.0.8"}
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "### Host hardening" in summary and "| vm | 56 | 235 | 3\\.0\\.8 |" in summary
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="hosts">' in page and '<span style="width: 56%"></span>' in page
+
+
+def test_scan_and_normalize_share_the_location_flags() -> None:
+    def location_actions(verb: str) -> list[tuple[object, ...]]:
+        parser = argparse.ArgumentParser()
+        importlib.import_module(f"pipeline.commands.{verb}").add_arguments(parser)
+        return [(a.option_strings, a.help, a.metavar, a.type, a.default) for a in parser._actions
+                if a.dest.endswith("_location")]
+
+    assert len(location_actions("scan")) == 3
+    assert location_actions("scan") == location_actions("normalize")
+
+
+def test_scan_help_and_the_readme_document_the_same_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    help_text = capsys.readouterr().out
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## `tollgate scan`", 1)[1].split("\n## ", 1)[0]
+    table = {flag for line in section.splitlines() if line.startswith("| `-")
+             for flag in re.findall(r"`(--[a-z-]+)", line.split("|")[1])}
+    options = {word.strip("[],") for word in help_text.split() if word.startswith("--")} - {"--help"}
+    assert table == options
 
 
 def test_a_timed_out_scanner_is_killed_and_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,6 +289,7 @@ def test_a_scanner_that_writes_no_report_fails_with_exit_3(tmp_path: Path, monke
         (["--only", "semgrep", "--skip", "bandit"], "not allowed with argument"),
         (["--only", "nmap"], "invalid choice"),
         (["--timeout", "0"], "more than 0 seconds"),
+        (["--host-location", "/"], "does not name a file in the repository"),
     ],
 )
 def test_usage_errors_exit_2(arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from normalizers.emit.sarif import SarifOptions, relative_uri
 from normalizers.tool_id import ToolId
 from pipeline.errors import ConfigError, ExitCode
 from pipeline.normalize import NormalizeRequest, normalize_reports, write_outputs
@@ -31,13 +32,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tool", choices=[t.value for t in ToolId], help="refuse reports that are not this format")
     parser.add_argument("--source-root",
                         help="prefix stripped from absolute paths in reports (default: the repo checkout)")
-    parser.add_argument("--dast-location", default=None,
-                        help="repository file that DAST findings point to in SARIF (default: .tollgate.yml)")
-    parser.add_argument("--image-location", default=None,
-                        help="repository file that image findings point to in SARIF (default: Dockerfile)")
-    parser.add_argument("--host-location", default=None,
+    add_location_arguments(parser)
+
+
+def add_location_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where findings without a source line point in SARIF (GitHub needs a repository file); `scan` shares them."""
+    parser.add_argument("--dast-location", type=repository_file, metavar="FILE",
+                        help="repository file that DAST findings point to in SARIF "
+                             f"(default: {SarifOptions.dast_location})")
+    parser.add_argument("--image-location", type=repository_file, metavar="FILE",
+                        help="repository file that image findings point to in SARIF "
+                             f"(default: {SarifOptions.image_location}, at its FROM line)")
+    parser.add_argument("--host-location", type=repository_file, metavar="FILE",
                         help="repository file (a host inventory) that host findings point to in SARIF "
-                             "(default: inventory/hosts.yml)")
+                             f"(default: {SarifOptions.host_location})")
+
+
+def repository_file(text: str) -> str:
+    if not relative_uri(text):
+        raise argparse.ArgumentTypeError(f"{text!r} does not name a file in the repository")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:

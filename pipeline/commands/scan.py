@@ -3,7 +3,9 @@
 Runs the available scanners concurrently (progress on stderr), then normalizes, gates, writes the
 reports and publishes when `.tollgate.yml` says so. `--dast-engine` picks the DAST engines (the named
 ones run even if disabled; the others do not); `--wsc-instance N` sets the ncp-wsc `instance` option,
-so it reads an existing Web Security Checker job instead of creating one. Exit codes: 0 passed, 1 the gate failed,
+so it reads an existing Web Security Checker job instead of creating one. `--dast-location`,
+`--image-location` and `--host-location` are `tollgate normalize`'s, defined once there: the files
+in PATH that findings without a source line point to in SARIF. Exit codes: 0 passed, 1 the gate failed,
 2 usage or config error (a refused DAST target included), 3 a scanner or the publisher failed.
 """
 
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 
 from normalizers.model import Scope
+from pipeline.commands.normalize import add_location_arguments
 from pipeline.config import DEFAULT_CONFIG_FILE, ScanConfig, load_scan_config
 from pipeline.errors import ConfigError
 from pipeline.scan import ScanOutcome, ScanRequest, run_scan
@@ -77,6 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", type=Path, metavar="FILE",
                         help="previous results or SARIF; only new findings fail (overrides the policy's baseline)")
     parser.add_argument("--no-publish", action="store_true", help="do not publish even when the config says so")
+    add_location_arguments(parser)
 
 
 def config_path(args: argparse.Namespace) -> Path | None:
@@ -123,6 +127,9 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         fail_on=args.fail_on,
         baseline=args.baseline,
         publish=not args.no_publish,
+        dast_location=args.dast_location,
+        image_location=args.image_location,
+        host_location=args.host_location,
     )
 
 
