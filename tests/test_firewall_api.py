@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.firewall.engine import Firewall
-from pipeline.firewall.server import PackageCheckServer
+from pipeline.firewall.server import PackageCheckHandler, PackageCheckServer
 from tests.conftest import ROOT
 from tests.firewall_helpers import SUPPLY_CHAIN, offline_firewall
 
@@ -133,3 +133,62 @@ def test_check_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert (answer["status"], answer["checks"][0]["rule_id"]) == ("blocked", "TG-SC-QUARANTINE")
     assert main(["firewall", "check", "bad name!", "--offline"]) == 2
     assert "package_name must be a valid pypi name" in capsys.readouterr().err
+
+
+def exchange(address: tuple[str, int], data: bytes) -> bytes:
+    """Send raw bytes, read until the server closes the connection (or 5 s pass)."""
+    received = b""
+    with socket.create_connection(address, timeout=5) as raw:
+        raw.sendall(data)
+        while chunk := raw.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize("data, status", [
+    (b"GET /package-check /again HTTP/1.1\r\n\r\n", b"400"),
+    (b"GET /package-check?" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", b"414"),
+    (b"BREW /package-check HTTP/1.1\r\nHost: x\r\n\r\n", b"501"),
+    (b"GET /package-check HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n", b"431"),
+])
+def test_http_servers_own_refusals_are_json_too(server: tuple[str, int], data: bytes, status: bytes) -> None:
+    head, _, body = exchange(server, data).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 " + status)
+    assert b"Content-Type: application/json" in head and b"Connection: close" in head
+    assert isinstance(json.loads(body)["error"], str)
+
+
+def test_a_request_line_without_a_version_gets_a_bare_json_error(server: tuple[str, int]) -> None:
+    assert json.loads(exchange(server, b"GARBAGE\r\n\r\n")) == {"error": "Bad request syntax ('GARBAGE')"}
+
+
+@pytest.mark.parametrize("method", [b"POST", b"GET"])
+def test_a_request_body_is_never_read_as_a_second_request(server: tuple[str, int], method: bytes) -> None:
+    smuggled = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    data = (method + b" /package-check?package_name=requests HTTP/1.1\r\nHost: x\r\nContent-Length: "
+            + str(len(smuggled)).encode() + b"\r\n\r\n" + smuggled)
+    answer = exchange(server, data)  # the server closes the connection after one answer
+    assert answer.count(b"HTTP/1.1 ") == 1 and b'{"status":"ok"}' not in answer
+    assert b"Connection: close" in answer
+
+
+def test_an_idle_client_holds_no_one_up(server: tuple[str, int]) -> None:
+    assert 0 < PackageCheckHandler.timeout <= 60  # an idle connection is closed, its thread freed
+    with socket.create_connection(server, timeout=5) as idle:
+        idle.sendall(b"GET /package-check?package_na")  # and then nothing
+        assert request(server, "/package-check?package_name=requests")[0] == 200
+
+
+@pytest.mark.parametrize("name, version, code", [
+    ("requests", "2.31.0+local", 0),  # a `+` is part of a PEP 440 local version, not a space
+    ("requests&platform=npm", "", 2),  # the name as given: never read as a query string
+    ("%41requests", "", 2),
+    ("a" * 5000, "", 2),
+])
+def test_check_takes_its_arguments_as_given(capsys: pytest.CaptureFixture[str], name: str, version: str,
+                                            code: int) -> None:
+    arguments = ["firewall", "check", name, "--offline", "--config", str(SUPPLY_CHAIN / "tollgate.yml")]
+    assert main([*arguments, *(["--version", version] if version else [])]) == code
+    err = capsys.readouterr().err
+    assert err == "" if code == 0 else err.startswith(
+        "tollgate: error: package_name must be a valid pypi name of 1 to 214 characters\n")

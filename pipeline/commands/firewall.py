@@ -22,7 +22,7 @@ from pipeline.firewall.config import load_firewall_config
 from pipeline.firewall.engine import Firewall
 from pipeline.firewall.model import Ecosystem
 from pipeline.firewall.registry import Registry
-from pipeline.firewall.server import BadRequest, PackageCheckServer, parse_query
+from pipeline.firewall.server import BadRequest, PackageCheckServer, package_from
 
 DEFAULT_CONFIG = Path(".tollgate.yml")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -59,11 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check(firewall: Firewall, args: argparse.Namespace) -> int:
-    query = {"package_name": args.name, "platform": args.platform}
-    if args.version:
-        query["version"] = args.version
     try:
-        package = parse_query("&".join(f"{k}={v}" for k, v in query.items()))
+        package = package_from({"package_name": args.name, "platform": args.platform, "version": args.version or ""})
     except BadRequest as exc:
         raise ConfigError(str(exc)) from None
     answer = firewall.check(package).answer()

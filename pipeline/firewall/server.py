@@ -10,7 +10,11 @@ before it serves a package. The answer is seed B's JSON (engine.Verdict.answer).
   rules (names.py); the platform `pypi` (the default, as in seed B's example) or `npm`; the
   version at most `MAX_VERSION` characters of a PEP 440 or semver version. Anything else is a 400
   with `{"error": "..."}`.
-- Other paths are a 404, other methods a 405, both JSON. `GET /healthz` answers `{"status": "ok"}`.
+- Other paths are a 404, other methods a 405 (a method http.server does not know, a 501), all JSON,
+  like http.server's own refusals (a bad request line: 400, a URI over 64 KB: 414). `GET /healthz`
+  answers `{"status": "ok"}`.
+- A request body is never read, so a request that declares one (Content-Length, Transfer-Encoding)
+  gets its answer and the connection is closed: the body is never taken for a second request.
 - Every request runs inside one try: an unexpected error is a 500 with a generic message; the
   exception's class (never its traceback) goes to the server's log. No traceback reaches a client.
 - The server has no authentication: bind it to loopback, or put it behind a proxy that has.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +41,7 @@ from pipeline.firewall.names import MAX_NAME_LENGTH, is_valid
 MAX_QUERY = 1024
 MAX_VERSION = 64
 IDLE_TIMEOUT = 15.0
+MAX_ERROR = 200  # characters of http.server's own error text (it may quote the request line)
 PARAMETERS = frozenset({"package_name", "platform", "version"})
 
 
@@ -56,7 +62,11 @@ def parse_query(query: str) -> DeclaredPackage:
         raise BadRequest(f"unknown parameter {unknown[0]!r}; known: package_name, platform, version")
     if len(names) != len(set(names)):
         raise BadRequest("a parameter is given more than once")
-    values = dict(pairs)
+    return package_from(dict(pairs))
+
+
+def package_from(values: Mapping[str, str]) -> DeclaredPackage:
+    """The package the decoded parameters name; `tollgate firewall check` passes its arguments here as they are."""
     platform = values.get("platform") or Ecosystem.PYPI.value
     if platform not in {e.value for e in Ecosystem}:
         raise BadRequest("platform must be pypi or npm")
@@ -111,12 +121,18 @@ class PackageCheckHandler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self._send(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "only GET is served"}, {"Allow": "GET"})
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _not_allowed
 
-    def do_HEAD(self) -> None:
-        self._not_allowed()
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a bad request line, a URI over 64 KB, an unknown method), in JSON too."""
+        self.close_connection = True  # after a request it could not read, the connection's framing is unknown
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        self._send(code, {"error": (message or phrase)[:MAX_ERROR]})
 
-    def _send(self, status: HTTPStatus, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         payload = orjson.dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -124,9 +140,17 @@ class PackageCheckHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         for key, value in (headers or {}).items():
             self.send_header(key, value)
+        if self.close_connection or self._carries_body():
+            # A body is never read, so it must not be taken for the next request on this connection.
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _carries_body(self) -> bool:
+        headers = getattr(self, "headers", None)  # None when the request line itself was refused
+        return headers is not None and (headers.get("Content-Length", "0").strip() != "0"
+                                        or "Transfer-Encoding" in headers)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
