@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,57 @@ def test_key_lines_track_nesting_escapes_and_arrays() -> None:
     text = '{\n "a": {"b\\"c": 1,\n  "d": [ {"e": 2},\n {"e": 3} ]},\n "f": "g:h"\n}'
     assert key_lines(text) == {("a",): 2, ("a", 'b"c'): 2, ("a", "d"): 3, ("a", "d", 0, "e"): 3,
                                ("a", "d", 1, "e"): 4, ("f",): 5}
+
+
+@pytest.mark.parametrize("name, text, reason", [
+    ("package.json", "[1, 2]", "cannot read it: not a JSON object but a list"),
+    ("package.json", '{"dependencies": ["lodash"]}', "`dependencies` is a list, not an object of names and ranges"),
+    ("package.json", '{"dependencies": {"lodash": null}}', "lodash: the range is null, not a string"),
+    ("package.json", '{"dependencies": {"a b": "^1.0.0"}}', "'a b' is not a valid npm package name"),
+    ("package.json", '{"dependencies": {"../../etc": "^1.0.0"}}', "'../../etc' is not a valid npm package name"),
+    ("package-lock.json", '"lockfile"', "cannot read it: not a JSON object but a string"),
+    ("package-lock.json", '{"packages": {"node_modules/x": {"name": 3, "version": 5}}}',
+     "x: a lockfile entry without a version"),
+    ("Pipfile.lock", '{"default": [1]}', "`default` is a list, not an object of packages"),
+    ("Pipfile.lock", '{"default": {"x": {"version": 5}}}', "x: the version is a number, not a string"),
+    ("poetry.lock", 'package = "x"\n', "cannot read it: `package` is a string, not an array of [[package]] tables"),
+    ("poetry.lock", '[[package]]\nname = 3\nversion = "1"\n', "a [[package]] entry without a name and version"),
+    ("poetry.lock", '[[package]]\nname = "a"\nversion = "1"\nsource = "x"\n', ""),
+    ("pyproject.toml", '[project]\ndependencies = "requests"\n',
+     "`project.dependencies` is a string, not an array of requirements"),
+    ("pyproject.toml", '[project]\ndependencies = ["requests", 5]\n',
+     "`project.dependencies` holds a number where a requirement belongs"),
+    ("pyproject.toml", 'project = "x"\n', "`project` is a string, not a table"),
+    ("pyproject.toml", 'tool = "x"\n', "`tool` is a string, not a table"),
+    ("pyproject.toml", '[tool.poetry]\ndependencies = ["x"]\ngroup = {dev = 1}\n', "`dependencies` is a list"),
+    ("pyproject.toml", '[project.optional-dependencies]\nweb = "x"\n', "`project.optional-dependencies.web` is a"),
+    ("package.json", "[" * 100_000, "cannot read it: nested too deeply"),
+])
+def test_a_manifest_of_the_wrong_shape_is_a_problem_never_a_crash(tmp_path: Path, name: str, text: str,
+                                                                  reason: str) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    collected = read_manifests(tmp_path, [Path(name)])
+    reasons = [p.reason for p in collected.problems]
+    assert any(r.startswith(reason) for r in reasons) if reason else reasons == [], reasons
+    assert all(p.name in ("requests", "a") for p in collected.packages)  # nothing made up from a wrong type
+
+
+def test_a_dependencies_string_is_not_read_letter_by_letter(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = "requests"\n', encoding="utf-8")
+    assert read_manifests(tmp_path, [Path("pyproject.toml")]).packages == []
+
+
+def test_only_regular_utf8_files_inside_the_folder_are_read(tmp_path: Path) -> None:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (tmp_path / "outside.json").write_text('{"dependencies": {"secret-internal": "1.0.0"}}', encoding="utf-8")
+    (folder / "package.json").symlink_to(tmp_path / "outside.json")
+    os.mkfifo(folder / "requirements.txt")  # reading a FIFO would wait for a writer forever
+    (folder / "requirements-bin.txt").write_bytes(b"\xcc\xff\x00binary")
+    collected = read_manifests(folder, [Path("package.json"), Path("requirements.txt"), Path("requirements-bin.txt")])
+    assert collected.packages == []
+    assert [(p.manifest, p.reason) for p in collected.problems] == [
+        ("package.json", "cannot read it: a link to outside the scanned folder; not read"),
+        ("requirements.txt", "cannot read it: not a regular file"),
+        ("requirements-bin.txt", "cannot read it: not UTF-8 text (byte 0)"),
+    ]

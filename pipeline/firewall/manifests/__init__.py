@@ -46,6 +46,8 @@ def read_manifests(root: Path, paths: Iterable[Path]) -> Collected:
                 READERS[absolute.name](Source.read(absolute, root), collected)
             else:
                 read_requirements(absolute, root, collected, seen_requirements)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        except (OSError, ValueError) as exc:
             collected.problem(relative, None, f"cannot read it: {exc}")
+        except RecursionError:  # JSON or TOML nested thousands deep
+            collected.problem(relative, None, "cannot read it: nested too deeply")
     return collected

@@ -12,12 +12,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from pipeline.firewall.manifests.base import Collected, Source
+from pipeline.firewall.manifests.base import Collected, Source, type_name
 from pipeline.firewall.manifests.jsonlines import JsonPath, key_lines
 from pipeline.firewall.model import Ecosystem
 
@@ -29,25 +28,26 @@ _EXACT = re.compile(r"^=?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+
 _NODE_MODULES = "node_modules/"
 
 
-def _json(source: Source) -> Any:
-    try:
-        return json.loads(source.text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc})") from None
-
-
 def exact_version(spec: str) -> str | None:
     match = _EXACT.match(spec.strip())
     return match[1] if match else None
 
 
 def read_package_json(source: Source, into: Collected) -> None:
-    document = _json(source)
+    document = source.json_object()
     lines = key_lines(source.text)
     for field in DEPENDENCY_FIELDS:
-        block = document.get(field) if isinstance(document, dict) else None
-        for name, spec in (block or {}).items() if isinstance(block, dict) else ():
-            _declared(name, str(spec), source, into, lines.get((field, name)))
+        block = document.get(field)
+        if block is not None and not isinstance(block, dict):
+            into.problem(source.relative, lines.get((field,)), f"`{field}` is {type_name(block)}, not an object of "
+                         "names and ranges; not read")
+            continue
+        for name, spec in (block or {}).items():
+            if isinstance(spec, str):
+                _declared(name, spec, source, into, lines.get((field, name)))
+            else:
+                into.problem(source.relative, lines.get((field, name)), f"{name[:100]}: the range is "
+                             f"{type_name(spec)}, not a string; not checked")
 
 
 def _declared(name: str, spec: str, source: Source, into: Collected, line: int | None) -> None:
@@ -61,9 +61,7 @@ def _declared(name: str, spec: str, source: Source, into: Collected, line: int |
 
 
 def read_package_lock(source: Source, into: Collected) -> None:
-    document = _json(source)
-    if not isinstance(document, dict):
-        raise ValueError("not a package-lock.json object")
+    document = source.json_object()
     lines = key_lines(source.text)
     packages = document.get("packages")
     entries = _v2_entries(packages) if isinstance(packages, dict) else _v1_entries(document.get("dependencies"), ())
@@ -75,8 +73,9 @@ def _v2_entries(packages: dict[str, Any]) -> Iterator[tuple[JsonPath, str, Any]]
     for key, entry in packages.items():
         if _NODE_MODULES not in key or (isinstance(entry, dict) and entry.get("link")):
             continue  # the root project and workspace links
-        name = entry.get("name") if isinstance(entry, dict) and entry.get("name") else key.rsplit(_NODE_MODULES, 1)[1]
-        yield ("packages", key), str(name), entry
+        own_name = entry.get("name") if isinstance(entry, dict) else None
+        name = own_name if isinstance(own_name, str) and own_name else key.rsplit(_NODE_MODULES, 1)[1]
+        yield ("packages", key), name, entry
 
 
 def _v1_entries(tree: Any, prefix: JsonPath) -> Iterator[tuple[JsonPath, str, Any]]:
