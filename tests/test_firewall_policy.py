@@ -135,3 +135,24 @@ def test_the_example_config_has_seed_cs_quarantine() -> None:
     (entry,) = loaded.quarantine
     assert (entry.name, entry.versions) == ("django", "==4.1")
     assert loaded.registry.cache_dir.name == "registry-cache" and loaded.registry.cache_dir.is_dir()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("firewall: []\n", ".tollgate.yml: firewall: [] is not of type 'object'"),
+    ("firewall: false\n", ".tollgate.yml: firewall: False is not of type 'object'"),
+    ("- firewall\n", ".tollgate.yml: the configuration must be a mapping"),
+    ("firewall:\n  registry: {timeout: .nan}\n",
+     ".tollgate.yml: firewall.registry.timeout: nan is not a finite number"),
+    ("firewall:\n  registry: {ttl-hours: .inf}\n", ".tollgate.yml: firewall.registry.ttl-hours: inf is greater than"),
+    ("firewall:\n  reputation: {thresholds: {yellow: 60}}\n",
+     ".tollgate.yml: firewall.reputation.thresholds: yellow (60) is above red (50), so no package could ever be "
+     "Yellow"),
+    ("firewall:\n  allowlist: [{ecosystem: pypi, name: '  ', reason: x}]\n",
+     ".tollgate.yml: firewall.allowlist[0].name: '  ' does not match"),
+])
+def test_a_firewall_section_of_the_wrong_type_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / ".tollgate.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_firewall_config(path)
+    assert str(caught.value).replace(str(path), ".tollgate.yml").startswith(message)

@@ -4,7 +4,9 @@ Validated by `FIREWALL_SCHEMA` (every problem at once, each naming its key path,
 `.tollgate.yml: firewall.quarantine[0].versions: '==4.1.x' is not a PEP 440 version range`),
 then read into frozen settings. Version ranges are checked for the entry's ecosystem: PEP 440
 specifiers for PyPI (`==4.1`, `>=4.1,<4.1.8`), npm semver ranges for npm (`^4.17.0`,
-`>=1.0.0 <1.2.3`). A relative `cache-dir` is relative to the configuration file.
+`>=1.0.0 <1.2.3`). Numbers must be finite (YAML's `.nan` and `.inf` slip past a schema's bounds), and
+the Yellow threshold may not be above the Red one. A `firewall:` that is not a mapping (`[]`,
+`false`) is an error, not the defaults. A relative `cache-dir` is relative to the configuration file.
 
 The default points table is seed B's (downloads < 300: +20, GitHub stars < 30: +10, last release
 more than 2 years ago: +10, fewer than 5 versions: +10), plus three rules its "..." leaves open:
@@ -17,6 +19,7 @@ download ranking already says it has far more than 300.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +40,10 @@ DEFAULT_PYPI_URL = "https://pypi.org/pypi"
 DEFAULT_NPM_URL = "https://registry.npmjs.org"
 DEFAULT_TTL_HOURS = 24.0
 DEFAULT_TIMEOUT = 10.0
+MAX_TTL_HOURS = 24 * 366  # a year: an older answer is not worth calling cached
+MAX_TIMEOUT = 300.0
 
-_STRING = {"type": "string", "minLength": 1}
+_STRING = {"type": "string", "pattern": r"\S"}  # not empty, not only blanks
 _STRINGS = {"type": "array", "items": _STRING}
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 _POINTS = {"type": "integer", "minimum": 0, "maximum": 1000}
@@ -66,7 +71,8 @@ FIREWALL_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "registry": {"type": "object", "additionalProperties": False, "properties": {
-            "cache-dir": _STRING, "ttl-hours": _POSITIVE, "timeout": _POSITIVE, "pypi-url": _STRING,
+            "cache-dir": _STRING, "ttl-hours": {**_POSITIVE, "maximum": MAX_TTL_HOURS},
+            "timeout": {**_POSITIVE, "maximum": MAX_TIMEOUT}, "pypi-url": _STRING,
             "npm-url": _STRING, "downloads": {"type": "boolean"}, "stars": {"type": "boolean"},
         }},
         "internal": {"type": "object", "additionalProperties": False,
@@ -178,14 +184,18 @@ def load_firewall_config(path: Path | None) -> FirewallConfig:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(f"{path}{f':{mark.line + 1}:{mark.column + 1}' if mark else ''}: not valid YAML") from None
-    section = (document or {}).get("firewall") if isinstance(document, dict) else None
-    return firewall_config_from_section(section or {}, str(path), path.parent)
+    if document is not None and not isinstance(document, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping")
+    section = (document or {}).get("firewall")
+    return firewall_config_from_section({} if section is None else section, str(path), path.parent)
 
 
 def firewall_config_from_section(section: Any, source: str, base_dir: Path) -> FirewallConfig:
     problems = sorted(f"{source}: {format_path(['firewall', *error.absolute_path])}: {error.message}"
                       for error in Draft202012Validator(FIREWALL_SCHEMA).iter_errors(section))
-    problems = problems or [f"{source}: {problem}" for problem in _range_problems(section)]
+    problems = problems or [f"{source}: {problem}" for problem in (*_range_problems(section),
+                                                                   *_number_problems(section, ("firewall",)),
+                                                                   *_threshold_problems(section))]
     if problems:
         raise ConfigError("\n".join(problems), tip="the firewall section's schema is FIREWALL_SCHEMA in "
                           "pipeline/firewall/config.py")
@@ -223,6 +233,22 @@ def _range_problems(section: dict[str, Any]) -> list[str]:
             if error:
                 problems.append(f"firewall.{list_name}[{index}].versions: {error}")
     return problems
+
+
+def _number_problems(value: Any, path: tuple[str | int, ...]) -> list[str]:
+    """YAML's .nan and .inf pass the schema's bounds (every comparison with NaN is false)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{format_path(list(path))}: {value} is not a finite number"]
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return [problem for key, item in items for problem in _number_problems(item, (*path, key))]
+
+
+def _threshold_problems(section: dict[str, Any]) -> list[str]:
+    thresholds = {**DEFAULT_THRESHOLDS, **((section.get("reputation") or {}).get("thresholds") or {})}
+    if thresholds["yellow"] > thresholds["red"]:
+        return [f"firewall.reputation.thresholds: yellow ({thresholds['yellow']}) is above red ({thresholds['red']}), "
+                "so no package could ever be Yellow"]
+    return []
 
 
 def _registry(raw: dict[str, Any], base_dir: Path) -> RegistrySettings:
