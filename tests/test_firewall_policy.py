@@ -41,7 +41,15 @@ def test_pep440_ranges(versions: str, version: str, inside: bool) -> None:
     ("1.x || >=2.5.0", "2.4.0", False),
     ("1.x || >=2.5.0", "1.9.9", True),
     ("3.3.6", "3.3.6", True),
-    ("^1.0.0", "1.1.0-beta.1", False),  # npm: a prerelease matches only a range that names its tuple
+    ("^1.0.0", "1.1.0-beta.1", True),  # a pre-release inside a range is held back, as with PEP 440
+    ("^4.17.0", "4.18.0-beta.1", True),
+    ("^1.0.0", "2.0.0-rc.1", False),  # ... but not a pre-release of the excluded upper bound
+    (">=1.0.0 <1.2.3", "1.2.3-rc.1", False),
+    ("^1.0.0", "1.0.0-rc.1", False),  # before the range starts
+    (">=1.0.0-rc.1 <1.2.3", "1.0.0-rc.2", True),
+    ("3.3.6", "3.3.6-beta", False),
+    ("*", "1.0.0-alpha", True),
+    ("1.x || >=2.5.0", "2.6.0-next.0", True),
     ("^1.0.0", "v1.0.2", True),
     ("^1.0.0", "1.0", False),  # not semver at all
 ])

@@ -9,17 +9,25 @@
 - Allowlist: the name is trusted as itself: the typosquat and reputation checks skip it. The
   blocklist and quarantine still apply, so one list never silently undoes the other.
 
-Ranges use each ecosystem's own rules: PEP 440 (`packaging.specifiers`, pre-releases included,
-so `>=4.1,<4.2` holds 4.1.1rc1) and npm semver (`semantic_version.NpmSpec`). A version that is
-not valid in its ecosystem's syntax matches no range.
+Ranges use each ecosystem's own rules: PEP 440 (`packaging.specifiers`) and npm semver
+(`semantic_version.NpmSpec`). In both, a pre-release inside a range matches it, so a quarantine of
+`>=4.1,<4.2` holds 4.1.1rc1 and one of `^4.17.0` holds 4.18.0-beta.1 (npm's `includePrerelease`:
+installers skip pre-releases of a range unless asked, but a policy must not skip a pinned one).
+A pre-release of the upper bound itself stays outside, as PEP 440 has it (`<4.2` and `^1.0.0`
+leave out 4.2rc1 and 2.0.0-rc.1). A version that is not valid in its ecosystem's syntax matches
+no range.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 from semantic_version import NpmSpec
 from semantic_version import Version as SemVer
+from semantic_version.base import AllOf, AnyOf, Range
+from semantic_version.base import Clause as BaseClause
 
 from normalizers.model import Confidence, Severity
 from pipeline.firewall.config import FirewallConfig, PolicyEntry
@@ -31,9 +39,29 @@ def in_range(ecosystem: Ecosystem, versions: str, version: str) -> bool:
     try:
         if ecosystem is Ecosystem.PYPI:
             return SpecifierSet(versions, prereleases=True).contains(Version(version))
-        return NpmSpec(versions).match(SemVer(version.lstrip("=v")))
+        return _npm_range(versions).match(SemVer(version.lstrip("=v")))
     except (InvalidVersion, ValueError):
         return False
+
+
+@lru_cache(maxsize=1024)
+def _npm_range(versions: str) -> BaseClause:
+    """NpmSpec's clauses with npm's `includePrerelease`: each bound compares pre-releases by order.
+
+    NpmSpec gives every bound the "same-patch" policy (a pre-release matches only a bound on its
+    own x.y.z); the "natural" policy is plain semver order, except that `<X.Y.Z` leaves out
+    X.Y.Z's own pre-releases, as PEP 440 does.
+    """
+    return _including_prereleases(NpmSpec(versions).clause)
+
+
+def _including_prereleases(clause: BaseClause) -> BaseClause:
+    if isinstance(clause, Range):
+        return Range(clause.operator, clause.target, prerelease_policy=Range.PRERELEASE_NATURAL,
+                     build_policy=clause.build_policy)
+    if isinstance(clause, (AllOf, AnyOf)):
+        return type(clause)(*(_including_prereleases(part) for part in clause.clauses))
+    return clause  # Always, Never
 
 
 def is_allowlisted(config: FirewallConfig, ecosystem: Ecosystem, name: str) -> bool:
