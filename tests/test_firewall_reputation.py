@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 from normalizers.model import Severity
+from pipeline.firewall.config import firewall_config_from_section
+from pipeline.firewall.engine import Firewall
 from pipeline.firewall.facts import facts_from
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
 from pipeline.firewall.registry import Status, trim_pypi
@@ -151,3 +153,17 @@ def test_offline_mode_reads_any_age_and_never_touches_the_network() -> None:
         offline = online_registry(url, SUPPLY_CHAIN / "registry-cache", ttl_seconds=0.000001, offline=True)
         assert offline.metadata(Ecosystem.PYPI, "request2").detail == "offline: 127.0.0.1 answer not in the cache"
     assert sum(fake.requests.values()) == 0
+
+
+def test_npm_names_are_asked_for_as_written(tmp_path: Path) -> None:
+    """npm's registry is case-sensitive: JSONStream is the popular package, jsonstream another URL."""
+    body = {"name": "JSONStream", "dist-tags": {"latest": "1.3.5"}, "versions": {"1.3.5": {}},
+            "time": {"1.3.5": "2018-10-06T00:00:00.000Z"}, "maintainers": [{"name": "a"}, {"name": "b"}]}
+    fake = FakeRegistry({"/JSONStream": body})
+    with fake.running() as url:
+        config = firewall_config_from_section({}, "test", tmp_path)
+        firewall = Firewall(config, online_registry(url, tmp_path / "cache"))
+        verdict = firewall.check(DeclaredPackage("JSONStream", Ecosystem.NPM, "package.json", 3, "1.3.5", "1.3.5"))
+    assert dict(fake.requests) == {"/JSONStream": 1}
+    assert verdict.lookup is Status.FOUND and verdict.score is not None
+    assert "downloads" not in [r.rule for r in verdict.score.reasons]  # ranked in the bundled list by its real name

@@ -27,7 +27,7 @@ from pipeline.firewall.config import FirewallConfig
 from pipeline.firewall.confusion import confusion_hits, is_internal
 from pipeline.firewall.facts import PackageFacts, facts_from
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, Hit, RuleId
-from pipeline.firewall.names import normalize
+from pipeline.firewall.names import normalize, registry_name
 from pipeline.firewall.policy import blocklist_hits, in_range, is_allowlisted, is_quarantined_name, quarantine_hits
 from pipeline.firewall.popular import popular_names, popularity_rank
 from pipeline.firewall.registry import Lookup, Registry, Status
@@ -109,7 +109,7 @@ class Firewall:
         eco, name = package.ecosystem, package.name
         trusted = is_allowlisted(self.config, eco, name)
         internal = is_internal(self.config.internal, eco, name)
-        lookup = self.registry.metadata(eco, normalize(name, eco))
+        lookup = self.registry.metadata(eco, registry_name(name, eco))
         facts = self._facts(eco, name, lookup)
         hits = [*blocklist_hits(self.config, eco, name, package.version), *self._quarantine(package, facts)]
         look_alikes = () if trusted or internal else self.indexes[eco].look_alikes(name)
@@ -129,7 +129,7 @@ class Firewall:
         """Facts per cached answer, memoized: the API reads the same few packages over and over."""
         if lookup.status is not Status.FOUND:
             return None
-        key = (eco, normalize(name, eco), lookup.fetched_at)
+        key = (eco, registry_name(name, eco), lookup.fetched_at)
         facts = self._memo.get(key)
         if facts is None:
             facts = facts_from(eco, lookup.body)
@@ -148,14 +148,14 @@ class Firewall:
         return quarantine_hits(self.config, package.ecosystem, package.name, newest, how) if newest else []
 
     def _score(self, package: DeclaredPackage, facts: PackageFacts) -> Score:
-        eco, key = package.ecosystem, normalize(package.name, package.ecosystem)
-        return score(facts, self._downloads(eco, key), self._stars(facts), self.config.reputation, self.clock())
+        downloads = self._downloads(package.ecosystem, package.name)
+        return score(facts, downloads, self._stars(facts), self.config.reputation, self.clock())
 
-    def _downloads(self, eco: Ecosystem, key: str) -> Signal:
-        rank = popularity_rank(eco).get(key)
+    def _downloads(self, eco: Ecosystem, name: str) -> Signal:
+        rank = popularity_rank(eco).get(normalize(name, eco))
         if rank is not None:
             return Signal(None, f"rank {rank} in the bundled {eco.value} download ranking", above_limit=True)
-        lookup = self.registry.downloads(eco, key)
+        lookup = self.registry.downloads(eco, registry_name(name, eco))
         return Signal(int(lookup.body["downloads"]), lookup.detail) if lookup.status is Status.FOUND else Signal(
             None, lookup.detail or "no downloads API answer")
 

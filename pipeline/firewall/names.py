@@ -3,8 +3,10 @@
 PyPI compares names after PEP 503 normalization: runs of `-`, `_` and `.` are one `-`, and case
 does not matter, so `Python_DateUtil` *is* python-dateutil and never a typosquat of it. npm names
 are case-sensitive in old packages only; new ones must be lower case, so they are compared lower
-cased. The patterns are the registries' own: PEP 508's project name, and npm's
-validate-npm-package-name (≤214 characters, URL-safe, an optional `@scope/`).
+cased. The registry, though, is asked for a name as it is written (`registry_name`): npm's
+`JSONStream` and `jsonstream` are two URLs, and only the first is the popular package. The
+patterns are the registries' own: PEP 508's project name, and npm's validate-npm-package-name
+(≤214 characters, URL-safe, an optional `@scope/`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ def normalize(name: str, ecosystem: Ecosystem) -> str:
     if ecosystem is Ecosystem.PYPI:
         return _PEP503_RUNS.sub("-", name).lower()
     return name.lower()
+
+
+def registry_name(name: str, ecosystem: Ecosystem) -> str:
+    """The name to ask the registry (and its downloads API) for: PyPI's canonical one, npm's as written."""
+    return normalize(name, ecosystem) if ecosystem is Ecosystem.PYPI else name
 
 
 def is_valid(name: str, ecosystem: Ecosystem) -> bool:

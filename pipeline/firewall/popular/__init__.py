@@ -10,6 +10,7 @@ from functools import cache
 from importlib import resources
 
 from pipeline.firewall.model import Ecosystem
+from pipeline.firewall.names import normalize
 
 
 @cache
@@ -20,5 +21,8 @@ def popular_names(ecosystem: Ecosystem) -> tuple[str, ...]:
 
 @cache
 def popularity_rank(ecosystem: Ecosystem) -> dict[str, int]:
-    """name -> 1-based rank in the bundled list."""
-    return {name: rank for rank, name in enumerate(popular_names(ecosystem), start=1)}
+    """Normalized name (names.normalize) -> 1-based rank in the bundled list."""
+    ranks: dict[str, int] = {}
+    for rank, name in enumerate(popular_names(ecosystem), start=1):
+        ranks.setdefault(normalize(name, ecosystem), rank)
+    return ranks
