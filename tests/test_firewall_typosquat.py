@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 
-from pipeline.firewall.model import Ecosystem
+from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
 from pipeline.firewall.popular import popular_names
-from pipeline.firewall.typosquat import TyposquatIndex, bundled_index
+from pipeline.firewall.typosquat import TyposquatIndex
 from tests.conftest import FIXTURES
+from tests.firewall_helpers import offline_firewall
 
 SUPPLY_CHAIN = FIXTURES / "supply_chain"
+
+
+@cache
+def bundled_index(ecosystem: Ecosystem) -> TyposquatIndex:
+    return TyposquatIndex(ecosystem, popular_names(ecosystem))
 
 
 def first(name: str, ecosystem: Ecosystem = Ecosystem.PYPI) -> tuple[str, str, bool]:
@@ -77,7 +85,27 @@ def test_false_positives_on_the_next_2000_popular_names(ecosystem: Ecosystem, li
 
 
 def test_allowlisted_and_unrelated_names_are_quiet() -> None:
+    allowlisted = offline_firewall({"allowlist": [{"ecosystem": "pypi", "name": "reqeusts", "reason": "ours"}]})
+    assert allowlisted.check(DeclaredPackage("reqeusts", Ecosystem.PYPI, "requirements.txt", 1)).hits == ()
+    assert offline_firewall().check(DeclaredPackage("reqeusts", Ecosystem.PYPI, "requirements.txt", 1)).hits[0].rule \
+        is RuleId.TYPOSQUAT
     index = bundled_index(Ecosystem.PYPI)
-    assert index.look_alikes("reqeusts", trusted=frozenset({"reqeusts"})) == ()
     assert index.look_alikes("tollgate") == ()
     assert index.look_alikes("uuid7-extra-tools") == ()
+
+
+@pytest.mark.parametrize("name, ecosystem", [
+    *((name, Ecosystem.PYPI) for name in (
+        "requests-oauthlib", "types-requests", "pytest-cov", "djangorestframework", "Django", "python_dateutil",
+        "requests-toolbelt", "types-PyYAML", "opencv-python-headless", "psycopg2-binary", "mypy-boto3-s3")),
+    *((name, Ecosystem.NPM) for name in (
+        "@types/node", "react-dom", "react", "@types/react-dom", "lodash.merge", "lodash-es", "cross-env",
+        "@babel/core", "JSONStream")),
+])
+def test_real_popular_names_near_each_other_are_not_typosquats(name: str, ecosystem: Ecosystem) -> None:
+    assert bundled_index(ecosystem).look_alikes(name) == ()
+
+
+def test_a_separator_variant_of_a_popular_name_is_flagged_even_if_it_exists() -> None:
+    """`django-rest-framework` is not what anyone means to install: the package is djangorestframework."""
+    assert first("django-rest-framework") == ("djangorestframework", "separator or scope variant", True)

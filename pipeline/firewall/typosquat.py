@@ -34,14 +34,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from pipeline.firewall.model import Ecosystem
 from pipeline.firewall.names import normalize, split_scope
-from pipeline.firewall.popular import popular_names
 
 MIN_EDIT_LENGTH = 5  # swapped or doubled letters
 MIN_REPLACE_LENGTH = 7  # a replaced, added or missing letter
@@ -106,10 +104,10 @@ class TyposquatIndex:
         self._long_words = [word for word in self._words if len(word) >= MIN_FUZZY_LENGTH]
         self._bare = _group((split_scope(name)[1], name) for name in self.popular if split_scope(name)[0])
 
-    def look_alikes(self, name: str, trusted: frozenset[str] = frozenset()) -> tuple[LookAlike, ...]:
+    def look_alikes(self, name: str) -> tuple[LookAlike, ...]:
         """The popular names `name` imitates: typo patterns first, then the most popular target first."""
         candidate = normalize(name, self.ecosystem)
-        if candidate in self.members or candidate in trusted:
+        if candidate in self.members:
             return ()
         found: dict[str, LookAlike] = {}
         for hit in (*self._patterns(candidate), *self._fuzzy(candidate), *self._scope_copy(candidate)):
@@ -176,8 +174,3 @@ def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     for key, name in pairs:
         grouped.setdefault(key, {})[name] = None
     return {key: tuple(names) for key, names in grouped.items()}
-
-
-@cache
-def bundled_index(ecosystem: Ecosystem) -> TyposquatIndex:
-    return TyposquatIndex(ecosystem, popular_names(ecosystem))
