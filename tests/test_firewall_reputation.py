@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from normalizers.model import Severity
-from pipeline.firewall.config import firewall_config_from_section
+from pipeline.firewall.cache import DiskCache
+from pipeline.firewall.config import RegistrySettings, firewall_config_from_section
 from pipeline.firewall.engine import Firewall
 from pipeline.firewall.facts import facts_from
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
-from pipeline.firewall.registry import Status, trim_pypi
+from pipeline.firewall.registry import Registry, Status, trim_pypi
 from pipeline.firewall.reputation import RiskLevel
 from tests.firewall_helpers import (
     SUPPLY_CHAIN,
@@ -167,3 +170,24 @@ def test_npm_names_are_asked_for_as_written(tmp_path: Path) -> None:
     assert dict(fake.requests) == {"/JSONStream": 1}
     assert verdict.lookup is Status.FOUND and verdict.score is not None
     assert "downloads" not in [r.rule for r in verdict.score.reasons]  # ranked in the bundled list by its real name
+
+
+@pytest.mark.parametrize("ecosystem, body", [
+    (Ecosystem.PYPI, {"info": "x", "releases": []}),
+    (Ecosystem.PYPI, {"info": {"project_urls": ["https://github.com/a/b"], "version": 3},
+                      "releases": {"1.0": "file", "2.0": [5, {"upload_time_iso_8601": 7}]}}),
+    (Ecosystem.NPM, {"dist-tags": {"latest": ["1.0.0"]}, "time": [], "versions": {"1.0.0": "x"},
+                     "maintainers": "someone"}),
+    (Ecosystem.NPM, []),
+])
+def test_registry_answers_of_an_odd_shape_read_as_absent_facts(ecosystem: Ecosystem, body: object) -> None:
+    facts = facts_from(ecosystem, body)
+    assert facts.latest is None and facts.maintainers is None and facts.links == ()
+
+
+def test_a_cached_file_of_the_wrong_shape_is_a_miss_not_a_crash(tmp_path: Path) -> None:
+    url = "https://pypi.org/pypi/requests/json"
+    DiskCache(tmp_path).put(url, 200, {"info": "x", "releases": []})
+    registry = Registry(RegistrySettings(cache_dir=tmp_path, offline=True), env={})
+    lookup = registry.metadata(Ecosystem.PYPI, "requests")
+    assert (lookup.status, lookup.detail) == (Status.UNKNOWN, "offline: pypi.org answer not in the cache")

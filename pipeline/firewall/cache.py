@@ -6,7 +6,8 @@ Files are written atomically, so concurrent scans and API threads never read hal
 file name is the URL's host and path, percent-encoded (`pypi.org/pypi%2Fdjango%2Fjson.json`), so
 a recorded cache (the demo's, examples/registry-cache/) can be read and reviewed by people.
 Freshness is the reader's decision (registry.py): online, an entry older than the TTL is
-refetched; offline, any entry is used and its age is stated.
+refetched; offline, any entry is used and its age is stated. A file is checked by the reader's
+own trimming before it is believed, so a hand-edited or foreign file is a miss, never a crash.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,12 +57,18 @@ class DiskCache:
         self._memory: OrderedDict[str, CacheEntry | None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, url: str) -> CacheEntry | None:
+    def get(self, url: str, check: Callable[[Any], object] | None = None) -> CacheEntry | None:
+        """The entry for `url`; a file whose body `check` cannot read (hand-edited, another shape) is no entry."""
         with self._lock:
             if url in self._memory:
                 self._memory.move_to_end(url)
                 return self._memory[url]
         entry = self._read(url)
+        if entry is not None and entry.status == 200 and check is not None:
+            try:
+                check(entry.body)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                entry = None
         self._remember(url, entry)
         return entry
 

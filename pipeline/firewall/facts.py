@@ -55,6 +55,8 @@ class PackageFacts:
 
 
 def facts_from(ecosystem: Ecosystem, body: Any) -> PackageFacts:
+    """The facts of a (trimmed) registry answer; a field of the wrong type reads as absent, never raises."""
+    body = _mapping(body)
     return _pypi_facts(body) if ecosystem is Ecosystem.PYPI else _npm_facts(body)
 
 
@@ -66,24 +68,25 @@ def _when(value: Any) -> datetime | None:
 
 
 def _pypi_facts(body: dict[str, Any]) -> PackageFacts:
-    info = body.get("info") or {}
+    info = _mapping(body.get("info"))
     releases = tuple(
-        (version, min((w for f in files if (w := _when(f.get("upload_time_iso_8601")))), default=None))
-        for version, files in (body.get("releases") or {}).items()
-        if files
+        (version, min((w for f in files if isinstance(f, dict) and (w := _when(f.get("upload_time_iso_8601")))),
+                      default=None))
+        for version, files in _mapping(body.get("releases")).items()
+        if isinstance(files, list) and files
     )
-    urls = [*(info.get("project_urls") or {}).values(), info.get("home_page"), info.get("download_url")]
-    return PackageFacts(releases=releases, maintainers=None, links=_links(urls), latest=info.get("version"))
+    urls = [*_mapping(info.get("project_urls")).values(), info.get("home_page"), info.get("download_url")]
+    return PackageFacts(releases=releases, maintainers=None, links=_links(urls), latest=_string(info.get("version")))
 
 
 def _npm_facts(body: dict[str, Any]) -> PackageFacts:
-    times = body.get("time") or {}
-    versions = body.get("versions") or {}
-    latest = (body.get("dist-tags") or {}).get("latest")
-    manifest = versions.get(latest) or {}
+    times = _mapping(body.get("time"))
+    versions = _mapping(body.get("versions"))
+    latest = _string(_mapping(body.get("dist-tags")).get("latest"))
+    manifest = _mapping(versions.get(latest or ""))
     maintainers = body.get("maintainers") or manifest.get("maintainers")
     urls = [_url(source.get(key)) for source in (body, manifest) for key in ("homepage", "repository", "bugs")]
-    hooks = tuple(hook for hook in NPM_INSTALL_HOOKS if hook in (manifest.get("scripts") or {}))
+    hooks = tuple(hook for hook in NPM_INSTALL_HOOKS if hook in _mapping(manifest.get("scripts")))
     return PackageFacts(
         releases=tuple((version, _when(times.get(version))) for version in versions),
         maintainers=len(maintainers) if isinstance(maintainers, list) else None,
@@ -91,6 +94,15 @@ def _npm_facts(body: dict[str, Any]) -> PackageFacts:
         install_scripts=hooks,
         latest=latest,
     )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A registry field that should be an object; anything else (a mirror's oddity) reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _url(value: Any) -> str | None:

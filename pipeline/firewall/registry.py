@@ -119,7 +119,7 @@ class Registry:
 
     def _lookup(self, url: str, trim: Callable[[Any], Any], headers: dict[str, str] | None = None) -> Lookup:
         now = datetime.now(timezone.utc)
-        cached = self.cache.get(url)
+        cached = self.cache.get(url, trim)
         if self.settings.offline:
             if cached is None:
                 return Lookup(Status.UNKNOWN, detail=f"offline: {_host(url)} answer not in the cache")
