@@ -133,3 +133,19 @@ def test_the_scanner_skips_installed_dependencies_and_empty_folders(tmp_path: Pa
     ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "out", env={})
     reason = SCANNER.readiness(ctx, Options())
     assert reason is not None and reason.kind is SkipKind.NOTHING_TO_SCAN
+
+
+def test_a_scan_over_broken_manifests_counts_them_and_never_fails(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "repo"
+    source.mkdir()
+    (source / "pyproject.toml").write_text('[project]\ndependencies = "requests"\n[tool]\npoetry = "x"\n')
+    (source / "Pipfile.lock").write_text('{"default": [1]}')
+    (source / "poetry.lock").write_text('package = "x"\n')
+    (source / "package.json").write_text("[1, 2]")
+    (source / "requirements.txt").write_bytes(b"\xff\xfe\x00r\x00e\x00q")  # UTF-16, as PowerShell writes it
+    code = main(["scan", str(source), "--only", "supply-chain", "--out", str(tmp_path / "out"), "--repo", "t/t",
+                 "--no-publish"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "internal error" not in err and "0 packages checked, 6 manifest entries not checked" in err
