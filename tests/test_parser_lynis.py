@@ -28,10 +28,10 @@ RECORDED = "lynis-3.0.8-debian12.dat"
 RAW = (FIXTURES / "lynis" / RECORDED).read_bytes()
 CONTEXT = AsffContext("123456789012", "eu-west-1", Scope("acme/servers", branch="main"))
 # Every category (test-id prefix) Lynis 3.0.8 registers (`Register --test-no` in /usr/sbin/lynis and
-# /usr/share/lynis/include/*), less CUST (the custom-test template), plus the Debian plugin's DEB and the
-# pseudo-test LYNIS (its own update check).
+# /usr/share/lynis/include/*), less CUST (the custom-test template), plus the Debian plugin's DEB, the
+# pseudo-test LYNIS (its own update check) and GEN (its profile checks, `ReportWarning "GEN-0030"`).
 LYNIS_3_0_8_PREFIXES = (
-    "ACCT", "AUTH", "BANN", "BOOT", "CONT", "CORE", "CRYP", "DBS", "DEB", "DNS", "FILE", "FINT", "FIRE", "HOME",
+    "ACCT", "AUTH", "BANN", "BOOT", "CONT", "CORE", "CRYP", "DBS", "DEB", "DNS", "FILE", "FINT", "FIRE", "GEN", "HOME",
     "HRDN", "HTTP", "INSE", "KRNL", "LDAP", "LOGG", "LYNIS", "MACF", "MAIL", "MALW", "NAME", "NETW", "PHP", "PKGS",
     "PRNT", "PROC", "RBAC", "SCHD", "SHLL", "SINT", "SNMP", "SQD", "SSH", "STRG", "TIME", "TOOL", "USB", "VIRT",
 )
@@ -127,6 +127,7 @@ def test_groups_cover_every_lynis_category() -> None:
     assert lynis.group_of("SSH-7408") == ("services", Severity.MEDIUM)
     assert lynis.group_of("KRNL-5830") == ("patches-and-logs", Severity.MEDIUM)  # reboot after a kernel update
     assert lynis.group_of("CUST-0010") == ("other", Severity.MEDIUM)
+    assert lynis.group_of("GEN-0030") == ("patches-and-logs", Severity.MEDIUM)  # a deprecated profile option
 
 
 def test_hardening_index_and_version_are_scan_metrics() -> None:
@@ -252,3 +253,19 @@ def test_detection_is_by_content_and_accepts_a_filtered_report() -> None:
     assert [f.fingerprint for f in result.findings] == [f.fingerprint for f in recorded().findings]
     headless = parse_bytes("headless.dat", filtered.split(b"\n", 1)[1], ToolId.LYNIS)
     assert len(headless.findings) == 46
+
+
+@pytest.mark.parametrize("raw", [b"\xef\xbb\xbf" + RAW, RAW.replace(b"\n", b"\r\n"),
+                                 b"\xef\xbb\xbf" + RAW.split(b"\n", 1)[1]])
+def test_a_byte_order_mark_and_crlf_line_ends_read_like_the_original(raw: bytes) -> None:
+    """What a Windows editor makes of a copied report: the same findings, and no stray first line."""
+    assert detect(Report("edited.dat", raw)).tool_id is ToolId.LYNIS
+    result = parse_bytes("edited.dat", raw, ToolId.LYNIS)
+    assert result.skipped == ()
+    assert [f.fingerprint for f in result.findings] == [f.fingerprint for f in recorded().findings]
+
+
+def test_details_attach_to_their_test_whatever_the_spacing() -> None:
+    raw = RAW.replace(b"finish=true", b"details[]= CUST-0001 |svc|field:x;|\nwarning[]=CUST-0001|m|-|-|\nfinish=true")
+    (finding,) = by_rule(parse_bytes("spaced.dat", raw, ToolId.LYNIS), "CUST-0001")
+    assert finding.description.endswith("- svc: field: x")

@@ -7,14 +7,16 @@ from `warning[]=` and `suggestion[]=` records, `TEST-ID|message|details|solution
 records (`TEST-ID|service|key:value;...|`, e.g. each sysctl that differs) are added to the
 description of that test's findings. A record with fewer fields is a counted Skipped. Bytes that are not
 UTF-8 (a file name in Latin-1 in some record) are replaced rather than fatal; NUL bytes are not text.
+A UTF-8 byte-order mark (a report saved by a Windows editor) is dropped; CRLF line ends are read.
 
 Location: `hostname=`, and `ec2_instance_id=` when known. Lynis writes no instance id; Tollgate's
 SSM runner (pipeline/scanners/lynis.py) adds that line to the report it fetched from the instance.
 
 Groups. The guideline the checks follow has four groups: accounts, files and permissions,
 services, patches and logs. Each Lynis test id starts with its category (AUTH-9286, FILE-6310);
-`PREFIXES` maps each category Lynis 3.0.8 ships to a group, and `TEST_GROUPS` moves the few tests
-whose category misleads (KRNL-5830 "reboot needed after a kernel update" is patching). A test id
+`PREFIXES` maps each category Lynis 3.0.8 ships to a group (GEN and LYNIS are about the auditor
+itself, a profile with deprecated options or a newer Lynis release, and go with patches), and `TEST_GROUPS`
+moves the few tests whose category misleads (KRNL-5830 "reboot needed after a kernel update" is patching). A test id
 Lynis does not ship (custom CUST-* tests, plugins) is in the group `other`.
 
 Severity. Lynis 3 gives none (its L/M/H levels were dropped in 3.0), only two kinds:
@@ -32,7 +34,8 @@ replaced by `#` so "Check 3 files in /tmp" and "Check 4 files in /tmp" stay one 
 inside IP addresses, paths and versions are kept, so two silent nameservers are two findings.
 
 Metrics (`Parser.metrics`): `lynis/<host>/hardening_index`, `.../version`, `.../tests_performed`,
-keyed by host so a combined scan of several hosts keeps each host's index.
+keyed by the instance id when known, else the host name, so a combined scan of several hosts keeps
+each host's index.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ PREFIXES: dict[str, tuple[str, Severity]] = {
     "VIRT": (SERVICES, MEDIUM), "KRNL": (SERVICES, MEDIUM), "TIME": (SERVICES, MEDIUM), "STRG": (SERVICES, MEDIUM),
     "USB": (SERVICES, MEDIUM), "LDAP": (SERVICES, MEDIUM), "BANN": (SERVICES, MEDIUM), "TOOL": (SERVICES, MEDIUM),
     "PKGS": (PATCHES_AND_LOGS, HIGH), "LOGG": (PATCHES_AND_LOGS, MEDIUM), "ACCT": (PATCHES_AND_LOGS, MEDIUM),
-    "DEB": (PATCHES_AND_LOGS, MEDIUM), "LYNIS": (PATCHES_AND_LOGS, MEDIUM),
+    "DEB": (PATCHES_AND_LOGS, MEDIUM), "LYNIS": (PATCHES_AND_LOGS, MEDIUM), "GEN": (PATCHES_AND_LOGS, MEDIUM),
 }  # fmt: skip
 # Tests whose category misleads: a reboot after a kernel update, the Debian plugin's PAM tmpdir and fail2ban.
 TEST_GROUPS = {"KRNL-5830": PATCHES_AND_LOGS, "DEB-0280": FILES, "DEB-0880": SERVICES}
@@ -78,6 +81,7 @@ _LOOSE_NUMBER = re.compile(r"(?<![\w.:/-])\d+(?![\w.:/-])")
 _VERSION_LINE = re.compile(rb"(?m)^lynis_version=")
 _REPORT_VERSION_LINE = re.compile(rb"(?m)^report_version_major=")
 _HEADER = b"# Lynis Report"
+_BOM = b"\xef\xbb\xbf"
 _NONE = ("", "-")
 
 
@@ -122,7 +126,7 @@ def _read(report: Report) -> _Dat:
     details: dict[str, list[str]] = {}
     stray: list[int] = []
     counts = dict.fromkeys(FINDING_KINDS, 0)
-    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+    for number, line in enumerate(raw.removeprefix(_BOM).decode("utf-8", errors="replace").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         key, equals, value = line.partition("=")
@@ -133,7 +137,7 @@ def _read(report: Report) -> _Dat:
             counts[key[:-2]] += 1
         elif key == "details[]":
             test_id, _, rest = value.partition("|")
-            details.setdefault(test_id, []).append(_detail_text(rest))
+            details.setdefault(test_id.strip(), []).append(_detail_text(rest))
         elif not key.endswith("[]"):
             scalars[key] = value.strip()
     return _checked(report, _Dat(scalars, tuple(records), {k: tuple(v) for k, v in details.items()}, tuple(stray)))
@@ -213,6 +217,7 @@ def _finding(dat: _Dat, record: _Record, tool: Tool) -> Finding | Skipped:
 
 def _is_lynis(head: bytes) -> bool:
     """The header Lynis writes first, or (header stripped) its two version lines near the top."""
+    head = head.removeprefix(_BOM)
     top = head[:4096]
     return head.startswith(_HEADER) or (
         top[:1].isalpha() and bool(_VERSION_LINE.search(top)) and bool(_REPORT_VERSION_LINE.search(top))
