@@ -16,13 +16,15 @@ from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.sarif import emit_sarif
 from normalizers.errors import MalformedReportError, UnsupportedReportError
-from normalizers.identity import url_key
+from normalizers.identity import location_key, url_key
 from normalizers.model import Category, Finding, ParseResult, Scope, Severity, Skipped, UrlLocation
+from normalizers.parsers import zap_common
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.ncp_wsc import CATEGORY_CWE, PARSER
 from normalizers.registry import detect
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
+from pipeline.cli import main
 from tests.conftest import FIXTURES
 from tests.parser_helpers import finding_dicts, parse_bytes, parse_fixture, truncated
 from tests.snapshot import assert_snapshot
@@ -117,7 +119,7 @@ def test_bad_records_are_skipped_with_their_reason() -> None:
     assert [(f.rule_id, f.severity, f.cwe) for f in result.findings] == [("LFI", Severity.MEDIUM, (98,))]
     assert [(s.record, s.reason) for s in result.skipped] == [
         ("Vulnerability_List[0]", "unknown Risk_Level 'Critical'"),
-        ("Vulnerability_List[1]", "the vulnerability has no Category or Url"),
+        ("Vulnerability_List[1]", "the vulnerability has no Url"),
         ("Vulnerability_List[2]", "the vulnerability is not an object"),
     ]
 
@@ -189,3 +191,56 @@ def test_no_other_fixture_is_claimed(other: Path) -> None:
 def test_detected_by_content_among_every_parser() -> None:
     for name in FIXTURE_NAMES:
         assert detect(Report.from_path(str(WSC / name))).tool_id is ToolId.NCP_WSC
+
+
+@pytest.mark.parametrize("record, reason", [
+    ({"Category": ["XSS"], "Url": "/x", "Risk_Level": "High"}, "Category should be text"),
+    ({"Category": "XSS", "Url": {"path": "/x"}, "Method": 5, "Parameter": {"p": 1}, "Risk_Level": "High"},
+     "Url, Parameter should be text"),
+    ({"Category": "XSS", "Url": "http://[::1/x", "Risk_Level": "High"},
+     "Url 'http://[::1/x' is not an absolute http(s) URL"),
+    ({"Category": "XSS", "Url": "javascript:alert(1)", "Risk_Level": "High"}, "Url 'javascript:alert(1)' is not"),
+    ({"Risk_Level": "High", "Url": "/x"}, "the vulnerability has no Category"),
+])
+def test_records_of_the_wrong_type_are_skipped_never_stringified(record: dict[str, object], reason: str) -> None:
+    document = {"Target_Info": "https://a.example/", "Classify_byRisk_Level": {"Total": 1},
+                "Vulnerability_List": [record]}
+    result = parse_bytes("wsc.json", json.dumps(document).encode(), ToolId.NCP_WSC)
+    assert result.findings == ()
+    (skipped,) = result.skipped
+    assert skipped.reason.startswith(reason)
+
+
+@pytest.mark.parametrize("target", [5, ["https://a.example/"], None])
+def test_a_relative_url_without_a_text_target_is_skipped(target: object) -> None:
+    document = {"Target_Info": target, "Classify_byRisk_Level": {"Total": 1},
+                "Vulnerability_List": [{"Category": "XSS", "Url": "/x", "Risk_Level": "High"}]}
+    result = parse_bytes("wsc.json", json.dumps(document).encode(), ToolId.NCP_WSC)
+    assert result.findings == () and "is not an absolute http(s) URL" in result.skipped[0].reason
+
+
+@pytest.mark.parametrize("total", ["1e400", "true", '"many"', "{}"])
+def test_an_odd_total_is_no_count_rather_than_a_crash(total: str) -> None:
+    raw = ('{"Target_Info": "https://a.example/", "Classify_byRisk_Level": {"Total": ' + total + "}}").encode()
+    assert parse_bytes("wsc.json", raw, ToolId.NCP_WSC).skipped == ()
+
+
+def test_a_report_that_is_a_list_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "wsc.json"
+    report.write_text(json.dumps([{"Classify_byRisk_Level": {}, "Target_Info": "https://a.example/"}]))
+    assert main(["normalize", str(report), "--repo", "acme/shop", "--tool", "ncp-wsc"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "wsc.json: not a" in err and "Traceback" not in err
+
+
+def test_the_same_place_has_the_same_location_key_as_zaps() -> None:
+    """ZAP and WSC name an XSS at one URL and parameter: their locations are one identity."""
+    zap_instance = {"uri": "https://shop.example.com/search?q=<script>", "method": "GET", "param": "q"}
+    zap = list(zap_common.site_findings("https://shop.example.com", [{
+        "pluginid": "40012", "alert": "Cross Site Scripting (Reflected)", "riskcode": "3", "confidence": "2",
+        "instances": [zap_instance]}], zap_common.zap_tool("2.16.0"), "site[0]"))
+    wsc = parse_bytes("wsc.json", json.dumps({"Target_Info": "https://shop.example.com/", "Classify_byRisk_Level": {
+        "Total": 1}, "Vulnerability_List": [{"Category": "XSS", "Url": "/search?q=1", "Method": "get",
+                                              "Parameter": "q", "Risk_Level": "High"}]}).encode(), ToolId.NCP_WSC)
+    assert isinstance(zap[0], Finding)
+    assert location_key(zap[0].location) == location_key(wsc.findings[0].location)

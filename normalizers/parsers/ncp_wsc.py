@@ -24,7 +24,9 @@ Decisions:
   critical or informational level). The original level is kept.
 - One Finding per listed vulnerability at its URL, method and parameter (UrlLocation), so identity
   follows the same rules as ZAP's (scheme, host, path, method, parameter; normalizers.identity).
-  A relative `Url` is resolved against `Target_Info`.
+  A relative `Url` is resolved against `Target_Info`. A vulnerability whose URL is still not an
+  absolute http(s) URL, or whose fields are objects or lists where text belongs, is a counted
+  Skipped with the reason: a finding without a place cannot have an identity.
 - The rule id is the category name; CWE comes from `CATEGORY_CWE` (the category implies the
   weakness; "Specific Vulnerability" and "File Management" imply none).
 """
@@ -45,6 +47,8 @@ TOOL_NAME = "NCP Web Security Checker"
 DETAILS_KEY = "Vulnerability_List"
 SUMMARY_KEY = "Classify_byRisk_Level"
 _SUMMARY_MARKERS = ("Target_Info", "Vulnerability_Category", "report_date")
+_TEXT_FIELDS = ("Category", "Url", "Method", "Parameter", "Risk_Level", "Domain", "Description", "Solution",
+                "Payload", "Evidence")
 
 # Every createJob VulnItems name (besides "ALL") and the CWE its category implies.
 CATEGORY_CWE: dict[str, tuple[int, ...]] = {
@@ -93,12 +97,20 @@ def report_body(document: Any) -> dict[str, Any] | None:
     return document if any(marker in document for marker in _SUMMARY_MARKERS) else None
 
 
-def _location(record: dict[str, Any], target: str | None) -> UrlLocation | None:
+def _location(record: dict[str, Any], target: str | None) -> UrlLocation | str:
+    """The vulnerability's place, or why it has none."""
     url = _text(record.get("Url"))
     if url is None:
-        return None
-    if not urlsplit(url).scheme and target:
-        url = urljoin(target, url)
+        return "the vulnerability has no Url"
+    try:
+        if not urlsplit(url).scheme and target:
+            url = urljoin(target, url)
+        parts = urlsplit(url)
+        absolute = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        absolute = False
+    if not absolute:
+        return f"Url {url[:200]!r} is not an absolute http(s) URL (Target_Info: {target!r})"
     return UrlLocation(
         url=url,
         method=(_text(record.get("Method")) or "").upper() or None,
@@ -111,12 +123,17 @@ def _location(record: dict[str, Any], target: str | None) -> UrlLocation | None:
 def _finding(record: Any, tool: Tool, target: str | None, pointer: str) -> Finding | Skipped:
     if not isinstance(record, dict):
         return Skipped(tool=TOOL_NAME, reason="the vulnerability is not an object", record=pointer)
+    not_text = [key for key in _TEXT_FIELDS if isinstance(record.get(key), (dict, list, bool))]
+    if not_text:
+        return Skipped(tool=TOOL_NAME, reason=f"{', '.join(not_text)} should be text", record=pointer)
     category = _text(record.get("Category"))
     risk = _text(record.get("Risk_Level"))
     severity = _RISK.get((risk or "").lower())
+    if category is None:
+        return Skipped(tool=TOOL_NAME, reason="the vulnerability has no Category", record=pointer)
     location = _location(record, target)
-    if category is None or location is None:
-        return Skipped(tool=TOOL_NAME, reason="the vulnerability has no Category or Url", record=pointer)
+    if isinstance(location, str):
+        return Skipped(tool=TOOL_NAME, reason=location, record=pointer)
     if severity is None:
         return Skipped(tool=TOOL_NAME, reason=f"unknown Risk_Level {record.get('Risk_Level')!r}", record=pointer)
     solution = _text(record.get("Solution"))
@@ -136,9 +153,10 @@ def _finding(record: Any, tool: Tool, target: str | None, pointer: str) -> Findi
 
 
 def _counted_total(body: dict[str, Any]) -> int:
+    total = body[SUMMARY_KEY].get("Total")
     try:
-        return int(body[SUMMARY_KEY].get("Total") or 0)
-    except (TypeError, ValueError):
+        return 0 if isinstance(total, bool) else int(total or 0)
+    except (TypeError, ValueError, OverflowError):  # text, an object, 1e400
         return 0
 
 
@@ -156,7 +174,7 @@ class NcpWscParser(Parser):
         if not isinstance(records, list):
             raise MalformedReportError(f"{report.source}: NCP WSC `{DETAILS_KEY}` is not a list")
         tool = Tool(name=TOOL_NAME, category=Category.DAST)
-        target = _text(body.get("Target_Info"))
+        target = body.get("Target_Info") if isinstance(body.get("Target_Info"), str) else None
         for index, record in enumerate(records):
             yield _finding(record, tool, target, f"{DETAILS_KEY}[{index}]")
         unlisted = _counted_total(body) - len(records)
