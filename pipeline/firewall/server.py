@@ -3,8 +3,11 @@
 For a repository manager (Nexus, CodeArtifact through EventBridge and Step Functions) that asks
 before it serves a package. The answer is seed B's JSON (engine.Verdict.answer). Decisions:
 - `http.server.ThreadingHTTPServer`: one thread per connection, daemon threads, HTTP/1.1
-  keep-alive, TCP_NODELAY (benchmarks/firewall_api.py measures it). A connection idle for
-  `IDLE_TIMEOUT` seconds is closed, so slow clients cannot hold every thread.
+  keep-alive, TCP_NODELAY (benchmarks/firewall_api.py measures it). Each connection has its own
+  thread, so an idle client blocks no one, and a socket that stays silent for `IDLE_TIMEOUT`
+  seconds is closed, which ends its thread. There is no cap on connections: a client that trickles
+  a byte every few seconds keeps its thread, so a server reachable by strangers belongs behind a
+  proxy that limits them.
 - Input is bounded and validated before any lookup: the query string at most `MAX_QUERY`
   characters, only the three known parameters, each at most once; the name by its ecosystem's
   rules (names.py); the platform `pypi` (the default, as in seed B's example) or `npm`; the
