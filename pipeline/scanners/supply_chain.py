@@ -19,7 +19,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -30,7 +29,7 @@ from pipeline.errors import ScannerError
 from pipeline.firewall.config import load_firewall_config
 from pipeline.firewall.engine import Firewall, Verdict
 from pipeline.firewall.manifests import is_manifest, read_manifests
-from pipeline.firewall.model import DeclaredPackage
+from pipeline.firewall.model import DeclaredPackage, Hit
 from pipeline.firewall.registry import Registry, Status
 from pipeline.firewall.report import build_report, finding_record
 from pipeline.scanners.base import (
@@ -86,7 +85,7 @@ class SupplyChain(Scanner):
         return ScannerOutput(reports=(ReportFile(path, ToolId.SUPPLY_CHAIN),), notes=tuple(notes))
 
 
-def _hits(verdict: Verdict) -> list[Any]:
+def _hits(verdict: Verdict) -> list[Hit]:
     reputation = verdict.reputation_hit()
     return [*verdict.hits, *([reputation] if reputation else [])]
 
