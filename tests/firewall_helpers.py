@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pipeline.firewall.config import FirewallConfig, RegistrySettings, firewall_
 from pipeline.firewall.engine import Firewall
 from pipeline.firewall.registry import Registry
 from tests.conftest import FIXTURES
+from tests.loopback import serving
 
 SUPPLY_CHAIN = FIXTURES / "supply_chain"
 RECORDED_CACHE = SUPPLY_CHAIN / "registry-cache"
@@ -64,13 +64,8 @@ class FakeRegistry:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with serving(server) as url:
+            yield url
 
 
 def online_registry(base_url: str, cache: Path, **overrides: Any) -> Registry:

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.loopback import serving
+
 REPORT = Path(__file__).parent / "fixtures" / "ncp_wsc" / "getreport-envelope.json"
 ACCESS_KEY = "stub-access-key-0123"
 SECRET_KEY = "stub-secret-key-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a test key for the stub only
@@ -223,12 +225,5 @@ def serve(stub: WscStub) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield url

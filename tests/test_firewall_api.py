@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,18 +18,14 @@ from pipeline.firewall.engine import Firewall
 from pipeline.firewall.server import PackageCheckHandler, PackageCheckServer
 from tests.conftest import ROOT
 from tests.firewall_helpers import SUPPLY_CHAIN, offline_firewall
+from tests.loopback import serving
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
     api = PackageCheckServer(("127.0.0.1", 0), offline_firewall())
-    thread = threading.Thread(target=api.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(api):
         yield "127.0.0.1", api.server_port
-    finally:
-        api.shutdown()
-        api.server_close()
 
 
 def request(address: tuple[str, int], path: str, method: str = "GET") -> tuple[int, Any]:
