@@ -82,6 +82,9 @@ def test_base_url_override_and_bad_endpoints() -> None:
         endpoints.base_url("private")
     with pytest.raises(ConfigError, match="no path"):
         endpoints.base_url(None, "http://127.0.0.1:9/api/v1")
+    with pytest.raises(ConfigError, match="no user or password") as refused:
+        endpoints.base_url(None, "https://proxy-user:hunter2@proxy.example:8443")
+    assert "hunter2" not in str(refused.value)
 
 
 # --- validation before sending ---------------------------------------------------------------

@@ -37,6 +37,9 @@ def base_url(endpoint: str | None, override: str | None = None) -> str:
     """The API's base URL: `override` when given (http(s), no path), else the endpoint's host."""
     if override:
         parts = urlsplit(override)
+        if "@" in parts.netloc:  # never quoted back: what precedes the @ is a password
+            raise ConfigError("ncp-wsc base-url: give no user or password in the URL; the API is signed with "
+                              "$NCP_ACCESS_KEY and $NCP_SECRET_KEY")
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
             raise ConfigError(f"ncp-wsc base-url {override!r}: give scheme://host[:port] with no path")
         return f"{parts.scheme}://{parts.netloc}"
