@@ -155,6 +155,10 @@ def test_the_example_config_has_seed_cs_quarantine() -> None:
     ("firewall:\n  reputation: {thresholds: {yellow: 60}}\n",
      ".tollgate.yml: firewall.reputation.thresholds: yellow (60) is above red (50), so no package could ever be "
      "Yellow"),
+    ("firewall:\n  registry: {pypi-url: 'file:///etc'}\n",
+     ".tollgate.yml: firewall.registry.pypi-url: 'file:///etc' is not an http(s) URL"),
+    ("firewall:\n  registry: {npm-url: 'https://ci:hunter2@nexus.example/npm'}\n",
+     ".tollgate.yml: firewall.registry.npm-url: give no user or password in the URL"),
     ("firewall:\n  allowlist: [{ecosystem: pypi, name: '  ', reason: x}]\n",
      ".tollgate.yml: firewall.allowlist[0].name: '  ' does not match"),
 ])
@@ -164,3 +168,4 @@ def test_a_firewall_section_of_the_wrong_type_is_one_clear_error(tmp_path: Path,
     with pytest.raises(ConfigError) as caught:
         load_firewall_config(path)
     assert str(caught.value).replace(str(path), ".tollgate.yml").startswith(message)
+    assert "hunter2" not in str(caught.value)

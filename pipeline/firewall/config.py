@@ -6,7 +6,8 @@ then read into frozen settings. Version ranges are checked for the entry's ecosy
 specifiers for PyPI (`==4.1`, `>=4.1,<4.1.8`), npm semver ranges for npm (`^4.17.0`,
 `>=1.0.0 <1.2.3`). Numbers must be finite (YAML's `.nan` and `.inf` slip past a schema's bounds), and
 the Yellow threshold may not be above the Red one. A `firewall:` that is not a mapping (`[]`,
-`false`) is an error, not the defaults. A relative `cache-dir` is relative to the configuration file.
+`false`) is an error, not the defaults. Mirror URLs (`pypi-url`, `npm-url`) are http(s) and carry no
+user:password, which the cache would store. A relative `cache-dir` is relative to the configuration file.
 
 The default points table is seed B's (downloads < 300: +20, GitHub stars < 30: +10, last release
 more than 2 years ago: +10, fewer than 5 versions: +10), plus three rules its "..." leaves open:
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ DEFAULT_PYPI_URL = "https://pypi.org/pypi"
 DEFAULT_NPM_URL = "https://registry.npmjs.org"
 DEFAULT_TTL_HOURS = 24.0
 DEFAULT_TIMEOUT = 10.0
+_HTTP_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 MAX_TTL_HOURS = 24 * 366  # a year: an older answer is not worth calling cached
 MAX_TIMEOUT = 300.0
 
@@ -195,7 +198,8 @@ def firewall_config_from_section(section: Any, source: str, base_dir: Path) -> F
                       for error in Draft202012Validator(FIREWALL_SCHEMA).iter_errors(section))
     problems = problems or [f"{source}: {problem}" for problem in (*_range_problems(section),
                                                                    *_number_problems(section, ("firewall",)),
-                                                                   *_threshold_problems(section))]
+                                                                   *_threshold_problems(section),
+                                                                   *_url_problems(section))]
     if problems:
         raise ConfigError("\n".join(problems), tip="the firewall section's schema is FIREWALL_SCHEMA in "
                           "pipeline/firewall/config.py")
@@ -249,6 +253,22 @@ def _threshold_problems(section: dict[str, Any]) -> list[str]:
         return [f"firewall.reputation.thresholds: yellow ({thresholds['yellow']}) is above red ({thresholds['red']}), "
                 "so no package could ever be Yellow"]
     return []
+
+
+def _url_problems(section: dict[str, Any]) -> list[str]:
+    """Mirror URLs are http(s); one with user:password@ is refused without quoting it (the cache would keep it)."""
+    registry = section.get("registry") or {}
+    problems = []
+    for key in ("pypi-url", "npm-url"):
+        url = registry.get(key)
+        if url is None:
+            continue
+        if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+            problems.append(f"firewall.registry.{key}: give no user or password in the URL: it would be written "
+                            "into every cache file and message")
+        elif not _HTTP_URL.match(url):
+            problems.append(f"firewall.registry.{key}: {url!r} is not an http(s) URL")
+    return problems
 
 
 def _registry(raw: dict[str, Any], base_dir: Path) -> RegistrySettings:
