@@ -84,10 +84,15 @@ def image_repository(reference: str) -> str:
     return without_digest[:colon] if colon > last_slash else without_digest
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def url_key(location: UrlLocation) -> str:
+    """Scheme, host, port, path, method and parameter; `https://a:443/` and `https://a/` are one place."""
     parts = urlsplit(location.url)
     host = (parts.hostname or "").lower()
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    explicit_port = parts.port not in (None, _DEFAULT_PORTS.get(parts.scheme.lower()))
+    netloc = f"{host}:{parts.port}" if explicit_port else host
     path = parts.path or "/"
     return "|".join(
         (parts.scheme.lower(), netloc, path, (location.method or "GET").upper(), location.parameter or "")

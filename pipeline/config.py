@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from pipeline.config_file import format_path, load_section, non_finite_numbers
 from pipeline.errors import ConfigError
 from pipeline.ncp_wsc.endpoints import HOSTS as NCP_HOSTS
 from pipeline.ncp_wsc.validation import SPEEDS, USER_AGENTS, VULN_ITEMS
@@ -164,26 +165,15 @@ def load_scan_config(path: Path | None) -> ScanConfig:
 
 
 def parse_scan_config(text: str, source: str) -> ScanConfig:
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise ConfigError(f"{source}{where}: not valid YAML") from None
-    if document is not None and not isinstance(document, dict):
-        raise ConfigError(f"{source}: the configuration must be a mapping")
-    section = (document or {}).get("scan") or {}
+    section = load_section(text, source, "scan")
+    section = {} if section is None else section  # `scan: []` or `scan: false` is an error, not the defaults
     problems = sorted(
-        f"{source}: scan{''.join(_path_part(p) for p in error.absolute_path)}: {error.message}"
+        f"{source}: {format_path(['scan', *error.absolute_path])}: {error.message}"
         for error in Draft202012Validator(SCAN_SCHEMA).iter_errors(section)
-    )
+    ) or [f"{source}: {problem}" for problem in non_finite_numbers(section, ("scan",))]
     if problems:
         raise ConfigError("\n".join(problems), tip="the scan section's schema is SCAN_SCHEMA in pipeline/config.py")
     return config_from_section(section, source)
-
-
-def _path_part(part: str | int) -> str:
-    return f"[{part}]" if isinstance(part, int) else f".{part}"
 
 
 def config_from_section(section: dict[str, Any], source: str) -> ScanConfig:

@@ -24,11 +24,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator, ValidationError
 from packageurl import PackageURL
 
 from normalizers.model import Category, Severity
+from pipeline.config_file import format_path, load_yaml
 from pipeline.errors import ConfigError
 
 DEFAULT_POLICY_FILE = ".tollgate.yml"
@@ -93,26 +93,6 @@ def _threshold_name(severity: Severity | None) -> str:
     return NEVER_FAIL if severity is None else severity.value.lower()
 
 
-class _PolicyLoader(yaml.SafeLoader):
-    """SafeLoader without timestamps (the schema checks dates) and with duplicate-key errors."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if key_node.value in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key_node.value!r}", key_node.start_mark)
-                seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
-
-
-_PolicyLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 @cache
 def policy_schema() -> dict[str, Any]:
     text = resources.files("pipeline").joinpath("policy.schema.json").read_text(encoding="utf-8")
@@ -129,7 +109,7 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def parse_policy(text: str, source: str = DEFAULT_POLICY_FILE) -> Policy:
-    document = _load_yaml(text, source)
+    document = load_yaml(text, source)
     if document is None:  # an empty file is the default policy
         return Policy(source=source)
     problems = sorted(_schema_problems(document)) or list(_purl_problems(document))
@@ -139,18 +119,6 @@ def parse_policy(text: str, source: str = DEFAULT_POLICY_FILE) -> Policy:
     return _policy_from_document(document, source)
 
 
-def _load_yaml(text: str, source: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise ConfigError(f"{source}{where}: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {' '.join(str(exc).split())}") from None
-
-
 def _schema_problems(document: Any) -> Iterable[tuple[str, str]]:
     validator = Draft202012Validator(policy_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     for error in validator.iter_errors(document):
@@ -158,14 +126,6 @@ def _schema_problems(document: Any) -> Iterable[tuple[str, str]]:
         prefix = f"{where}: " if where else ""
         for message in _messages(error):
             yield prefix, message
-
-
-def format_path(path: Iterable[str | int]) -> str:
-    """`['suppressions', 2, 'reason']` -> `suppressions[2].reason`."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _messages(error: ValidationError) -> list[str]:

@@ -63,6 +63,15 @@ def test_url_identity_ignores_query_values_and_host_case() -> None:
     assert url_key(a) != url_key(UrlLocation("https://app.example.com/search", "POST", "q"))
 
 
+
+def test_url_identity_ignores_a_spelled_out_default_port_only() -> None:
+    """ZAP writes `https://host:443/` where Wapiti writes `https://host/`: one place, one finding."""
+    plain = url_key(UrlLocation("https://app.example.com/login", "POST", "user"))
+    assert url_key(UrlLocation("https://app.example.com:443/login", "POST", "user")) == plain
+    assert url_key(UrlLocation("http://app.example.com:80/login", "POST", "user")) == plain.replace("https", "http")
+    assert url_key(UrlLocation("https://app.example.com:8443/login", "POST", "user")) != plain
+    assert url_key(UrlLocation("http://app.example.com:443/login", "POST", "user")) != plain.replace("https", "http")
+
 def test_image_identity_ignores_tag_and_digest() -> None:
     assert image_repository("registry:5000/team/app:1.2@sha256:abc") == "registry:5000/team/app"
     assert image_repository("alpine") == "alpine"

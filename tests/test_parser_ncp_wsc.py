@@ -137,11 +137,21 @@ def test_the_category_cwe_table() -> None:
 
 def test_scan_level_facts_are_kept_as_metrics() -> None:
     result = parse_fixture("ncp_wsc", ENVELOPE, ToolId.NCP_WSC)
+    target = "ncp-wsc/https://shop.example.com/"
     assert dict(result.metrics) == {
-        "ncp-wsc.total": "9", "ncp-wsc.high": "3", "ncp-wsc.medium": "3", "ncp-wsc.low": "3",
-        "ncp-wsc.target_info": "https://shop.example.com/",
-        "ncp-wsc.scan_time": "2026/11/20 12:42:10~2026/11/20 14:02:11",
+        f"{target}/total": "9", f"{target}/high": "3", f"{target}/medium": "3", f"{target}/low": "3",
+        f"{target}/scan_time": "2026/11/20 12:42:10~2026/11/20 14:02:11",
     }
+
+
+def test_two_targets_keep_their_own_counts() -> None:
+    """Metrics are keyed by target, so merging two reports' metrics loses neither."""
+    body = json.loads((WSC / ENVELOPE).read_bytes())
+    first = parse_fixture("ncp_wsc", ENVELOPE, ToolId.NCP_WSC).metrics
+    body["resources"]["Target_Info"] = "https://admin.example.com/"
+    second = parse_bytes("admin.json", json.dumps(body).encode(), ToolId.NCP_WSC).metrics
+    merged = dict((*first, *second))
+    assert merged["ncp-wsc/https://shop.example.com//high"] == merged["ncp-wsc/https://admin.example.com//high"] == "3"
 
 
 @pytest.mark.parametrize("name", FIXTURE_NAMES)

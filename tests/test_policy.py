@@ -9,8 +9,9 @@ import pytest
 
 from normalizers.model import Category, Severity
 from pipeline.cli import main
+from pipeline.config_file import format_path
 from pipeline.errors import ConfigError, ExitCode
-from pipeline.policy import DEFAULT_FAIL_ON, Policy, format_path, load_policy, parse_policy
+from pipeline.policy import DEFAULT_FAIL_ON, Policy, load_policy, parse_policy
 
 FINGERPRINT = "a" * 64
 

@@ -100,8 +100,22 @@ def test_config_errors_name_every_bad_key() -> None:
 def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / ".tollgate.yml"
     path.write_text("scan:\n  exclude: [a, b\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"\.tollgate\.yml:3:1: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"\.tollgate\.yml:3:1: expected ',' or '\]'"):
         load_scan_config(path)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("scan: []\n", ".tollgate.yml: scan: [] is not of type 'object'"),
+    ("scan:\n  scanners:\n    zap: {poll-seconds: .nan}\n", ".tollgate.yml: scan.scanners.zap.poll-seconds: nan is not"),
+    ("scan:\n  scanners:\n    wapiti: {timeout: .inf}\n", ".tollgate.yml: scan.scanners.wapiti.timeout: inf is not"),
+    ("scan:\n  exclude: [a]\n  exclude: [b]\n", ".tollgate.yml:3:3: duplicate key 'exclude'"),
+    ("- scan\n", ".tollgate.yml: the configuration must be a mapping"),
+])
+def test_config_that_would_silently_mean_something_else_is_refused(text: str, expected: str) -> None:
+    """NaN passes every schema bound, `scan: []` is falsy, and YAML keeps the last of two keys."""
+    with pytest.raises(ConfigError) as raised:
+        parse_scan_config(text, ".tollgate.yml")
+    assert str(raised.value).startswith(expected)
 
 
 class Probe(CommandScanner):

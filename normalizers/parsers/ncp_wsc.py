@@ -184,16 +184,16 @@ class NcpWscParser(Parser):
             yield Skipped(tool=TOOL_NAME, reason=reason, record=SUMMARY_KEY)
 
     def metrics(self, report: Report) -> dict[str, str]:
-        """The service's own counts per risk level, and what was scanned when."""
+        """The service's own counts per risk level and the scan time, keyed by target
+        (`ncp-wsc/<Target_Info>/high`), so a scan of several targets keeps each one's counts."""
         body = report_body(report.json_or_none()) or {}
         counts = body.get(SUMMARY_KEY) or {}
-        facts = {f"ncp-wsc.{key.lower()}": str(counts[key]) for key in ("Total", "High", "Medium", "Low")
+        prefix = f"ncp-wsc/{_text(body.get('Target_Info')) or 'unknown target'}/"
+        facts = {f"{prefix}{key.lower()}": str(counts[key]) for key in ("Total", "High", "Medium", "Low")
                  if key in counts}
-        for key in ("Target_Info", "Scan_Time"):
-            value = _text(body.get(key))
-            if value:
-                facts[f"ncp-wsc.{key.lower()}"] = value
+        scan_time = _text(body.get("Scan_Time"))
+        if scan_time:
+            facts[f"{prefix}scan_time"] = scan_time
         return facts
-
 
 PARSER = NcpWscParser()

@@ -20,23 +20,21 @@ download ranking already says it has far more than 300.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from semantic_version import NpmSpec
 
 from normalizers.model import Severity
+from pipeline.config_file import format_path, load_section, non_finite_numbers
 from pipeline.errors import ConfigError
 from pipeline.firewall.model import Ecosystem
 from pipeline.firewall.names import normalize
-from pipeline.policy import format_path
 
 DEFAULT_PYPI_URL = "https://pypi.org/pypi"
 DEFAULT_NPM_URL = "https://registry.npmjs.org"
@@ -182,14 +180,7 @@ def load_firewall_config(path: Path | None) -> FirewallConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"{path}{f':{mark.line + 1}:{mark.column + 1}' if mark else ''}: not valid YAML") from None
-    if document is not None and not isinstance(document, dict):
-        raise ConfigError(f"{path}: the configuration must be a mapping")
-    section = (document or {}).get("firewall")
+    section = load_section(text, str(path), "firewall")
     return firewall_config_from_section({} if section is None else section, str(path), path.parent)
 
 
@@ -197,7 +188,7 @@ def firewall_config_from_section(section: Any, source: str, base_dir: Path) -> F
     problems = sorted(f"{source}: {format_path(['firewall', *error.absolute_path])}: {error.message}"
                       for error in Draft202012Validator(FIREWALL_SCHEMA).iter_errors(section))
     problems = problems or [f"{source}: {problem}" for problem in (*_range_problems(section),
-                                                                   *_number_problems(section, ("firewall",)),
+                                                                   *non_finite_numbers(section, ("firewall",)),
                                                                    *_threshold_problems(section),
                                                                    *_url_problems(section))]
     if problems:
@@ -237,14 +228,6 @@ def _range_problems(section: dict[str, Any]) -> list[str]:
             if error:
                 problems.append(f"firewall.{list_name}[{index}].versions: {error}")
     return problems
-
-
-def _number_problems(value: Any, path: tuple[str | int, ...]) -> list[str]:
-    """YAML's .nan and .inf pass the schema's bounds (every comparison with NaN is false)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return [f"{format_path(list(path))}: {value} is not a finite number"]
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    return [problem for key, item in items for problem in _number_problems(item, (*path, key))]
 
 
 def _threshold_problems(section: dict[str, Any]) -> list[str]:
