@@ -106,7 +106,8 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("scan: []\n", ".tollgate.yml: scan: [] is not of type 'object'"),
-    ("scan:\n  scanners:\n    zap: {poll-seconds: .nan}\n", ".tollgate.yml: scan.scanners.zap.poll-seconds: nan is not"),
+    ("scan:\n  scanners:\n    zap: {poll-seconds: .nan}\n",
+     ".tollgate.yml: scan.scanners.zap.poll-seconds: nan is not"),
     ("scan:\n  scanners:\n    wapiti: {timeout: .inf}\n", ".tollgate.yml: scan.scanners.wapiti.timeout: inf is not"),
     ("scan:\n  exclude: [a]\n  exclude: [b]\n", ".tollgate.yml:3:3: duplicate key 'exclude'"),
     ("- scan\n", ".tollgate.yml: the configuration must be a mapping"),
