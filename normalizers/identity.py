@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from packageurl import PackageURL
 
@@ -90,13 +90,23 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def url_key(location: UrlLocation) -> str:
     """Scheme, host, port, path, method and parameter; `https://a:443/` and `https://a/` are one place."""
     parts = urlsplit(location.url)
-    host = (parts.hostname or "").lower()
-    explicit_port = parts.port not in (None, _DEFAULT_PORTS.get(parts.scheme.lower()))
-    netloc = f"{host}:{parts.port}" if explicit_port else host
     path = parts.path or "/"
     return "|".join(
-        (parts.scheme.lower(), netloc, path, (location.method or "GET").upper(), location.parameter or "")
+        (parts.scheme.lower(), _netloc_key(parts), path, (location.method or "GET").upper(), location.parameter or "")
     )
+
+
+def _netloc_key(parts: SplitResult) -> str:
+    """`host[:port]` without user info or a default port; an IPv6 host keeps its brackets
+    (`[::1:8080]` is not `[::1]:8080`), and a port Python cannot read (out of range, not a number:
+    a scanned site sends any URL) is kept as written."""
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port: int | str | None = parts.port
+    except ValueError:
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2].lower()
+    return f"{host}:{port}" if port not in (None, _DEFAULT_PORTS.get(parts.scheme.lower())) else host
 
 
 def location_key(location: Location) -> str:

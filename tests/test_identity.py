@@ -72,6 +72,18 @@ def test_url_identity_ignores_a_spelled_out_default_port_only() -> None:
     assert url_key(UrlLocation("https://app.example.com:8443/login", "POST", "user")) != plain
     assert url_key(UrlLocation("http://app.example.com:443/login", "POST", "user")) != plain.replace("https", "http")
 
+
+def test_url_identity_of_a_url_whose_port_python_cannot_read() -> None:
+    """A scanned site can send any URL: a port out of range or not a number is kept as written, not a crash."""
+    assert url_key(UrlLocation("http://app.example.com:99999/x")) == "http|app.example.com:99999|/x|GET|"
+    assert url_key(UrlLocation("http://u:p@App.example.com:8o/x")) == "http|app.example.com:8o|/x|GET|"
+
+
+def test_url_identity_keeps_ipv6_brackets() -> None:
+    """`[::1:8080]` and `[::1]:8080` are different hosts; without brackets both keys read `::1:8080`."""
+    assert url_key(UrlLocation("http://[::1:8080]/")) != url_key(UrlLocation("http://[::1]:8080/"))
+    assert url_key(UrlLocation("http://[::1]:80/")) == "http|[::1]|/|GET|"
+
 def test_image_identity_ignores_tag_and_digest() -> None:
     assert image_repository("registry:5000/team/app:1.2@sha256:abc") == "registry:5000/team/app"
     assert image_repository("alpine") == "alpine"
