@@ -654,6 +654,17 @@ def test_mask_masks_every_line_of_every_secret_escaped(capsys: pytest.CaptureFix
     assert capsys.readouterr().out.splitlines() == ["::add-mask::abc%250Adef", "::add-mask::second-line"]
 
 
+def test_mask_masks_an_auth_headers_value_and_credential_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """ZAP sends only the value, and scanners quote it alone ('Bearer s3cr3t', or the token after the scheme):
+    masking the whole 'Name: value' line would leave both readable in the log."""
+    env = {"TOLLGATE_SECRET_AUTH_HEADER": "Authorization: Bearer s3cr3t-t0ken", "TOLLGATE_SECRET_KEY": "k:v w"}
+    assert action_main(["mask"], env) == 0
+    masked = capsys.readouterr().out.splitlines()
+    assert {"::add-mask::Authorization: Bearer s3cr3t-t0ken", "::add-mask::Bearer s3cr3t-t0ken",
+            "::add-mask::s3cr3t-t0ken"} <= set(masked)
+    assert "::add-mask::k:v w" in masked and "::add-mask::w" not in masked  # only the auth header is split
+
+
 def test_zap_container_binds_loopback_and_keeps_the_api_key_off_its_command_line(tmp_path: Path) -> None:
     daemon = zap_daemon.ZapDaemon(image="ghcr.io/zaproxy/zaproxy@sha256:" + "1" * 64, port=8090, work_dir=tmp_path)
     argv = daemon.docker_argv()

@@ -4,7 +4,8 @@ Inputs arrive as environment variables (the runner never enforces a composite ac
 `required: true`, so `TOLLGATE_REQUIRED` names the ones a step cannot do without). Outputs are
 written as `name<<DELIM` heredocs with a random delimiter that never occurs in the value, so no
 value can forge another output. `mask` prints `::add-mask::` for every line of every
-`TOLLGATE_SECRET_*` variable, escaped as workflow-command data so the runner masks exactly it.
+`TOLLGATE_SECRET_*` variable (and of the auth header, its value and credential alone too),
+escaped as workflow-command data so the runner masks exactly it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipeline.errors import ConfigError, ExitCode
 Env = Mapping[str, str]
 PREFIX = "TOLLGATE_"
 SECRET_PREFIX = "TOLLGATE_SECRET_"  # noqa: S105 - a variable-name prefix, not a secret
+HEADER_SECRETS = frozenset({"TOLLGATE_SECRET_AUTH_HEADER"})  # `Name: value` lines (actions/dast's auth-header)
 
 
 # --- inputs --------------------------------------------------------------------------------
@@ -95,9 +97,18 @@ def escape_command_data(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def secret_parts(variable: str, line: str) -> list[str]:
+    """What to mask of one line: the line, and of a header secret also its value and credential,
+    which scanners use and quote on their own (ZAP sends `Bearer t0k3n`, never `Authorization: …`)."""
+    if variable not in HEADER_SECRETS:
+        return [line]
+    value = line.partition(":")[2].strip()
+    return list(dict.fromkeys([line, value, value.split()[-1]])) if value else [line]
+
+
 def command_mask(env: Env) -> int:
     for variable in sorted(v for v in env if v.startswith(SECRET_PREFIX)):
         for line in env[variable].splitlines():
-            if line.strip():
-                print(f"::add-mask::{escape_command_data(line)}")
+            for part in secret_parts(variable, line) if line.strip() else ():
+                print(f"::add-mask::{escape_command_data(part)}")
     return ExitCode.PASSED
