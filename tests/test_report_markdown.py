@@ -241,6 +241,17 @@ def test_report_reads_the_metrics_of_every_results_file(tmp_path: Path, capsys: 
     assert "| ncp\\-wsc\\.high | 1 |" in out
 
 
+def test_a_hardening_index_of_any_length_or_digits_is_text_not_a_crash(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """int() refuses more than 4300 digits (an internal error, exit 3), and reads Arabic-Indic digits as a number."""
+    metrics = {"lynis/a/hardening_index": "9" * 5000, "lynis/b/hardening_index": "\u0665\u0666"}
+    results = write_results_with_metrics(tmp_path / "host.json", dict(metrics))
+    assert main(["report", str(results), "--summary", "-"]) == ExitCode.PASSED
+    hosts = build_view(SCOPE, evaluate([], Policy(), today=TODAY), metrics=metrics.items()).hosts
+    assert [h.hardening_percent for h in hosts] == [None, None]
+    assert "| a | 999" in capsys.readouterr().out
+
+
 def test_metrics_that_are_not_an_object_are_one_line_exit_2(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     document = {**results_document([finding()]), "metrics": ["lynis/web-01/hardening_index=56"]}

@@ -70,7 +70,8 @@ def _lynis_key(key: str) -> tuple[str | None, str]:
 
 def _host_row(host: str, fields: dict[str, str]) -> HostRow:
     index = fields.get("hardening_index", "").strip()
-    percent = int(index) if index.isdecimal() and int(index) <= 100 else None
+    # 0..100 in ASCII digits, as Lynis writes it (int() would read Arabic-Indic digits, and raises past 4300 digits)
+    percent = int(index) if index.isascii() and index.isdecimal() and len(index) <= 3 and int(index) <= 100 else None
     return HostRow(cell_text(host), cell_text(index), percent, cell_text(fields.get("tests_performed", "")),
                    cell_text(fields.get("version", "")))
 
