@@ -696,6 +696,25 @@ def test_the_generated_configuration_keeps_the_users_settings_and_baseline(tmp_p
                                         tmp_path) == user  # nothing to add: the user's file as it is
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("fail-on: high\nfail-on: low\n", r"\.tollgate\.yml:2:1: duplicate key 'fail-on'"),
+    ("scan: not-a-mapping\n", r"scan: 'not-a-mapping' is not of type 'object'"),
+    ("scan: []\n", r"scan: \[\] is not of type 'object'"),
+    ("scan:\n  scanners: [trivy-fs]\n", r"scan\.scanners: \['trivy-fs'\] is not of type 'object'"),
+    ("scan:\n  scanners:\n    trivy-fs: on\n", r"scan\.scanners\.trivy-fs: True is not of type 'object'"),
+    ("scan:\n  scanners:\n    trivy-fs: {timeout: .nan}\n", r"scan\.scanners\.trivy-fs\.timeout: nan is not a finite"),
+])
+def test_the_generated_configuration_refuses_what_tollgate_scan_refuses(tmp_path: Path, text: str,
+                                                                         message: str) -> None:
+    """The action merges its inputs into a copy of the user's file, which tollgate scan then reads: the copy must
+    not hide a duplicate key or turn a wrong section into the defaults, and a wrong shape is one line, not a crash."""
+    user = tmp_path / ".tollgate.yml"
+    user.write_text(text)
+    inputs = action_scan.ScanInputs.from_env({"TOLLGATE_CONFIG": str(user), "TOLLGATE_TRIVY_CACHE_DIR": "/c"})
+    with pytest.raises(ConfigError, match=message):
+        action_scan.effective_config(inputs, tmp_path)
+
+
 def test_two_scans_with_the_same_run_in_one_category_are_refused(tmp_path: Path) -> None:
     run = {"tool": {"driver": {"name": "Bandit"}}, "automationDetails": {"id": "tollgate/sast/bandit/"}, "results": []}
     documents = []

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from normalizers.model import Category
 from pipeline.action.env import Env, flag, names, require, text, words, write_outputs
@@ -120,15 +120,18 @@ def effective_config(inputs: ScanInputs, out_dir: Path) -> Path | None:
     """The user's configuration, with the action's scanner options merged in when there are any."""
     import yaml  # noqa: PLC0415 - PyYAML is a tollgate dependency; only `scan` needs it
 
+    from pipeline.config import load_scan_config  # noqa: PLC0415
+    from pipeline.config_file import load_yaml  # noqa: PLC0415
+
     source = user_config(inputs)
     if not inputs.options:
         return source
-    try:
-        document = (yaml.safe_load(source.read_text(encoding="utf-8")) if source else None) or {}
-    except yaml.YAMLError:
-        raise ConfigError(f"{source}: not valid YAML") from None
-    if not isinstance(document, dict):
-        raise ConfigError(f"{source}: the configuration must be a mapping")
+    # The scan reads only the copy: check the user's file as it would have, with the one loader (duplicate
+    # keys, dates kept as text) and the scan schema, so every section merged into below is a mapping.
+    document: dict[str, Any] = {}
+    if source:
+        load_scan_config(source)
+        document = load_yaml(source.read_text(encoding="utf-8"), str(source)) or {}
     scan = document["scan"] = document.get("scan") or {}
     scanners = scan["scanners"] = scan.get("scanners") or {}
     for scanner, key, value in inputs.options:
