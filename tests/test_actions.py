@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -781,9 +782,11 @@ def test_dependency_check_is_installed_only_with_the_expected_checksum(tmp_path:
     assert subprocess.run([str(executable)], capture_output=True, text=True, check=True).stdout == "12.1.0\n"
 
 
-def test_a_release_zip_that_escapes_its_folder_is_refused(tmp_path: Path, mirror: tuple[Path, str]) -> None:
+@pytest.mark.parametrize("entry", ["../../outside.sh", "dependency-check/../outside.sh", "/tmp/outside.sh"])
+def test_a_release_zip_that_escapes_its_folder_is_refused(tmp_path: Path, mirror: tuple[Path, str],
+                                                          entry: str) -> None:
     folder, base = mirror
-    archive = release_zip({"../../outside.sh": b"#!/bin/sh\n"})
+    archive = release_zip({entry: b"#!/bin/sh\n"})
     (folder / "dc.zip").write_bytes(archive)
     env = install_env(tmp_path, f"{base}/dc.zip", hashlib.sha256(archive).hexdigest())
     assert action_main(["install-dependency-check"], env) == 3
@@ -794,6 +797,16 @@ def test_an_unverified_download_is_refused(tmp_path: Path) -> None:
     env = install_env(tmp_path, "https://example.invalid/dc.zip", "")
     assert action_main(["install-dependency-check"], env) == 2
 
+
+
+def test_a_stalled_download_is_a_tool_failure_not_a_usage_error(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timeout is an OSError but not a URLError; it must still read as a failed download (exit 3)."""
+    monkeypatch.setattr(dependency_check, "DOWNLOAD_TIMEOUT_SECONDS", 0.2)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/dc.zip"
+        with pytest.raises(ScannerError, match=r"cannot download .*timed out"):
+            dependency_check.fetch(url, tmp_path / "dc.zip")
 
 def gpg(home: Path, *arguments: str) -> str:
     done = subprocess.run(["gpg", "--batch", "--homedir", str(home), *arguments], capture_output=True, text=True,

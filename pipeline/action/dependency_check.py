@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import urllib.error
 import urllib.request
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipeline.action.env import Env, runner_temp, text, write_outputs
 from pipeline.errors import ConfigError, ExitCode, ScannerError
@@ -55,8 +54,8 @@ def fetch(url: str, destination: Path) -> Path:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response, \
                 open(destination, "wb") as handle:  # noqa: S310 - https (checked), or a loopback mirror in tests
             shutil.copyfileobj(response, handle)
-    except urllib.error.URLError as exc:
-        raise ScannerError(f"cannot download {url}: {exc.reason}") from None
+    except OSError as exc:  # URLError, a timeout or a reset: the download failed, not the user's input
+        raise ScannerError(f"cannot download {url}: {getattr(exc, 'reason', None) or exc}") from None
     return destination
 
 
@@ -93,7 +92,8 @@ def safe_extract(archive: Path, destination: Path) -> None:
     with zipfile.ZipFile(archive) as bundle:
         for member in bundle.infolist():
             target = (root / member.filename).resolve()
-            if not target.is_relative_to(root):
+            # `a/../b` resolves inside, but zipfile writes it as `a/b`: refuse every `..` rather than guess.
+            if ".." in PurePosixPath(member.filename).parts or not target.is_relative_to(root):
                 raise ScannerError(f"{archive.name}: entry {member.filename!r} points outside the folder")
         bundle.extractall(root)  # every entry was checked above
         for member in bundle.infolist():
