@@ -7,11 +7,12 @@ headers. It binds loopback only and lives for one `with` block.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import serving
 
 _HOME = (
     "<html><head><title>Tollgate DAST target</title></head><body>"
@@ -53,12 +54,5 @@ class _VulnerableHandler(BaseHTTPRequestHandler):
 @contextmanager
 def vulnerable_app() -> Iterator[str]:
     """Serve the app on a free loopback port; yields its base URL, e.g. http://127.0.0.1:41234/."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _VulnerableHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _VulnerableHandler)) as url:
+        yield f"{url}/"

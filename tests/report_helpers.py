@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,6 +12,7 @@ from pipeline.gate import Baseline, GateVerdict, baseline_from_document, evaluat
 from pipeline.policy import parse_policy
 from pipeline.report.view import ReportView, build_view
 from tests.gate_factory import SCOPE, code, finding, fingerprinted, package, results_document, url
+from tests.loopback import serving
 
 TODAY = date(2026, 6, 1)
 
@@ -109,11 +109,5 @@ def counting_server() -> Iterator[tuple[str, list[str]]]:
     """An HTTP server on 127.0.0.1 that records every request; yields (base URL, requests)."""
     requests: list[str] = []
     handler = type("Handler", (_CountingHandler,), {"requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url, requests

@@ -26,7 +26,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -49,6 +48,7 @@ from pipeline.errors import ConfigError, ScannerError
 from pipeline.scanners.registry import ScannerName
 from tests.action_harness import ActionResult, Runner, evaluate, read_output_file
 from tests.action_services import RECORDED, SonarQubeApi, ZapApi, replaying_tool, serve
+from tests.loopback import serving
 from tests.ncp_wsc_stub import ACCESS_KEY as WSC_ACCESS_KEY
 from tests.ncp_wsc_stub import SECRET_KEY as WSC_SECRET_KEY
 from tests.ncp_wsc_stub import WscStub
@@ -752,13 +752,8 @@ def mirror(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield folder, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield folder, url
 
 
 def install_env(tmp_path: Path, url: str, sha256: str) -> dict[str, str]:

@@ -11,7 +11,6 @@ actions `{"Result": "OK"}` or an id, errors HTTP 400 `{"code": ..., "message": .
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from pipeline.errors import ExitCode, ScannerError
 from pipeline.scanners.base import Options, ScanContext, SkipKind
 from pipeline.scanners.zap import SCANNER
 from pipeline.scope import Allowlist
+from tests.loopback import serving
 
 REPORT = Path(__file__).parent / "fixtures" / "zap_api" / "pipeline-templates_zap-2.14.0_report_json.json"
 API_KEY = "zap-test-key"
@@ -116,13 +116,8 @@ def zap() -> Iterator[tuple[ZapStub, str]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield stub, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield stub, url
 
 
 def context(tmp_path: Path, zap_url: str) -> ScanContext:
