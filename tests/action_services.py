@@ -23,7 +23,23 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.loopback import serving
 
-RECORDED = Path(__file__).parent / "fixtures" / "actions"
+# The real recorded reports the harness feeds to the actions, where the parser tests keep them;
+# each folder's SOURCES.md gives the origin and license.
+_FIXTURES = Path(__file__).parent / "fixtures"
+RECORDED_IN = {
+    "VulnerableJavaWebApplication_dependency-check-report.json": _FIXTURES / "dependency_check",
+    "alpine-310.json.golden": _FIXTURES / "trivy",
+    "pipeline-templates_zap-2.14.0_report_json.json": _FIXTURES / "zap",
+    "findings_over_api.json": _FIXTURES / "sonarqube",
+    "findings_over_api_empty.json": _FIXTURES / "sonarqube",
+    "sonarqube-ws_hotspots-search-example.json": _FIXTURES / "sonarqube",
+    "sonarqube-ws_qualitygates-project_status-example.json": _FIXTURES / "sonarqube",
+    "sonarqube-ws_ce-task-example.json": _FIXTURES / "sonarqube_api",
+}
+
+
+def recorded_path(name: str) -> Path:
+    return RECORDED_IN[name] / name
 
 REPLAYER = '''#!{python}
 """Stands in for {tool}, which cannot run here: records its argv, then writes the real recorded report
@@ -62,7 +78,7 @@ def replaying_tool(bin_dir: Path, name: str, report: Path, report_name: str = ""
 
 
 def recorded(name: str) -> bytes:
-    return (RECORDED / name).read_bytes()
+    return recorded_path(name).read_bytes()
 
 
 @dataclass

@@ -47,7 +47,7 @@ from pipeline.action.__main__ import main as action_main
 from pipeline.errors import ConfigError, ScannerError
 from pipeline.scanners.registry import ScannerName
 from tests.action_harness import ActionResult, Runner, evaluate, read_output_file
-from tests.action_services import RECORDED, SonarQubeApi, ZapApi, replaying_tool, serve
+from tests.action_services import SonarQubeApi, ZapApi, recorded_path, replaying_tool, serve
 from tests.loopback import serving
 from tests.ncp_wsc_stub import ACCESS_KEY as WSC_ACCESS_KEY
 from tests.ncp_wsc_stub import SECRET_KEY as WSC_SECRET_KEY
@@ -442,7 +442,7 @@ def test_sast_with_sonarqube_runs_sonarsource_actions_then_reads_the_api(runner:
 
 def dependency_check_expected() -> dict[str, int]:
     """DESIGN.md §4 from the recorded report itself: CVSS (v4, v3, v2), else dependency-check's severity."""
-    report = json.loads((RECORDED / "VulnerableJavaWebApplication_dependency-check-report.json").read_text())
+    report = json.loads((recorded_path("VulnerableJavaWebApplication_dependency-check-report.json")).read_text())
     vulnerabilities = [v for dependency in report["dependencies"] for v in dependency.get("vulnerabilities", ())]
     return count([cvss_severity(score) if (score := best_score(v)) is not None else v["severity"]
                   for v in vulnerabilities])
@@ -462,7 +462,7 @@ def cvss_severity(score: float) -> str:
 def test_sca_runs_dependency_check_with_the_cached_data_dir_and_the_key_off_its_command_line(runner: Runner,
                                                                                               tmp_path: Path) -> None:
     tool_stand_in = replaying_tool(tmp_path / "bin", "dependency-check.sh",
-                                   RECORDED / "VulnerableJavaWebApplication_dependency-check-report.json",
+                                   recorded_path("VulnerableJavaWebApplication_dependency-check-report.json"),
                                    "dependency-check-report.json")
     key = "nvd-key-0123456789abcdef"
     inputs = {"path": "app", "install-dependency-check": "false", "nvd-api-key": key,
@@ -494,13 +494,13 @@ def test_sca_fails_when_dependency_check_is_missing(runner: Runner) -> None:
 
 
 def trivy_expected() -> dict[str, int]:
-    report = json.loads((RECORDED / "alpine-310.json.golden").read_text())
+    report = json.loads((recorded_path("alpine-310.json.golden")).read_text())
     return count([v["Severity"] for r in report["Results"] for v in r.get("Vulnerabilities", ())])
 
 
 def test_image_scan_runs_trivy_with_the_mirror_and_points_sarif_at_the_dockerfile(runner: Runner,
                                                                                    tmp_path: Path) -> None:
-    trivy = replaying_tool(tmp_path / "bin", "trivy", RECORDED / "alpine-310.json.golden")
+    trivy = replaying_tool(tmp_path / "bin", "trivy", recorded_path("alpine-310.json.golden"))
     result = runner.run(action("image-scan"), local({"image": "alpine:3.10", "dockerfile": "app",
                                                      "db-repository": "registry.example/mirror/trivy-db"}))
     assert_counts_agree(result, trivy_expected(), "image")
@@ -515,7 +515,7 @@ def test_image_scan_runs_trivy_with_the_mirror_and_points_sarif_at_the_dockerfil
 
 
 def test_image_scan_skips_the_db_download_when_todays_db_came_from_the_cache(runner: Runner, tmp_path: Path) -> None:
-    trivy = replaying_tool(tmp_path / "bin", "trivy", RECORDED / "alpine-310.json.golden")
+    trivy = replaying_tool(tmp_path / "bin", "trivy", recorded_path("alpine-310.json.golden"))
     database = runner.runner_temp / "tollgate-trivy-cache" / "db" / "trivy.db"
     database.parent.mkdir(parents=True)
     database.write_bytes(b"")  # restored by actions/cache in a real run
@@ -537,7 +537,7 @@ def test_image_scan_requires_an_image(runner: Runner) -> None:
 
 def zap_expected() -> dict[str, int]:
     """ZAP's riskcode (DESIGN.md §4), one finding per alert instance (its own URL, method and parameter)."""
-    report = json.loads((RECORDED / "pipeline-templates_zap-2.14.0_report_json.json").read_text())
+    report = json.loads((recorded_path("pipeline-templates_zap-2.14.0_report_json.json")).read_text())
     levels = {"3": "high", "2": "medium", "1": "low", "0": "info"}
     return count([levels[a["riskcode"]] for s in report["site"] for a in s["alerts"] for _ in a["instances"]])
 
@@ -618,9 +618,9 @@ def test_root_action_uploads_one_sarif_per_scanned_category_and_passes_under_its
 
 def test_publish_merges_the_scans_uploads_per_category_and_imports_into_security_hub(
         runner: Runner, tmp_path: Path, aws: str) -> None:
-    report = RECORDED / "VulnerableJavaWebApplication_dependency-check-report.json"
+    report = recorded_path("VulnerableJavaWebApplication_dependency-check-report.json")
     replaying_tool(tmp_path / "bin", "dependency-check.sh", report, "dependency-check-report.json")
-    replaying_tool(tmp_path / "bin", "trivy", RECORDED / "alpine-310.json.golden")
+    replaying_tool(tmp_path / "bin", "trivy", recorded_path("alpine-310.json.golden"))
     runner.base_env = {**runner.base_env, **{k: v for k, v in os.environ.items() if k.startswith("AWS_")}}
     sca = runner.run(action("sca"), local({"path": "app", "install-dependency-check": "false"}))
     image = runner.run(action("image-scan"), local({"image": "alpine:3.10", "dockerfile": "app"}))
