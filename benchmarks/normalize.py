@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from normalizers.model import Scope
-from pipeline.normalize import NormalizeRequest, normalize_reports, write_outputs
+from pipeline.flows.normalize import NormalizeRequest, normalize_reports, write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "tests" / "fixtures" / "trivy" / "alpine-310.json.golden"

@@ -40,6 +40,7 @@ class Results:
     skipped: tuple[Skipped, ...] = ()
     sources: tuple[str, ...] = ()
     metrics: tuple[tuple[str, str], ...] = ()
+    missing: tuple[str, ...] = ()  # scanners that were asked for and did not run ("name: why")
 
 
 def _package_to_dict(p: PackageLocation) -> dict[str, Any]:
@@ -100,6 +101,7 @@ def results_to_dict(results: Results) -> dict[str, Any]:
         "scope": results.scope.__dict__,
         "sources": list(results.sources),
         "metrics": dict(results.metrics),
+        "missing": list(results.missing),
         "findings": [finding_to_dict(f) for f in results.findings],
         "skipped": [s.__dict__ for s in results.skipped],
     }
@@ -181,6 +183,7 @@ def results_from_dict(document: Any, source: str = "<results>") -> Results:
             skipped=tuple(Skipped(**s) for s in document.get("skipped") or ()),
             sources=tuple(document.get("sources") or ()),
             metrics=_metrics_from(document.get("metrics") or {}),
+            missing=tuple(str(line) for line in document.get("missing") or ()),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedReportError(f"{source}: a Tollgate results file with a bad record ({exc!r})") from None

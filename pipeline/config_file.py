@@ -1,4 +1,5 @@
-"""Reading `.tollgate.yml`: one YAML loader for every section (the policy, `scan:` and `firewall:`).
+"""Finding and reading `.tollgate.yml`: one discovery rule and one YAML loader for every section
+(the policy, `scan:` and `firewall:`).
 
 The policy, the scanners and the firewall each validate their own section with a JSON Schema,
 but they read the same file, so they read it the same way:
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pipeline.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = ".tollgate.yml"
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -75,3 +79,14 @@ def non_finite_numbers(value: Any, path: tuple[str | int, ...]) -> list[str]:
         return [f"{format_path(path)}: {value} is not a finite number"]
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     return [problem for key, item in items for problem in non_finite_numbers(item, (*path, key))]
+
+
+def discover(explicit: Path | None, scan_root: Path | None = None) -> Path | None:
+    """The `.tollgate.yml` every front door uses: the one given, else the scanned folder's, else the
+    working directory's, else none (the embedded defaults and the default policy)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such configuration file")
+        return explicit
+    roots = (scan_root, Path()) if scan_root is not None else (Path(),)
+    return next((root / DEFAULT_CONFIG_FILE for root in roots if (root / DEFAULT_CONFIG_FILE).is_file()), None)

@@ -1,4 +1,4 @@
-"""One exception root for the pipeline; each kind carries the exit code DESIGN.md §7 gives it."""
+"""One exception root for the pipeline; each kind carries its exit code (docs/design.md)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ class ConfigError(TollgateError):
 
 class ScannerError(TollgateError):
     exit_code = ExitCode.TOOL_FAILED
+
+
+class ScannerTimeout(ScannerError):
+    """The scanner ran past its deadline and was killed with its whole process group."""
 
 
 class PublishError(TollgateError):

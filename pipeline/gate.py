@@ -1,6 +1,7 @@
-"""The gate (DESIGN.md §7): pure evaluation of findings against a policy and a baseline.
+"""The gate: pure evaluation of findings against a policy and a baseline.
 
-Order of decisions for each finding:
+A gate that saw nothing must not pass: when a scanner that was asked for did not run, the verdict
+is failed ("incomplete") whatever the findings say. Order of decisions for each finding:
 1. inactive (the tool itself marked it suppressed or resolved): never fails;
 2. matched by a live suppression: never fails; an *expired* suppression matches nothing
    and is listed, with how many findings it would have covered;
@@ -77,10 +78,11 @@ class GateVerdict:
     suppressed: tuple[SuppressedFinding, ...]
     expired_suppressions: tuple[ExpiredSuppression, ...]
     baseline: str | None = None  # the baseline's source, when one was used
+    missing: tuple[str, ...] = ()  # scanners that were asked for and did not run, each with why: never a pass
 
 
 def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | None = None, *,
-             today: date) -> GateVerdict:
+             today: date, missing: Sequence[str] = ()) -> GateVerdict:
     active = [f for f in findings if f.active]
     live = [s for s in policy.suppressions if not s.is_expired(today)]
     expired = [s for s in policy.suppressions if s.is_expired(today)]
@@ -97,7 +99,7 @@ def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | N
     new_ids = {id(f) for f in new}
     failing = tuple(f for f in open_findings if id(f) in new_ids and _reaches(f, policy.threshold(f.category)))
     return GateVerdict(
-        passed=not failing,
+        passed=not failing and not missing,
         policy=policy,
         open=tuple(open_findings),
         failing=failing,
@@ -109,6 +111,7 @@ def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | N
             ExpiredSuppression(s, sum(1 for f in active if suppression_matches(s, f))) for s in expired
         ),
         baseline=baseline.source if baseline else None,
+        missing=tuple(missing),
     )
 
 

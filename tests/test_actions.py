@@ -45,7 +45,6 @@ from pipeline.action import env as action_env
 from pipeline.action import scan as action_scan
 from pipeline.action.__main__ import main as action_main
 from pipeline.errors import ConfigError, ScannerError
-from pipeline.scanners.registry import ScannerName
 from tests.action_harness import ActionResult, Runner, evaluate, read_output_file
 from tests.action_services import SonarQubeApi, ZapApi, recorded_path, replaying_tool, serve
 from tests.loopback import serving

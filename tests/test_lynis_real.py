@@ -18,7 +18,7 @@ import pytest
 from normalizers.parsers.lynis import PREFIXES, TEST_GROUPS
 from pipeline.config import load_scan_config
 from pipeline.scanners.base import ScanContext
-from pipeline.scanners.registry import ScannerName, scanner_for
+from pipeline.scanners.catalog import ScannerName, scanner_for
 from tests.conftest import ROOT
 from tests.validation import asff_problems, sarif_problems
 
@@ -41,7 +41,7 @@ class Audit:
 def audit(tmp_path_factory: pytest.TempPathFactory) -> Audit:
     source = tmp_path_factory.mktemp("nothing-to-scan")
     ctx = ScanContext(source=source, work_dir=source / "probe")
-    reason = scanner_for(ScannerName.HOST).readiness(ctx, load_scan_config(None).settings(ScannerName.HOST).options)
+    reason = scanner_for("host").readiness(ctx, load_scan_config(None).settings("host").options)
     if reason is not None:
         pytest.skip(f"{reason.message} (as root: apt-get install -y --no-install-recommends lynis)")
     out = tmp_path_factory.mktemp("tollgate")

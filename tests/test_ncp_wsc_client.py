@@ -23,7 +23,7 @@ from pipeline.ncp_wsc.errors import api_error
 from pipeline.ncp_wsc.jobs import JobRecord, Outcome, records
 from pipeline.ncp_wsc.signing import Credentials, auth_headers, credentials_from_env, signature
 from pipeline.ncp_wsc.validation import JobSpec, job_spec, parse_headers
-from pipeline.scanners.base import ScannerTimeout
+from pipeline.errors import ScannerTimeout
 from pipeline.scope import Allowlist
 from tests.ncp_wsc_stub import ACCESS_KEY, SECRET_KEY, THROTTLED, WscStub, serve
 

@@ -20,7 +20,7 @@ from normalizers.report import Report
 from normalizers.tool_id import ToolId
 from pipeline.cli import main
 from pipeline.scanners.base import Options, ScanContext, SkipKind
-from pipeline.scanners.supply_chain import SCANNER
+from pipeline.scanners.firewall import SCANNER
 from tests.conftest import ROOT
 from tests.firewall_helpers import SUPPLY_CHAIN
 from tests.parser_helpers import finding_dicts, parse_bytes, parse_fixture, truncated

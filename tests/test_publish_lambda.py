@@ -67,7 +67,7 @@ def tags(s3: Any, key: str) -> dict[str, str]:
 def test_an_uploaded_report_becomes_findings_in_security_hub(s3: Any) -> None:
     upload(s3, KEY, REPORT.read_bytes())
     result = handler(s3_event(KEY), LambdaContext())
-    assert result == {"objects": {f"s3://{BUCKET}/{KEY}": "imported"}}
+    assert result["objects"] == {f"s3://{BUCKET}/{KEY}": "imported"}
     findings = hub()
     assert len(findings) == 11
     assert all(i.startswith("tollgate/annesa123/VulnerableJavaWebApplication/sca/") for i in findings)
@@ -79,7 +79,18 @@ def test_an_uploaded_report_becomes_findings_in_security_hub(s3: Any) -> None:
     assert package["FilePath"] == "src/main/webapp/resources/js/jquery.min.js"  # relative: source root stripped
     assert {f["ProductFields"]["tollgate/Branch"] for f in findings.values()} == {"main"}
     assert {f["AwsAccountId"] for f in findings.values()} == {"123456789012"}  # from the function's ARN
-    assert tags(s3, KEY) == {"tollgate-status": "imported"}
+    assert tags(s3, KEY) == {"tollgate-status": "imported", "tollgate-verdict": "passed"}  # none is high
+
+
+def test_the_repositorys_policy_beside_its_reports_decides_the_verdict(s3: Any) -> None:
+    policy_key = "reports/annesa123/VulnerableJavaWebApplication/.tollgate.yml"
+    upload(s3, policy_key, b"fail-on: medium\n")
+    upload(s3, KEY, REPORT.read_bytes())
+    result = handler({"Records": [*s3_event(policy_key)["Records"], *s3_event(KEY)["Records"]]}, LambdaContext())
+    assert result["objects"] == {f"s3://{BUCKET}/{KEY}": "imported"}  # the policy is read, never imported
+    verdict = result["verdicts"][f"s3://{BUCKET}/{KEY}"]
+    assert verdict["verdict"] == "failed" and verdict["failing"] == verdict["medium"] > 0
+    assert tags(s3, KEY)["tollgate-verdict"] == "failed"
 
 
 def test_the_same_report_uploaded_twice_creates_no_duplicates(s3: Any) -> None:

@@ -25,23 +25,23 @@ import yaml
 from normalizers.model import Category, Scope, Severity
 from normalizers.registry import PARSER_MODULES
 from normalizers.tool_id import ToolId
-from pipeline import scan as scan_module
 from pipeline.cli import main
-from pipeline.config import SCANNER_OPTIONS, embedded_defaults, load_scan_config, parse_scan_config
-from pipeline.errors import ConfigError, ExitCode
+from pipeline.config import embedded_defaults, load_scan_config, parse_scan_config, scan_schema
+from pipeline.errors import ConfigError, ExitCode, ScannerTimeout
+from pipeline.flows.scan import ScanRequest, plan_scan, run_scan, scan_context
 from pipeline.policy import load_policy
-from pipeline.scan import ScanRequest, run_scan
+from pipeline.scanners import catalog
 from pipeline.scanners.base import (
     CommandScanner,
     Invocation,
     Options,
     ScanContext,
+    ScannerName,
     ScannerSpec,
-    ScannerTimeout,
     run_command,
 )
+from pipeline.scanners.catalog import scanner_for
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
-from pipeline.scanners.registry import SCANNERS, ScannerName, scanner_for
 from tests.conftest import FIXTURES
 from tests.moto_server import aws, moto_server  # noqa: F401 - pytest fixtures
 
@@ -53,23 +53,37 @@ SARIF = (
 )
 
 
-def test_registry_covers_every_scanner_name() -> None:
-    assert set(SCANNERS) == set(ScannerName)
-    for name in ScannerName:
-        scanner = scanner_for(name)
-        assert scanner.spec.name is name
-        assert scanner.spec.install
-        assert all(tool_id in PARSER_MODULES for tool_id in scanner.spec.tool_ids)
+def test_every_catalogued_scanner_has_a_complete_spec() -> None:
+    assert len(catalog.names()) == 16
+    for name in catalog.names():
+        spec = scanner_for(name).spec
+        assert spec.name == name and spec.install and spec.homepage.startswith("https://")
+        assert all(tool_id in PARSER_MODULES for tool_id in spec.tool_ids)
+    assert catalog.dast_engines() == ("zap", "wapiti", "ncp-wsc")
+
+
+def test_an_unknown_scanner_is_a_usage_error() -> None:
+    with pytest.raises(ConfigError, match="unknown scanner 'nmap'"):
+        scanner_for("nmap")
 
 
 def test_config_schema_and_embedded_defaults_cover_every_scanner() -> None:
-    assert set(SCANNER_OPTIONS) == set(ScannerName)
-    assert set(embedded_defaults()["scanners"]) == {name.value for name in ScannerName}
+    assert set(scan_schema()["properties"]["scanners"]["properties"]) == set(catalog.names())
+    assert set(embedded_defaults()["scanners"]) == set(catalog.names())
 
 
-def test_example_config_is_the_embedded_defaults_and_a_valid_policy() -> None:
+def test_example_config_documents_the_embedded_defaults_and_is_a_valid_policy() -> None:
+    """The example repeats the defaults as comments: uncommented, a scanner becomes required."""
     path = ROOT / "examples" / ".tollgate.yml"
-    assert yaml.safe_load(path.read_text(encoding="utf-8"))["scan"] == embedded_defaults()
+    text = path.read_text(encoding="utf-8")
+    scan = yaml.safe_load(text)["scan"]
+    assert {key: scan[key] for key in ("exclude", "dast")} == {
+        key: embedded_defaults()[key] for key in ("exclude", "dast")}
+    block = text.split("  # scanners:\n", 1)[1].split("\n\n", 1)[0]
+    uncommented = "\n".join(line.replace("  #   ", "    ", 1) for line in block.splitlines()
+                            if not line.lstrip("# ").startswith("#") and line.strip() != "#")
+    assert yaml.safe_load("scanners:\n" + uncommented)["scanners"] == embedded_defaults()["scanners"]
+    assert "scanners" not in scan
     assert load_policy(path).fail_on is Severity.HIGH
 
 
@@ -79,10 +93,10 @@ def test_config_merges_over_the_defaults() -> None:
         "    semgrep: {enabled: false}\n  dast: {allow: ['*.example.com']}\n",
         ".tollgate.yml",
     )
-    assert config.settings(ScannerName.TRIVY_FS).enabled
-    assert config.settings(ScannerName.TRIVY_FS).options.get("skip-db-update") is True
-    assert not config.settings(ScannerName.SEMGREP).enabled
-    assert config.settings(ScannerName.BANDIT).enabled  # untouched default
+    assert config.settings("trivy-fs").enabled
+    assert config.settings("trivy-fs").options.get("skip-db-update") is True
+    assert not config.settings("semgrep").enabled
+    assert config.settings("bandit").enabled  # untouched default
     assert config.dast_allow == ("*.example.com",)
     assert ".git" in config.exclude
 
@@ -125,8 +139,8 @@ class Probe(CommandScanner):
     executable = sys.executable
 
     def __init__(self, name: ScannerName, sleep: float, timeout: float = 60) -> None:
-        self.spec = ScannerSpec(name=name, title=f"probe {name.value}", category=Category.SAST,
-                                tool_ids=(ToolId.SARIF,), install="pip install probe", timeout=timeout)
+        self.spec = ScannerSpec(name=name, title=f"probe {name}", category=Category.SAST, tool_ids=(ToolId.SARIF,),
+                                install="pip install probe", timeout=timeout, homepage="https://example.com/probe")
         self.sleep = sleep
 
     def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
@@ -153,14 +167,14 @@ def probe_request(tmp_path: Path, **changes: object) -> ScanRequest:
     source = tmp_path / "src"
     source.mkdir(exist_ok=True)
     (source / "main.py").write_text("print('probe')\n", encoding="utf-8")
-    base = ScanRequest(source=source, out_dir=tmp_path / "out", config=load_scan_config(None),
-                       scope=Scope("tollgate-dev/probe"), only=frozenset({ScannerName.SEMGREP, ScannerName.BANDIT}))
+    base = ScanRequest(source=source, out_dir=tmp_path / "out", scope=Scope("tollgate-dev/probe"),
+                       only=frozenset({"semgrep", "bandit"}))
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_scanners_run_concurrently(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    probes = {ScannerName.SEMGREP: Probe(ScannerName.SEMGREP, 1.5), ScannerName.BANDIT: Probe(ScannerName.BANDIT, 1.5)}
-    monkeypatch.setattr(scan_module, "scanner_for", probes.__getitem__)
+    probes = {"semgrep": Probe("semgrep", 1.5), "bandit": Probe("bandit", 1.5)}
+    monkeypatch.setattr(catalog, "scanner_for", probes.__getitem__)
     started = time.monotonic()
     outcome = run_scan(probe_request(tmp_path), io.StringIO())
     elapsed = time.monotonic() - started
@@ -175,10 +189,10 @@ def test_scanners_run_concurrently(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def recorded_host_and_dast_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *flags: str) -> Path:
     """`tollgate scan --only host --only wapiti` whose scanners write the recorded Lynis and Wapiti reports."""
-    lynis = FixtureProbe(ScannerName.HOST, FIXTURES / "lynis" / "lynis-3.0.8-debian12.dat", ToolId.LYNIS)
-    wapiti = FixtureProbe(ScannerName.WAPITI, FIXTURES / "wapiti" / "wapiti-3.0.4-dast-target.json", ToolId.WAPITI)
-    probes = {ScannerName.HOST: lynis, ScannerName.WAPITI: wapiti}
-    monkeypatch.setattr(scan_module, "scanner_for", probes.__getitem__)
+    lynis = FixtureProbe("host", FIXTURES / "lynis" / "lynis-3.0.8-debian12.dat", ToolId.LYNIS)
+    wapiti = FixtureProbe("wapiti", FIXTURES / "wapiti" / "wapiti-3.0.4-dast-target.json", ToolId.WAPITI)
+    probes = {"host": lynis, "wapiti": wapiti}
+    monkeypatch.setattr(catalog, "scanner_for", probes.__getitem__)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     source = tmp_path / "src"
     source.mkdir(parents=True)
@@ -242,15 +256,15 @@ def test_scan_help_and_the_readme_document_the_same_flags(capsys: pytest.Capture
 
 
 def test_a_timed_out_scanner_is_killed_and_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    probes = {ScannerName.SEMGREP: Probe(ScannerName.SEMGREP, 30, timeout=0.5),
-              ScannerName.BANDIT: Probe(ScannerName.BANDIT, 0)}
-    monkeypatch.setattr(scan_module, "scanner_for", probes.__getitem__)
+    probes = {"semgrep": Probe("semgrep", 30, timeout=0.5),
+              "bandit": Probe("bandit", 0)}
+    monkeypatch.setattr(catalog, "scanner_for", probes.__getitem__)
     stream = io.StringIO()
     started = time.monotonic()
     outcome = run_scan(probe_request(tmp_path), stream)
     assert time.monotonic() - started < 10
     statuses = {run.name: run.status for run in outcome.runs}
-    assert statuses == {ScannerName.SEMGREP: RunStatus.TIMED_OUT, ScannerName.BANDIT: RunStatus.COMPLETED}
+    assert statuses == {"semgrep": RunStatus.TIMED_OUT, "bandit": RunStatus.COMPLETED}
     assert outcome.exit_code == ExitCode.TOOL_FAILED
     assert outcome.normalized.results.findings, "the scanner that finished still counts"
     assert "semgrep: timed out after" in stream.getvalue()
@@ -278,15 +292,40 @@ def alive(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
-def test_missing_scanner_is_skipped_with_its_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+NOT_INSTALLED = "checkov: skipped, not installed: Checkov (checkov) not found; install it with: make checkov"
+
+
+def test_a_default_scanner_that_is_missing_is_skipped_with_its_install_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("TOLLGATE_CHECKOV", str(tmp_path / "no-such-checkov"))
-    code = main(["scan", str(ROOT / "examples" / "vulnerable-app"), "--only", "checkov", "--out",
-                 str(tmp_path / "out"), "--repo", "tollgate-dev/skip-test"])
+    others = [arg for name in catalog.names() if name != "checkov" for arg in ("--skip", name)]
+    code = main(["scan", str(ROOT / "examples" / "vulnerable-app"), *others, "--out", str(tmp_path / "out"),
+                 "--repo", "tollgate-dev/skip-test"])
     assert code == ExitCode.PASSED
-    assert "checkov: skipped, not installed: Checkov (checkov) not found; install it with: make checkov" in (
-        capsys.readouterr().err
-    )
+    assert NOT_INSTALLED in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["--only", ".tollgate.yml"])
+def test_a_requested_scanner_that_cannot_run_fails_the_scan_as_incomplete(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], how: str) -> None:
+    """A gate that saw nothing must not pass: asked for by name or enabled in the config, it must run."""
+    monkeypatch.setenv("TOLLGATE_CHECKOV", str(tmp_path / "no-such-checkov"))
+    config = tmp_path / "tollgate.yml"
+    enabled = {name: {"enabled": name == "checkov"} for name in catalog.names()}
+    config.write_text(yaml.safe_dump({"scan": {"scanners": enabled}}), encoding="utf-8")
+    selection = ["--only", "checkov"] if how == "--only" else ["--config", str(config)]
+    out = tmp_path / "out"
+    code = main(["scan", str(ROOT / "examples" / "vulnerable-app"), *selection, "--out", str(out),
+                 "--repo", "tollgate-dev/skip-test", "--fail-on", "none"])
+    assert code == ExitCode.TOOL_FAILED
+    captured = capsys.readouterr()
+    assert "tollgate: error: requested scanner did not run: checkov: not installed" in captured.err
+    assert "gate FAILED: incomplete" in captured.out
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["missing"] and results["missing"][0].startswith("checkov: not installed")
+    assert "Failed: incomplete, 1 requested scanner did not run (checkov" in (out / "summary.md").read_text(
+        encoding="utf-8").replace("\\", "")
+    assert main(["gate", str(out / "results.json"), "--fail-on", "none"]) == ExitCode.GATE_FAILED
 
 
 def test_a_scanner_that_writes_no_report_fails_with_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -321,15 +360,15 @@ def test_not_a_directory_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_own_output_folder_inside_the_source_is_excluded(tmp_path: Path) -> None:
     request = probe_request(tmp_path, out_dir=tmp_path / "src" / "reports")
-    ctx = scan_module.scan_context(request, ())
+    ctx = scan_context(plan_scan(request))
     assert "reports" in ctx.exclude
 
 
 def test_progress_is_plain_lines_without_a_terminal() -> None:
     stream = io.StringIO()
     with Progress.for_stream(stream) as progress:
-        progress.started(ScannerName.BANDIT)
-        progress.finished(ScannerRun(ScannerName.BANDIT, "Bandit", RunStatus.COMPLETED, 1.25, findings=4))
+        progress.started("bandit")
+        progress.finished(ScannerRun("bandit", "Bandit", RunStatus.COMPLETED, 1.25, findings=4))
     assert stream.getvalue() == "tollgate: bandit: started\ntollgate: bandit: completed in 1.2s, 4 findings\n"
 
 
@@ -340,9 +379,9 @@ def test_progress_redraws_a_status_line_on_a_terminal() -> None:
 
     stream = Terminal()
     with Progress.for_stream(stream) as progress:
-        progress.started(ScannerName.SEMGREP)
+        progress.started("semgrep")
         time.sleep(0.5)
-        progress.finished(ScannerRun(ScannerName.SEMGREP, "Semgrep", RunStatus.COMPLETED, 0.5))
+        progress.finished(ScannerRun("semgrep", "Semgrep", RunStatus.COMPLETED, 0.5))
     output = stream.getvalue()
     assert "running: semgrep" in output
     assert "\r\033[Ktollgate: semgrep: completed" in output
@@ -394,7 +433,7 @@ def test_scan_publishes_when_configured(aws: str, tmp_path: Path, capsys: pytest
 def test_dependency_check_keeps_the_nvd_key_out_of_argv(tmp_path: Path) -> None:
     ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "work", env={"NVD_API_KEY": "nvd-secret-key"})
     options = Options.of({"data-dir": str(tmp_path / "data"), "no-update": True, "nvd-datafeed": "https://mirror/"})
-    invocation = scanner_for(ScannerName.DEPENDENCY_CHECK).invocations(ctx, options, "dependency-check.sh")[0]
+    invocation = scanner_for("dependency-check").invocations(ctx, options, "dependency-check.sh")[0]
     assert "nvd-secret-key" not in " ".join(invocation.argv)
     properties = Path(invocation.argv[invocation.argv.index("--propertyfile") + 1])
     assert properties.read_text(encoding="utf-8") == "nvd.api.key=nvd-secret-key\n"
@@ -403,7 +442,7 @@ def test_dependency_check_keeps_the_nvd_key_out_of_argv(tmp_path: Path) -> None:
     assert invocation.argv[invocation.argv.index("--data") + 1] == str(tmp_path / "data")
 
 
-@pytest.mark.parametrize("name, target", [(ScannerName.TRIVY_FS, "."), (ScannerName.TRIVY_IMAGE, "alpine:3.10")])
+@pytest.mark.parametrize("name, target", [("trivy-fs", "."), ("trivy-image", "alpine:3.10")])
 def test_trivy_vulnerability_scans_use_the_cache_and_mirror(tmp_path: Path, name: ScannerName, target: str) -> None:
     ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "work", image="alpine:3.10", exclude=(".git",), env={})
     options = Options.of(

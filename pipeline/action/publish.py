@@ -4,6 +4,7 @@
 every `results.json` under `$RUNNER_TEMP/tollgate`), merges their SARIF per category and gives
 the combined verdict. The categories come from each scan's sidecar, so Security Hub archives the
 fixed findings of exactly the categories that were scanned, never of one whose scanner was skipped.
+Each command calls its flow directly: the verdict flow, the publish flow, the report renderer.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from pathlib import Path
 
 from normalizers.model import Category
 from pipeline.action.env import Env, names, runner_temp, text, words, write_outputs
-from pipeline.action.gate import evaluate_results, verdict_outputs
+from pipeline.action.gate import verdict_outputs, verdict_request
+from pipeline.action.out_dir import OUT_ROOT, SIDECAR, fresh_out_dir
 from pipeline.action.sarif_split import sarif_outputs, split_sarif
-from pipeline.action.verbs import OUT_ROOT, SIDECAR, fresh_out_dir, policy_argv, run_verb
 from pipeline.errors import ConfigError, ExitCode
+from pipeline.flows.publish import PublishFlowRequest, publish_results, require_imported
+from pipeline.flows.verdict import evaluate_results
+from pipeline.report.console import print_publish_outcome
+from pipeline.report.outputs import STDOUT, publish_step_summary, write_text
 
 
 def results_files(env: Env) -> list[Path]:
@@ -44,8 +49,7 @@ def command_publish(env: Env) -> int:
     results = results_files(env)
     out_dir = fresh_out_dir(env, "publish")
     sarif = split_sarif([s for r in results for s in sorted((r.parent / "sarif").glob("*.sarif"))], out_dir / "sarif")
-    verdict = evaluate_results(results, text(env, "TOLLGATE_CONFIG"), text(env, "TOLLGATE_FAIL_ON"),
-                               text(env, "TOLLGATE_BASELINE"))
+    verdict = evaluate_results(verdict_request(env, tuple(results))).verdict
     write_outputs({
         "results": "\n".join(str(p) for p in results), "sarif-dir": str(out_dir / "sarif"), **sarif_outputs(sarif),
         "categories": ",".join(merged_categories(results)), **verdict_outputs(verdict),
@@ -54,16 +58,26 @@ def command_publish(env: Env) -> int:
 
 
 def command_securityhub(env: Env) -> int:
-    results = words(env, "TOLLGATE_RESULTS")
-    region = text(env, "TOLLGATE_AWS_REGION") or text(env, "AWS_REGION")
-    argv = ["publish", "securityhub", *results] + (["--region", region] if region else [])
-    argv += [arg for category in names(env, "TOLLGATE_CATEGORIES") for arg in ("--category", category)]
-    scope_env = text(env, "TOLLGATE_ENVIRONMENT")
-    return run_verb(argv + (["--scope-env", scope_env] if scope_env else []))
+    request = PublishFlowRequest(
+        results=tuple(Path(p) for p in words(env, "TOLLGATE_RESULTS")),
+        region=text(env, "TOLLGATE_AWS_REGION") or text(env, "AWS_REGION") or text(env, "AWS_DEFAULT_REGION") or None,
+        categories=frozenset(names(env, "TOLLGATE_CATEGORIES")),
+        scope_environment=text(env, "TOLLGATE_ENVIRONMENT") or None,
+    )
+    outcome = publish_results(request)
+    print_publish_outcome(outcome)
+    require_imported(outcome)
+    return ExitCode.PASSED
 
 
 def command_summary(env: Env) -> int:
-    destination = env.get("GITHUB_STEP_SUMMARY") or "-"
-    argv = ["report", *words(env, "TOLLGATE_RESULTS"), "--summary", destination]
-    return run_verb(argv + policy_argv(text(env, "TOLLGATE_CONFIG"), text(env, "TOLLGATE_FAIL_ON"),
-                                       text(env, "TOLLGATE_BASELINE")))
+    from pipeline.report.render import render_summary  # noqa: PLC0415 - lazy: Jinja2
+    from pipeline.report.view import view_of  # noqa: PLC0415
+
+    evaluation = evaluate_results(verdict_request(env, tuple(Path(p) for p in words(env, "TOLLGATE_RESULTS"))))
+    summary = render_summary(view_of(evaluation, env))
+    if env.get("GITHUB_STEP_SUMMARY"):
+        publish_step_summary(summary, env)
+    else:
+        write_text(STDOUT, summary)
+    return ExitCode.PASSED

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from normalizers.emit.sarif import SarifOptions, relative_uri
+from normalizers.model import Scope
 from normalizers.tool_id import ToolId
 from pipeline.errors import ConfigError, ExitCode
-from pipeline.normalize import NormalizeRequest, normalize_reports, write_outputs
+from pipeline.flows.normalize import NormalizeRequest, normalize_reports, sarif_options_for, write_outputs
 
 REPO_HELP = "the repository the reports belong to (owner/name); it scopes every identity"
 
@@ -54,10 +56,37 @@ def repository_file(text: str) -> str:
     return text
 
 
+def scope_from(args: argparse.Namespace, repository: str) -> Scope:
+    """--repo and friends, with the runner's branch and commit as defaults; `scan` shares it."""
+    if "/" not in repository.strip("/"):
+        raise ConfigError(f"--repo must be owner/name, got {repository!r}")
+    return Scope(
+        repository=repository.strip("/"),
+        environment=args.environment,
+        branch=args.branch or os.environ.get("GITHUB_REF_NAME") or None,
+        commit=args.commit or os.environ.get("GITHUB_SHA") or None,
+    )
+
+
+def request_from(args: argparse.Namespace) -> NormalizeRequest:
+    source_root = args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    return NormalizeRequest(
+        reports=tuple(args.reports),
+        scope=scope_from(args, args.repo),
+        account=args.account,
+        region=args.region,
+        tool=ToolId(args.tool) if args.tool else None,
+        source_root=source_root,
+        sarif_out=args.sarif,
+        asff_out=args.asff,
+        json_out=args.json,
+        sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
+                                        image_location=args.image_location, host_location=args.host_location),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    if "/" not in args.repo.strip("/"):
-        raise ConfigError(f"--repo must be owner/name, got {args.repo!r}")
-    request = NormalizeRequest.from_args(args)
+    request = request_from(args)
     outcome = normalize_reports(request)
     emitter_warnings = write_outputs(outcome, request)
     for warning in (*outcome.warnings, *emitter_warnings):

@@ -1,7 +1,8 @@
-"""`tollgate report RESULTS.json... [--policy] [--baseline] [--html OUT] [--pdf OUT] [--summary OUT|-] [--annotations]`.
+"""`tollgate report RESULTS.json... [--config] [--baseline] [--html OUT] [--pdf OUT] [--summary OUT|-] [--annotations]`.
 
-Writes the reports of the same verdict `tollgate gate` reaches. It exits 0 whether the gate
-passes or not (deciding is the gate's job), and 2 for bad input or nothing to write.
+Writes the reports of the verdict `pipeline.flows.verdict` reaches (the one `tollgate gate` gives).
+It exits 0 whether the gate passes or not (deciding is the gate's job), and 2 for bad input or
+nothing to write.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import argparse
 import sys
 
 from pipeline.atomic import write_atomic
-from pipeline.commands.gate import add_evaluation_arguments, evaluate_from_args, print_annotations, report_view
+from pipeline.commands.gate import add_evaluation_arguments, verdict_request
 from pipeline.errors import ConfigError, ExitCode
+from pipeline.flows.verdict import evaluate_results
+from pipeline.report.console import print_annotations
 from pipeline.report.escape import console_text
 from pipeline.report.outputs import write_text
 from pipeline.report.pdf import write_pdf  # imports WeasyPrint only when it renders
 from pipeline.report.render import render_html, render_summary
+from pipeline.report.view import view_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (args.html or args.pdf or args.summary or args.annotations):
         raise ConfigError("nothing to write", tip="give --html OUT, --pdf OUT, --summary OUT|- or --annotations")
-    evaluation = evaluate_from_args(args)
-    view = report_view(evaluation)
+    evaluation = evaluate_results(verdict_request(args))
+    view = view_of(evaluation)
     if args.summary:
         write_text(args.summary, render_summary(view))
     if args.html or args.pdf:

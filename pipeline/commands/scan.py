@@ -13,18 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
-from normalizers.model import Scope
-from pipeline.commands.normalize import add_location_arguments
-from pipeline.config import DEFAULT_CONFIG_FILE, ScanConfig, load_scan_config
-from pipeline.errors import ConfigError
-from pipeline.scan import ScanOutcome, ScanRequest, run_scan
-from pipeline.scanners.registry import DAST_ENGINES, ScannerName
-
-SCANNER_CHOICES = [name.value for name in ScannerName]
-DAST_ENGINE_CHOICES = [name.value for name in DAST_ENGINES]
+from pipeline.commands.normalize import add_location_arguments, scope_from
+from pipeline.config import OptionOverride
+from pipeline.flows.scan import ScanRequest, run_scan
+from pipeline.report.console import print_outcome
+from pipeline.scanners import catalog
 
 
 def default_out_dir() -> Path:
@@ -56,13 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="URL for the DAST scanners (repeatable); its host must be allowed")
     parser.add_argument("--dast-allow", action="append", default=[], metavar="HOST",
                         help="host you own that DAST may attack: name, *.example.com, host:port, [::1] (repeatable)")
+    scanners, engines = catalog.names(), catalog.dast_engines()
     selection = parser.add_mutually_exclusive_group()
-    selection.add_argument("--only", action="append", default=[], choices=SCANNER_CHOICES, metavar="SCANNER",
-                           help=f"run only this scanner, even if disabled (repeatable): {', '.join(SCANNER_CHOICES)}")
-    selection.add_argument("--skip", action="append", default=[], choices=SCANNER_CHOICES, metavar="SCANNER",
+    selection.add_argument("--only", action="append", default=[], choices=scanners, metavar="SCANNER",
+                           help=f"run only this scanner, even if disabled; it must run (repeatable): "
+                           f"{', '.join(scanners)}")
+    selection.add_argument("--skip", action="append", default=[], choices=scanners, metavar="SCANNER",
                            help="do not run this scanner (repeatable)")
-    parser.add_argument("--dast-engine", action="append", default=[], choices=DAST_ENGINE_CHOICES, metavar="ENGINE",
-                        help=f"run this DAST engine, and no other (repeatable): {', '.join(DAST_ENGINE_CHOICES)}; "
+    parser.add_argument("--dast-engine", action="append", default=[], choices=engines, metavar="ENGINE",
+                        help=f"run this DAST engine, and no other (repeatable): {', '.join(engines)}; "
                         "default: every enabled one")
     parser.add_argument("--wsc-instance", type=positive_int, metavar="N",
                         help="attach ncp-wsc to NAVER Cloud Web Security Checker job N instead of creating one")
@@ -83,47 +80,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_location_arguments(parser)
 
 
-def config_path(args: argparse.Namespace) -> Path | None:
-    if args.config:
-        if not args.config.is_file():
-            raise ConfigError(f"{args.config}: no such configuration file")
-        return Path(args.config)
-    candidates = (Path(args.path) / DEFAULT_CONFIG_FILE, Path(DEFAULT_CONFIG_FILE))
-    return next((c for c in candidates if c.is_file()), None)
-
-
-def scope_from(args: argparse.Namespace) -> Scope:
-    repository = (args.repo or os.environ.get("GITHUB_REPOSITORY") or f"local/{Path(args.path).resolve().name}")
-    if "/" not in repository.strip("/"):
-        raise ConfigError(f"--repo must be owner/name, got {repository!r}")
-    return Scope(
-        repository=repository.strip("/"),
-        environment=args.environment,
-        branch=args.branch or os.environ.get("GITHUB_REF_NAME") or None,
-        commit=args.commit or os.environ.get("GITHUB_SHA") or None,
-    )
-
-
-def scan_config(path: Path | None, wsc_instance: int | None) -> ScanConfig:
-    config = load_scan_config(path)
-    return config if wsc_instance is None else config.with_option(ScannerName.NCP_WSC, "instance", wsc_instance)
-
-
 def request_from(args: argparse.Namespace) -> ScanRequest:
-    config_file = config_path(args)
+    repository = args.repo or os.environ.get("GITHUB_REPOSITORY") or f"local/{Path(args.path).resolve().name}"
+    wsc_instance = (OptionOverride("ncp-wsc", "instance", args.wsc_instance),) if args.wsc_instance else ()
     return ScanRequest(
         source=Path(args.path),
         out_dir=args.out or default_out_dir(),
-        config=scan_config(config_file, args.wsc_instance),
-        scope=scope_from(args),
+        scope=scope_from(args, repository),
+        config=args.config,
+        options=wsc_instance,
         image=args.image,
         dast_targets=tuple(args.dast_target),
         dast_allow=tuple(args.dast_allow),
-        only=frozenset(ScannerName(n) for n in args.only),
-        skip=frozenset(ScannerName(n) for n in args.skip),
-        dast_engines=frozenset(ScannerName(n) for n in args.dast_engine),
+        only=frozenset(args.only),
+        skip=frozenset(args.skip),
+        dast_engines=frozenset(args.dast_engine),
         timeout=args.timeout,
-        policy_path=config_file,
         fail_on=args.fail_on,
         baseline=args.baseline,
         publish=not args.no_publish,
@@ -131,20 +103,6 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         image_location=args.image_location,
         host_location=args.host_location,
     )
-
-
-def print_outcome(outcome: ScanOutcome) -> None:
-    for warning in outcome.warnings:
-        print(f"tollgate: warning: {warning}", file=sys.stderr)
-    print(outcome.normalized.summary_line())
-    verdict = outcome.verdict
-    print(f"tollgate: gate {'passed' if verdict.passed else 'FAILED'} ({verdict.policy.describe_thresholds()}): "
-          f"{len(verdict.failing)} failing, {len(verdict.new)} new, {len(verdict.suppressed)} suppressed")
-    if outcome.published:
-        print(outcome.published)
-    paths = outcome.outputs
-    print(f"tollgate: results {paths.results}, SARIF {paths.sarif}, ASFF {paths.asff}, "
-          f"summary {paths.summary}, HTML {paths.html}")
 
 
 def run(args: argparse.Namespace) -> int:

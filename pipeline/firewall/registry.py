@@ -24,15 +24,17 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import orjson
-import requests
 
 from pipeline.firewall.cache import CacheEntry, DiskCache
 from pipeline.firewall.config import RegistrySettings
 from pipeline.firewall.model import Ecosystem
+
+if TYPE_CHECKING:  # requests loads only when a lookup goes to the network
+    import requests
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # @types/node's packument is ~10 MB
 PYPISTATS_URL = "https://pypistats.org/api/packages"
@@ -142,7 +144,7 @@ class Registry:
                 if response.status_code != 200:
                     return Lookup(Status.UNKNOWN, detail=f"{_host(url)} answered HTTP {response.status_code}")
                 body = trim(orjson.loads(_bounded_content(response)))
-        except (requests.RequestException, OSError) as exc:
+        except OSError as exc:  # requests' errors are OSErrors too
             return Lookup(Status.UNKNOWN, detail=f"could not reach {_host(url)} ({exc.__class__.__name__})")
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             return Lookup(Status.UNKNOWN, detail=f"{_host(url)} sent an answer Tollgate cannot read")
@@ -152,6 +154,8 @@ class Registry:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
+            import requests  # noqa: PLC0415 - lazy: `tollgate scan --help` lists the scanners without it
+
             session = requests.Session()
             self._local.session = session
         return session

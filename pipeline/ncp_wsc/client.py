@@ -14,13 +14,12 @@ from typing import Any
 
 import requests
 
-from pipeline.errors import ScannerError
+from pipeline.errors import ScannerError, ScannerTimeout
 from pipeline.ncp_wsc import endpoints
 from pipeline.ncp_wsc.errors import WHAT, ApiError, api_error
 from pipeline.ncp_wsc.jobs import JobRecord, as_int, page_count, records
 from pipeline.ncp_wsc.signing import Credentials, auth_headers
 from pipeline.ncp_wsc.validation import JobSpec
-from pipeline.scanners.base import ScannerTimeout
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0

@@ -15,6 +15,12 @@ archived; by default only the categories present in the report are in scope.
 `tollgate-source-root` is the checkout path the scanner saw, stripped from absolute paths
 so that locations (and so identities) are repository-relative.
 
+**Verdict.** The repository's policy is the object `reports/<owner>/<repo>/.tollgate.yml` when it
+exists (written under the same prefix, so by the same role), else the default policy. The verdict
+flow decides, as it does for `tollgate gate`; a Lambda has no earlier run on disk, so no baseline
+applies (Security Hub's own lifecycle tracks what is new). The verdict is tagged on the object
+(`tollgate-verdict`) and returned with the counts.
+
 **Outcome.** The object is tagged `tollgate-status=imported`, or `tollgate-status=rejected`
 with a `tollgate-reason` when the report is malformed, unsupported, too large or badly
 placed; a rejected object is logged and never retried, and the other objects of the event
@@ -33,13 +39,16 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from normalizers.dedupe import merge_duplicates
 from normalizers.errors import NormalizerError
 from normalizers.model import Category, Scope
 from normalizers.parsers.base import ParseOptions
 from normalizers.registry import parse_report
 from normalizers.report import Report
-from pipeline.errors import PublishError
+from pipeline.config_file import DEFAULT_CONFIG_FILE
+from pipeline.errors import ConfigError, PublishError
+from pipeline.flows.normalize import outcome_from_parsed
+from pipeline.flows.verdict import GateInputs, VerdictCounts, decide
+from pipeline.policy import Policy, parse_policy
 from pipeline.publish.securityhub import PublishRequest, PublishSettings, aws_session, publish
 
 LOG = logging.getLogger("tollgate.importer")
@@ -48,6 +57,7 @@ LOG.setLevel(logging.INFO)
 REPORTS_PREFIX = "reports/"
 STATUS_TAG = "tollgate-status"
 REASON_TAG = "tollgate-reason"
+VERDICT_TAG = "tollgate-verdict"
 MAX_REPORT_BYTES = int(os.environ.get("TOLLGATE_MAX_REPORT_BYTES", str(512 * 1024 * 1024)))
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _TAG_VALUE_UNSAFE = re.compile(r"[^\w .:/=+\-@]")  # S3 tag values allow only these characters
@@ -81,6 +91,8 @@ def created_objects(event: dict[str, Any]) -> list[S3Object]:
             continue
         s3 = record["s3"]
         key = unquote_plus(s3["object"]["key"])  # S3 events URL-encode keys, spaces as '+'
+        if key.endswith("/" + DEFAULT_CONFIG_FILE):  # a repository's policy, read beside its reports
+            continue
         objects.append(S3Object(s3["bucket"]["name"], key, s3["object"].get("versionId")))
     return objects
 
@@ -113,12 +125,13 @@ def tag_value(text: str) -> str:
     return _TAG_VALUE_UNSAFE.sub(" ", text)[:_TAG_VALUE_MAX]
 
 
-def tag_object(s3: Any, target: S3Object, status: str, reason: str | None = None) -> None:
+def tag_object(s3: Any, target: S3Object, status: str, reason: str | None = None, verdict: str | None = None) -> None:
     """Set Tollgate's tags, keeping the object's other tags; a tagging failure is only logged."""
-    ours = {STATUS_TAG: status, **({REASON_TAG: tag_value(reason)} if reason else {})}
+    ours = {STATUS_TAG: status, **({REASON_TAG: tag_value(reason)} if reason else {}),
+            **({VERDICT_TAG: verdict} if verdict else {})}
     try:
         existing = s3.get_object_tagging(**target.address()).get("TagSet", [])
-        kept = [tag for tag in existing if tag["Key"] not in (STATUS_TAG, REASON_TAG)]
+        kept = [tag for tag in existing if tag["Key"] not in (STATUS_TAG, REASON_TAG, VERDICT_TAG)]
         tag_set = kept + [{"Key": key, "Value": value} for key, value in ours.items()]
         s3.put_object_tagging(**target.address(), Tagging={"TagSet": tag_set})
     except (BotoCoreError, ClientError) as exc:
@@ -133,18 +146,46 @@ def read_report(s3: Any, target: S3Object) -> tuple[Report, dict[str, str]]:
     return Report(source=target.uri, raw=response["Body"].read()), dict(response.get("Metadata") or {})
 
 
-def import_object(s3: Any, target: S3Object, settings: PublishSettings, account: str | None, session: Any) -> str:
-    """Import one report; returns its status. Raises PublishError when Security Hub refused findings."""
+def repository_policy(s3: Any, target: S3Object) -> Policy:
+    """`reports/<owner>/<repo>/.tollgate.yml` when it exists, else the default policy."""
+    key = "/".join([*target.key.split("/")[:3], DEFAULT_CONFIG_FILE])
+    try:
+        body = s3.get_object(Bucket=target.bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if error_code(exc) in ("NoSuchKey", "404", "AccessDenied"):
+            return Policy()
+        raise
+    try:
+        return parse_policy(body.decode("utf-8", errors="replace"), source=f"s3://{target.bucket}/{key}")
+    except ConfigError as exc:
+        raise RejectedReport(str(exc)) from None
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@dataclass(frozen=True)
+class Imported:
+    status: str
+    counts: VerdictCounts | None = None
+
+
+def import_object(s3: Any, target: S3Object, settings: PublishSettings, account: str | None, session: Any
+                  ) -> Imported:
+    """Import one report. Raises PublishError when Security Hub refused findings."""
     try:
         report, metadata = read_report(s3, target)
         request_scope = scope_of(target.key, metadata)
         categories = categories_of(metadata)
         parsed = parse_report(report, ParseOptions(source_root=metadata.get("tollgate-source-root") or None))
+        policy = repository_policy(s3, target)
     except (NormalizerError, RejectedReport) as exc:
         LOG.warning("rejected %s: %s", target.uri, exc)
         tag_object(s3, target, "rejected", str(exc))
-        return "rejected"
-    findings = tuple(merge_duplicates(parsed.findings))
+        return Imported("rejected")
+    findings = outcome_from_parsed((parsed,), request_scope).results.findings
+    counts = VerdictCounts.of(decide(findings, GateInputs(policy, None, None)))
     request = PublishRequest(findings=findings, scope=request_scope, categories=categories, account=account)
     outcome = publish(request, settings, session=session)
     for line in (*outcome.warnings, *(failure.line() for failure in outcome.failed)):
@@ -153,8 +194,8 @@ def import_object(s3: Any, target: S3Object, settings: PublishSettings, account:
              outcome.summary_line())
     if outcome.failed:
         raise PublishError(f"{len(outcome.failed)} findings were not imported")
-    tag_object(s3, target, "imported")
-    return "imported"
+    tag_object(s3, target, "imported", verdict="passed" if counts.passed else "failed")
+    return Imported("imported", counts)
 
 
 def account_of(context: Any) -> str | None:
@@ -169,14 +210,23 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = PublishSettings(region=os.environ.get("AWS_REGION") or session.region_name)
     s3 = session.client("s3")
     statuses: dict[str, str] = {}
+    verdicts: dict[str, dict[str, Any]] = {}
     errors: list[str] = []
     for target in created_objects(event):
         try:
-            statuses[target.uri] = import_object(s3, target, settings, account_of(context), session)
+            imported = import_object(s3, target, settings, account_of(context), session)
+            statuses[target.uri] = imported.status
+            if imported.counts is not None:
+                verdicts[target.uri] = counts_document(imported.counts)
         except (PublishError, BotoCoreError, ClientError) as exc:  # one object's failure never stops the others
             statuses[target.uri] = "failed"
             errors.append(f"{target.uri}: {exc}")
             LOG.error("%s: %s", target.uri, exc)
     if errors:
         raise PublishError("; ".join(errors))
-    return {"objects": statuses}
+    return {"objects": statuses, "verdicts": verdicts}
+
+
+def counts_document(counts: VerdictCounts) -> dict[str, Any]:
+    return {"verdict": "passed" if counts.passed else "failed", "total": counts.total, "new": counts.new,
+            "failing": counts.failing, **{s.value.lower(): n for s, n in counts.by_severity}}

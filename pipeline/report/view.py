@@ -8,9 +8,11 @@ verdict, which knows only findings; `pipeline.report.facts` turns them into rows
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from normalizers.model import (
@@ -27,6 +29,9 @@ from normalizers.model import (
 from pipeline.gate import GateVerdict
 from pipeline.report.escape import cell_text, safe_url
 from pipeline.report.facts import FactRow, HostRow, scan_facts
+
+if TYPE_CHECKING:
+    from pipeline.flows.verdict import Evaluation
 
 SEVERITIES = tuple(Severity)  # most severe first
 SEVERITY_COLORS = {
@@ -103,6 +108,12 @@ class ReportView:
     facts_left_out: int
 
 
+def view_of(evaluation: Evaluation, environ: Mapping[str, str] = os.environ) -> ReportView:
+    """The view of a verdict, with links to the GitHub server the job runs on."""
+    server_url = environ.get("GITHUB_SERVER_URL") or "https://github.com"
+    return build_view(evaluation.scope, evaluation.verdict, server_url=server_url, metrics=evaluation.metrics)
+
+
 def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https://github.com",
                top: int = 20, detail_limit: int = 1000, metrics: Iterable[tuple[str, str]] = ()) -> ReportView:
     marks = _Marks(frozenset(map(id, verdict.failing)), frozenset(map(id, verdict.new)))
@@ -156,6 +167,10 @@ class _Marks:
 
 
 def verdict_sentence(verdict: GateVerdict) -> str:
+    if verdict.missing:
+        plural = "scanner" if len(verdict.missing) == 1 else "scanners"
+        return (f"Failed: incomplete, {len(verdict.missing)} requested {plural} did not run "
+                f"({'; '.join(verdict.missing)}).")
     if verdict.passed:
         scope = "new findings" if verdict.baseline else "open findings"
         return f"Passed: no {scope} at or above the threshold ({verdict.policy.describe_thresholds()})."

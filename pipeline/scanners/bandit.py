@@ -14,18 +14,18 @@ from pipeline.scanners.base import (
     SkipReason,
     find_files,
 )
-from pipeline.scanners.registry import ScannerName
 
 
 class Bandit(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.BANDIT,
+        name="bandit",
         title="Bandit",
         category=Category.SAST,
         tool_ids=(ToolId.SARIF,),
         install='pip install "bandit[sarif]"',
         timeout=600,
         ok_exit_codes=frozenset({0, 1}),
+        homepage="https://bandit.readthedocs.io",
     )
     executable = "bandit"
 
@@ -42,3 +42,4 @@ class Bandit(CommandScanner):
 
 
 SCANNER = Bandit()
+SCANNERS = (SCANNER,)

@@ -30,16 +30,33 @@ from typing import Any
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
-from pipeline.errors import ScannerError
-from pipeline.scanners.registry import ScannerName
+from pipeline.errors import ScannerError, ScannerTimeout
 from pipeline.scope import GuardedTarget
 
 LOG_TAIL_LINES = 12
 
 
+ScannerName = str  # as users write it: `semgrep`, `trivy-config`; the catalog knows every one
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """An action input that sets one of the scanner's options (`trivy-cache-dir` -> `cache-dir`)."""
+
+    input: str
+    option: str
+    boolean: bool = False
+
+    @property
+    def variable(self) -> str:
+        """The step's environment variable that carries the input."""
+        return "TOLLGATE_" + self.input.upper().replace("-", "_")
+
+
 @dataclass(frozen=True)
 class ScannerSpec:
-    """The static facts about one scanner."""
+    """Everything about one scanner except how it runs; the config schema, the embedded defaults,
+    the action's inputs and the docs are derived from these."""
 
     name: ScannerName
     title: str  # the tool's own name, e.g. "Semgrep"
@@ -47,7 +64,15 @@ class ScannerSpec:
     tool_ids: tuple[ToolId, ...]  # the parsers that read its reports
     install: str  # the command that installs it, shown when it is missing
     timeout: float  # default seconds; `.tollgate.yml` or --timeout override it
+    homepage: str
     ok_exit_codes: frozenset[int] = frozenset({0})
+    # In the zero-setup default. Only such a scanner may be skipped when it cannot run; one the
+    # user enabled or asked for fails the scan instead.
+    enabled: bool = True
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False)  # option -> its JSON Schema
+    defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)  # option -> embedded default
+    action_inputs: tuple[ActionInput, ...] = ()
+    dast_engine: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +89,7 @@ class ScanContext:
 
     def folder(self, name: ScannerName) -> Path:
         """The scanner's own folder for reports, logs and temp files; created on demand."""
-        path = self.work_dir / name.value
+        path = self.work_dir / name
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -181,9 +206,6 @@ def which(command: str, ctx: ScanContext) -> str | None:
     search = os.pathsep.join(filter(None, (ctx.env.get("PATH"), sysconfig.get_path("scripts"))))
     return shutil.which(command, path=search)
 
-
-class ScannerTimeout(ScannerError):
-    """The scanner ran past its deadline and was killed with its whole process group."""
 
 
 def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, deadline: float) -> int:

@@ -12,14 +12,14 @@ import re
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec, which
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import STRINGS
 
 CHECKOV_ENV = "TOLLGATE_CHECKOV"
 
 
 class Checkov(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.CHECKOV,
+        name="checkov",
         title="Checkov",
         category=Category.IAC,
         tool_ids=(ToolId.SARIF,),
@@ -27,6 +27,8 @@ class Checkov(CommandScanner):
         "then export TOLLGATE_CHECKOV=$PWD/.venv-checkov/bin/checkov)",
         timeout=900,
         ok_exit_codes=frozenset({0, 1}),
+        homepage="https://www.checkov.io",
+        options={"frameworks": STRINGS},
     )
     executable = "checkov"
 
@@ -52,3 +54,4 @@ class Checkov(CommandScanner):
 
 
 SCANNER = Checkov()
+SCANNERS = (SCANNER,)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
-from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec, which
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.base import ActionInput, CommandScanner, Invocation, Options, ScanContext, ScannerSpec, which
+from pipeline.scanners.schema import BOOLEAN, STRING
 
 EXECUTABLE_ENV = "TOLLGATE_DEPENDENCY_CHECK"
 EXECUTABLES = ("dependency-check.sh", "dependency-check")
@@ -22,13 +22,20 @@ EXECUTABLES = ("dependency-check.sh", "dependency-check")
 
 class DependencyCheck(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.DEPENDENCY_CHECK,
+        name="dependency-check",
         title="dependency-check",
         category=Category.SCA,
         tool_ids=(ToolId.DEPENDENCY_CHECK_JSON,),
         install="download the CLI from https://github.com/jeremylong/DependencyCheck/releases and put "
         "bin/dependency-check.sh on PATH (or set TOLLGATE_DEPENDENCY_CHECK)",
         timeout=3600,
+        homepage="https://owasp.org/www-project-dependency-check/",
+        enabled=False,
+        options={"data-dir": STRING, "nvd-api-key-env": STRING, "no-update": BOOLEAN, "nvd-datafeed": STRING},
+        action_inputs=(
+            ActionInput("dependency-check-data-dir", "data-dir"),
+            ActionInput("nvd-datafeed", "nvd-datafeed"),
+        ),
     )
     executable = EXECUTABLES[0]
 
@@ -66,3 +73,4 @@ def write_secret_properties(path: Path, api_key: str) -> Path:
 
 
 SCANNER = DependencyCheck()
+SCANNERS = (SCANNER,)

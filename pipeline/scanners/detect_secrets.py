@@ -10,17 +10,17 @@ import re
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec
-from pipeline.scanners.registry import ScannerName
 
 
 class DetectSecrets(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.DETECT_SECRETS,
+        name="detect-secrets",
         title="detect-secrets",
         category=Category.SECRETS,
         tool_ids=(ToolId.DETECT_SECRETS,),
         install="pip install detect-secrets",
         timeout=600,
+        homepage="https://github.com/Yelp/detect-secrets",
     )
     executable = "detect-secrets"
 
@@ -34,3 +34,4 @@ class DetectSecrets(CommandScanner):
 
 
 SCANNER = DetectSecrets()
+SCANNERS = (SCANNER,)

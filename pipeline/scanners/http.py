@@ -9,8 +9,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from pipeline.errors import ScannerError
-from pipeline.scanners.base import ScannerTimeout
+from pipeline.errors import ScannerError, ScannerTimeout
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 120.0

@@ -42,7 +42,7 @@ from pipeline.scanners.base import (
     SkipReason,
     which,
 )
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import SECONDS, STRING
 from pipeline.scanners.ssm import SsmTarget, run_script
 
 REPORT_NAME = "lynis-report.dat"
@@ -96,13 +96,24 @@ def ssm_target(options: Options) -> SsmTarget | None:
 
 class Lynis(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.HOST,
+        name="host",
         title="Lynis",
         category=Category.HOST,
         tool_ids=(ToolId.LYNIS,),
         install="apt-get install --no-install-recommends lynis (or your distribution's lynis package)",
         timeout=900,
         ok_exit_codes=frozenset({0, WARNINGS_EXIT}),
+        homepage="https://cisofy.com/lynis/",
+        enabled=False,
+        options={
+            "profile": STRING,
+            "ssm-instance-id": {"type": "string", "pattern": "^m?i-[0-9a-f]{8,17}$"},
+            "ssm-region": STRING,
+            "aws-profile": STRING,
+            "ssm-output-s3-bucket": STRING,
+            "ssm-output-s3-prefix": STRING,
+            "poll-seconds": SECONDS,
+        },
     )
     executable = "lynis"
 
@@ -148,3 +159,4 @@ class Lynis(CommandScanner):
 
 
 SCANNER = Lynis()
+SCANNERS = (SCANNER,)

@@ -22,18 +22,20 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.ncp_wsc import endpoints
-from pipeline.ncp_wsc.client import WscClient
+from pipeline.ncp_wsc.endpoints import HOSTS
 from pipeline.ncp_wsc.errors import WHAT
 from pipeline.ncp_wsc.jobs import JobRecord, Outcome
 from pipeline.ncp_wsc.signing import ACCESS_KEY_ENV, SECRET_KEY_ENV, credentials_from_env, require_credentials
-from pipeline.ncp_wsc.validation import JobSpec, job_spec, parse_headers
+from pipeline.ncp_wsc.validation import SPEEDS, USER_AGENTS, VULN_ITEMS, JobSpec, job_spec, parse_headers
 from pipeline.scanners.base import (
+    ActionInput,
     Options,
     ReportFile,
     ScanContext,
@@ -44,8 +46,11 @@ from pipeline.scanners.base import (
     SkipKind,
     SkipReason,
 )
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import SECONDS, STRING, STRINGS
 from pipeline.scope import Allowlist, HostPattern
+
+if TYPE_CHECKING:  # the HTTP client (requests) loads only when a scan talks to the server
+    from pipeline.ncp_wsc.client import WscClient
 
 DEFAULT_POLL_SECONDS = 30.0
 CONSOLE_TIP = "the NAVER Cloud console (Web Security Checker) shows the job and why it ended"
@@ -57,13 +62,30 @@ def _notify(message: str) -> None:
 
 class NcpWsc(Scanner):
     spec = ScannerSpec(
-        name=ScannerName.NCP_WSC,
+        name="ncp-wsc",
         title="NCP Web Security Checker",
         category=Category.DAST,
         tool_ids=(ToolId.NCP_WSC,),
         install="an API key of a NAVER Cloud sub account allowed to use Web Security Checker, "
                 f"in ${ACCESS_KEY_ENV} and ${SECRET_KEY_ENV}",
-        timeout=7200,  # the service crawls, then scans; both are slow at speed "1"
+        timeout=7200,  # the service crawls, then scans; both are slow at speed "1",
+        homepage="https://www.ncloud.com/product/security/webSecurityChecker",
+        enabled=False,
+        options={
+            "endpoint": {"enum": list(HOSTS)},
+            "base-url": STRING,
+            "vuln-items": {"type": "array", "minItems": 1, "items": {"enum": list(VULN_ITEMS)}},
+            "user-agent": {"enum": list(USER_AGENTS)},
+            "speed": {"enum": [*SPEEDS, *map(int, SPEEDS)]},
+            "exclude-urls": STRINGS,
+            "headers-env": STRING,
+            "instance": {"type": "integer", "minimum": 1},
+            "poll-seconds": SECONDS,
+            "access-key-env": STRING,
+            "secret-key-env": STRING,
+        },
+        action_inputs=(ActionInput("ncp-endpoint", "endpoint"),),
+        dast_engine=True,
     )
 
     def __init__(self, notify: Callable[[str], None] = _notify) -> None:
@@ -96,6 +118,8 @@ class NcpWsc(Scanner):
 
     def run(self, ctx: ScanContext, options: Options, deadline: float) -> ScannerOutput:
         credentials = require_credentials(ctx.env, *key_variables(options))
+        from pipeline.ncp_wsc.client import WscClient  # noqa: PLC0415 - lazy: requests
+
         client = WscClient(api_base(options), credentials, deadline)
         instances = [int(options.get("instance"))] if options.get("instance") is not None else []
         for spec in self.jobs(ctx, options):
@@ -140,3 +164,4 @@ def api_base(options: Options) -> str:
 
 
 SCANNER = NcpWsc()
+SCANNERS = (SCANNER,)

@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from pipeline.scanners.base import ReportFile
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.base import ReportFile, SkipKind
 
 SPINNER = "|/-\\"
 REFRESH_SECONDS = 0.2
@@ -30,28 +29,29 @@ class RunStatus(str, enum.Enum):
 class ScannerRun:
     """What happened to one scanner in one scan."""
 
-    name: ScannerName
+    name: str
     title: str
     status: RunStatus
     seconds: float = 0.0
     reports: tuple[ReportFile, ...] = ()
     findings: int = 0
     detail: str = ""  # why it was skipped (with the install command) or how it failed
+    skip: SkipKind | None = None  # why it was skipped, when it was
     notes: tuple[str, ...] = ()
 
     def line(self) -> str:
         if self.status is RunStatus.COMPLETED:
-            return f"{self.name.value}: completed in {self.seconds:.1f}s, {self.findings} findings"
+            return f"{self.name}: completed in {self.seconds:.1f}s, {self.findings} findings"
         if self.status is RunStatus.SKIPPED:
-            return f"{self.name.value}: skipped, {self.detail}"
-        return f"{self.name.value}: {self.status.value} after {self.seconds:.1f}s: {self.detail}"
+            return f"{self.name}: skipped, {self.detail}"
+        return f"{self.name}: {self.status.value} after {self.seconds:.1f}s: {self.detail}"
 
 
 class Progress:
     def __init__(self, stream: TextIO, live: bool) -> None:
         self.stream = stream
         self.live = live
-        self.running: dict[ScannerName, float] = {}
+        self.running: dict[str, float] = {}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.ticker: threading.Thread | None = None
@@ -73,18 +73,18 @@ class Progress:
         with self.lock:
             self._clear_status()
 
-    def started(self, name: ScannerName) -> None:
+    def started(self, name: str) -> None:
         with self.lock:
             self.running[name] = time.monotonic()
             if not self.live:
-                self._print(f"{name.value}: started")
+                self._print(f"{name}: started")
 
     def finished(self, run: ScannerRun) -> None:
         with self.lock:
             self.running.pop(run.name, None)
             self._print(run.line())
             for note in run.notes:
-                self._print(f"{run.name.value}: {note}")
+                self._print(f"{run.name}: {note}")
 
     def _print(self, text: str) -> None:
         self._clear_status()
@@ -101,7 +101,7 @@ class Progress:
             with self.lock:
                 if self.running:
                     now = time.monotonic()
-                    names = ", ".join(f"{n.value} {now - t:.0f}s" for n, t in self.running.items())
+                    names = ", ".join(f"{n} {now - t:.0f}s" for n, t in self.running.items())
                     self.stream.write(f"\r\033[K{SPINNER[frame % len(SPINNER)]} running: {names}")
                     self.stream.flush()
             frame += 1

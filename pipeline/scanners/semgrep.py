@@ -14,19 +14,19 @@ from pathlib import Path
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec
-from pipeline.scanners.registry import ScannerName
 
 RULES = Path(__file__).parent / "rules" / "semgrep.yml"
 
 
 class Semgrep(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.SEMGREP,
+        name="semgrep",
         title="Semgrep",
         category=Category.SAST,
         tool_ids=(ToolId.SARIF,),
         install="pip install semgrep",
         timeout=900,
+        homepage="https://semgrep.dev",
     )
     executable = "semgrep"
 
@@ -45,3 +45,4 @@ class Semgrep(CommandScanner):
 
 
 SCANNER = Semgrep()
+SCANNERS = (SCANNER,)

@@ -24,13 +24,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.scanners.base import (
+    ActionInput,
     Options,
     ReportFile,
     ScanContext,
@@ -41,8 +42,10 @@ from pipeline.scanners.base import (
     SkipKind,
     SkipReason,
 )
-from pipeline.scanners.http import ApiClient
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import SECONDS, STRING
+
+if TYPE_CHECKING:  # the HTTP client (requests) loads only when a scan talks to the server
+    from pipeline.scanners.http import ApiClient
 
 MAX_RESULTS = 10_000  # the Elasticsearch window behind every search web service
 PAGE_SIZE = 500
@@ -84,13 +87,16 @@ def report_task_path(ctx: ScanContext, options: Options) -> Path | None:
 
 class SonarQube(Scanner):
     spec = ScannerSpec(
-        name=ScannerName.SONARQUBE,
+        name="sonarqube",
         title="SonarQube",
         category=Category.SAST,
         tool_ids=(ToolId.SONARQUBE_ISSUES, ToolId.SONARQUBE_HOTSPOTS),
         install="run the SonarScanner first (sonar-scanner, or the sonarqube-scan-action); Tollgate reads the "
         "report-task.txt it leaves and needs SONAR_TOKEN",
         timeout=1800,
+        homepage="https://www.sonarsource.com/products/sonarqube/",
+        options={"host-url": STRING, "report-task": STRING, "token-env": STRING, "poll-seconds": SECONDS},
+        action_inputs=(ActionInput("sonar-host-url", "host-url"),),
     )
 
     def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:
@@ -106,6 +112,8 @@ class SonarQube(Scanner):
         if path is None:
             raise ScannerError("SonarQube: report-task.txt disappeared")
         task = ReportTask.read(path)
+        from pipeline.scanners.http import ApiClient  # noqa: PLC0415 - lazy: requests
+
         client = ApiClient(
             base_url=options.get("host-url") or task.server_url,
             auth=(ctx.env[options.get("token-env", "SONAR_TOKEN")], ""),
@@ -249,3 +257,4 @@ def write_json(path: Path, document: Any) -> None:
 
 
 SCANNER = SonarQube()
+SCANNERS = (SCANNER,)

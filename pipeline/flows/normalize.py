@@ -1,10 +1,8 @@
-"""Reports in, one merged Results out, written as SARIF, ASFF and the results file."""
+"""The normalize flow: reports in, one merged Results out, written as SARIF, ASFF and the results file."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,23 +34,6 @@ class NormalizeRequest:
     json_out: str | None = None
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> NormalizeRequest:
-        source_root = args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
-        return cls(
-            reports=tuple(args.reports),
-            scope=scope_from_args(args),
-            account=args.account,
-            region=args.region,
-            tool=ToolId(args.tool) if args.tool else None,
-            source_root=source_root,
-            sarif_out=args.sarif,
-            asff_out=args.asff,
-            json_out=args.json,
-            sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
-                                            image_location=args.image_location, host_location=args.host_location),
-        )
-
 
 def sarif_options_for(source_root: str, *, dast_location: str | None = None, image_location: str | None = None,
                       host_location: str | None = None) -> SarifOptions:
@@ -72,15 +53,6 @@ def with_dockerfile_line(options: SarifOptions, source_root: str) -> SarifOption
         return options
     line = dockerfile_from_line(dockerfile.read_text(encoding="utf-8", errors="replace"))
     return dataclasses.replace(options, image_from_line=line)
-
-
-def scope_from_args(args: argparse.Namespace) -> Scope:
-    return Scope(
-        repository=args.repo.strip("/"),
-        environment=args.environment,
-        branch=args.branch or os.environ.get("GITHUB_REF_NAME") or None,
-        commit=args.commit or os.environ.get("GITHUB_SHA") or None,
-    )
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from pipeline.scanners.base import (
     SkipReason,
     find_files,
 )
-from pipeline.scanners.registry import ScannerName
+from pipeline.scanners.schema import BOOLEAN
 
 WORKERS = 8  # registry lookups wait on the network, not the CPU
 
@@ -55,12 +55,15 @@ def manifests(ctx: ScanContext) -> list[Path]:
 
 class SupplyChain(Scanner):
     spec = ScannerSpec(
-        name=ScannerName.SUPPLY_CHAIN,
+        name="firewall",
         title="supply-chain firewall",
         category=Category.SUPPLY_CHAIN,
         tool_ids=(ToolId.SUPPLY_CHAIN,),
         install="built into Tollgate",
         timeout=600,
+        homepage="https://github.com/tollgate-dev/tollgate/blob/main/docs/firewall.md",
+        options={"offline": BOOLEAN},
+        defaults={"offline": True},
     )
 
     def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:
@@ -121,3 +124,4 @@ def _notes(verdicts: list[Verdict], not_checked: int, offline: bool) -> list[str
 
 
 SCANNER = SupplyChain()
+SCANNERS = (SCANNER,)

@@ -10,8 +10,13 @@
    one merged result is written as Tollgate results JSON, SARIF and ASFF, gated against the policy
    in `.tollgate.yml`, rendered as the job summary and HTML report, and published when configured.
 
-Exit code: 3 when a scanner failed or timed out (the other results are still written), else 1
-when the gate failed, else 0.
+Fail closed: a scanner asked for by name (`--only`, `--dast-engine`, the action's `scanners`) or
+enabled by the user's `.tollgate.yml` must run. When it cannot (not installed, not configured,
+nothing to scan), the verdict is "failed: incomplete" and names it. Only scanners that the zero-setup
+default enables may be skipped, with a notice.
+
+Exit code: 3 when a scanner failed, timed out or was missing (the other results are still written),
+else 1 when the gate failed, else 0.
 """
 
 from __future__ import annotations
@@ -20,33 +25,31 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import orjson
-
 from normalizers.errors import NormalizerError
-from normalizers.model import ParseResult, Scope
+from normalizers.model import Category, ParseResult, Scope
 from normalizers.parsers.base import ParseOptions
 from normalizers.registry import parse_report
 from normalizers.report import Report
 from pipeline.atomic import write_atomic
-from pipeline.config import ScanConfig, ScannerSettings
-from pipeline.errors import ConfigError, ExitCode, PublishError, TollgateError
-from pipeline.gate import Baseline, GateVerdict, baseline_from_document, evaluate
-from pipeline.normalize import (
+from pipeline.config import OptionOverride, ScanConfig, ScannerSettings, load_scan_config
+from pipeline.config_file import discover
+from pipeline.errors import ConfigError, ExitCode, PublishError, ScannerTimeout, TollgateError
+from pipeline.flows.normalize import (
     NormalizeOutcome,
     NormalizeRequest,
     outcome_from_parsed,
     sarif_options_for,
     write_outputs,
 )
-from pipeline.policy import Policy, load_policy
-from pipeline.scanners.base import ScanContext, Scanner, ScannerTimeout
+from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_inputs
+from pipeline.gate import GateVerdict
+from pipeline.scanners import catalog
+from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
-from pipeline.scanners.registry import DAST_ENGINES, ScannerName, scanner_for
 from pipeline.scope import Allowlist, GuardedTarget
 
 if TYPE_CHECKING:
@@ -59,19 +62,20 @@ ASFF_ACCOUNT_PLACEHOLDER = "000000000000"
 class ScanRequest:
     source: Path
     out_dir: Path
-    config: ScanConfig
     scope: Scope
+    config: Path | None = None  # an explicit .tollgate.yml; else PATH's, else the working directory's
+    options: tuple[OptionOverride, ...] = ()  # scanner options set by a flag or an action input
     image: str | None = None
     dast_targets: tuple[str, ...] = ()  # added to the config's targets
     dast_allow: tuple[str, ...] = ()  # added to the config's allowlist
-    only: frozenset[ScannerName] = frozenset()
+    only: frozenset[ScannerName] = frozenset()  # these run, even if disabled, and must
     skip: frozenset[ScannerName] = frozenset()
     dast_engines: frozenset[ScannerName] = frozenset()  # when given, the only DAST engines that run
     timeout: float | None = None  # overrides every scanner's timeout
-    policy_path: Path | None = None
     fail_on: str | None = None  # overrides the policy's fail-on
     baseline: Path | None = None  # overrides the policy's baseline
     publish: bool = True
+    step_summary: bool = True  # append the summary to $GITHUB_STEP_SUMMARY when it is set
     # The repository files that DAST, image and host findings point to in SARIF; None keeps SarifOptions' default.
     dast_location: str | None = None
     image_location: str | None = None
@@ -93,7 +97,19 @@ class ScanOutputs:
 
 
 @dataclass(frozen=True)
+class ScanPlan:
+    """The request with its configuration read: everything is checked before a scanner starts."""
+
+    request: ScanRequest
+    config: ScanConfig
+    config_file: Path | None
+    gate: GateInputs
+    targets: tuple[GuardedTarget, ...]
+
+
+@dataclass(frozen=True)
 class ScanOutcome:
+    config_file: Path | None
     runs: tuple[ScannerRun, ...]
     normalized: NormalizeOutcome
     verdict: GateVerdict
@@ -103,35 +119,67 @@ class ScanOutcome:
     exit_code: int = ExitCode.PASSED
 
 
-def guard_targets(request: ScanRequest) -> tuple[GuardedTarget, ...]:
+def plan_scan(request: ScanRequest) -> ScanPlan:
+    """Read and check the configuration, the policy, the baseline and the DAST targets, in that order."""
+    if not request.source.is_dir():
+        raise ConfigError(f"{request.source}: not a directory to scan")
+    unknown = sorted((request.only | request.skip | request.dast_engines) - set(catalog.names()))
+    if unknown:
+        raise ConfigError(f"unknown scanner {', '.join(unknown)}", f"scanners: {', '.join(catalog.names())}")
+    config_file = discover(request.config, request.source)
+    config = load_scan_config(config_file).with_options(request.options)
+    gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline))
+    return ScanPlan(request, config, config_file, gate, guard_targets(request, config))
+
+
+def guard_targets(request: ScanRequest, config: ScanConfig) -> tuple[GuardedTarget, ...]:
     """Every DAST target through the allowlist; ConfigError before a single request is sent."""
-    allowlist = Allowlist.parse((*request.config.dast_allow, *request.dast_allow))
-    urls = dict.fromkeys((*request.config.dast_targets, *request.dast_targets))
+    allowlist = Allowlist.parse((*config.dast_allow, *request.dast_allow))
+    urls = dict.fromkeys((*config.dast_targets, *request.dast_targets))
     return tuple(allowlist.guard(url) for url in urls)
 
 
-def scan_context(request: ScanRequest, targets: tuple[GuardedTarget, ...]) -> ScanContext:
-    if not request.source.is_dir():
-        raise ConfigError(f"{request.source}: not a directory to scan")
+def scan_context(plan: ScanPlan) -> ScanContext:
+    request = plan.request
     work_dir = request.out_dir.resolve() / "raw"
     work_dir.mkdir(parents=True, exist_ok=True)
     source = request.source.resolve()
-    exclude = request.config.exclude
+    exclude = plan.config.exclude
     if work_dir.is_relative_to(source):  # never scan our own reports (they quote secrets back)
         exclude += (request.out_dir.resolve().relative_to(source).as_posix(),)
-    return ScanContext(source=source, work_dir=work_dir, image=request.image, dast_targets=targets,
-                       exclude=tuple(dict.fromkeys(exclude)), env=dict(os.environ), config_path=request.policy_path)
+    return ScanContext(source=source, work_dir=work_dir, image=request.image, dast_targets=plan.targets,
+                       exclude=tuple(dict.fromkeys(exclude)), env=dict(os.environ), config_path=plan.config_file)
 
 
-def selected(request: ScanRequest) -> list[ScannerName]:
+def selected(plan: ScanPlan) -> list[ScannerName]:
     """--only, else the enabled scanners less --skip; --dast-engine then names the DAST engines that run."""
+    request = plan.request
     if request.only:
         chosen = set(request.only)
     else:
-        chosen = {name for name in ScannerName if request.config.settings(name).enabled and name not in request.skip}
+        chosen = {name for name in catalog.names() if plan.config.settings(name).enabled and name not in request.skip}
     if request.dast_engines:
-        chosen = chosen.difference(DAST_ENGINES) | (request.dast_engines - request.skip)
-    return [name for name in ScannerName if name in chosen]
+        chosen = chosen.difference(catalog.dast_engines()) | (request.dast_engines - request.skip)
+    return [name for name in catalog.names() if name in chosen]
+
+
+def required(plan: ScanPlan, name: ScannerName) -> bool:
+    """Asked for by name, or enabled by the user's configuration: it must run. Only a scanner that runs
+    because the zero-setup default enables it may be skipped when it cannot run here."""
+    request = plan.request
+    return name in request.only or name in request.dast_engines or plan.config.settings(name).required
+
+
+def missing_scanners(plan: ScanPlan, runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
+    """The required scanners that did not run. A source scanner with nothing to read (Bandit in a
+    repository without Python) saw everything there was; a DAST or image scanner without a target saw nothing."""
+    return tuple(f"{run.name}: {run.detail}" for run in runs
+                 if run.status is RunStatus.SKIPPED and required(plan, run.name)
+                 and (run.skip is not SkipKind.NOTHING_TO_SCAN or needs_target(catalog.scanner_for(run.name).spec)))
+
+
+def needs_target(spec: ScannerSpec) -> bool:
+    return spec.dast_engine or spec.category is Category.IMAGE
 
 
 @dataclass(frozen=True)
@@ -140,25 +188,26 @@ class Executed:
     parsed: tuple[ParseResult, ...] = ()
 
 
-def run_scanners(request: ScanRequest, ctx: ScanContext, progress: Progress) -> tuple[Executed, ...]:
-    """Skip what cannot run, run the rest concurrently; results in ScannerName order."""
+def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress) -> tuple[Executed, ...]:
+    """Skip what cannot run, run the rest concurrently; results in catalog order."""
     ready: list[tuple[Scanner, ScannerSettings]] = []
     done: list[Executed] = []
-    for name in selected(request):
-        scanner, settings = scanner_for(name), request.config.settings(name)
+    for name in selected(plan):
+        scanner, settings = catalog.scanner_for(name), plan.config.settings(name)
         reason = scanner.readiness(ctx, settings.options)
         if reason is None:
             ready.append((scanner, settings))
             continue
         detail = f"{reason.kind.value}: {reason.message}"
-        skipped = ScannerRun(name, scanner.spec.title, RunStatus.SKIPPED, detail=detail)
+        skipped = ScannerRun(name, scanner.spec.title, RunStatus.SKIPPED, detail=detail, skip=reason.kind)
         progress.finished(skipped)
         done.append(Executed(skipped))
     if ready:
         with ThreadPoolExecutor(max_workers=len(ready), thread_name_prefix="tollgate-scan") as pool:
-            futures = [pool.submit(run_one, scanner, settings, ctx, request, progress) for scanner, settings in ready]
+            futures = [pool.submit(run_one, scanner, settings, ctx, plan.request, progress)
+                       for scanner, settings in ready]
             done.extend(future.result() for future in futures)
-    order = list(ScannerName)
+    order = list(catalog.names())
     return tuple(sorted(done, key=lambda executed: order.index(executed.run.name)))
 
 
@@ -191,30 +240,14 @@ def _finish(progress: Progress, run: ScannerRun, parsed: tuple[ParseResult, ...]
     return Executed(run, parsed)
 
 
-def gate_inputs(request: ScanRequest) -> tuple[Policy, Baseline | None]:
-    """The policy and baseline, read before any scanner runs: a bad policy must not cost a scan."""
-    policy = (load_policy(request.policy_path) if request.policy_path else Policy()).with_fail_on(request.fail_on)
-    baseline_path = str(request.baseline) if request.baseline else policy.baseline
-    return policy, load_baseline(baseline_path) if baseline_path else None
-
-
-def load_baseline(path: str) -> Baseline:
-    try:
-        document = orjson.loads(Path(path).read_bytes())
-    except OSError as exc:
-        raise ConfigError(f"baseline {path}: cannot read it ({exc.strerror})") from None
-    except orjson.JSONDecodeError:
-        raise ConfigError(f"baseline {path}: not JSON") from None
-    return baseline_from_document(document, path)
-
-
-def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, request: ScanRequest, outputs: ScanOutputs,
+def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPlan, outputs: ScanOutputs,
                   ) -> list[str]:
     """Results JSON, SARIF, ASFF, job summary and HTML; the summary is also appended to $GITHUB_STEP_SUMMARY."""
     from pipeline.report.render import render_html, render_summary  # noqa: PLC0415 - lazy: Jinja2
     from pipeline.report.view import build_view  # noqa: PLC0415
 
-    hub = request.config.securityhub
+    request = plan.request
+    hub = plan.config.securityhub
     sarif_options = sarif_options_for(str(request.source), dast_location=request.dast_location,
                                       image_location=request.image_location, host_location=request.host_location)
     normalize_request = NormalizeRequest(
@@ -228,15 +261,16 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, request: Scan
     summary = render_summary(view)
     write_atomic(outputs.summary, summary)
     write_atomic(outputs.html, render_html(view))
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY") if request.step_summary else None
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as handle:
             handle.write(summary)
     return warnings
 
 
-def publish(outcome: NormalizeOutcome, request: ScanRequest, runs: tuple[ScannerRun, ...]) -> PublishOutcome | None:
-    hub = request.config.securityhub
+def publish(outcome: NormalizeOutcome, plan: ScanPlan, runs: tuple[ScannerRun, ...]) -> PublishOutcome | None:
+    hub = plan.config.securityhub
+    request = plan.request
     if hub is None or not request.publish:
         return None
     from pipeline.publish.securityhub import (  # noqa: PLC0415 - lazy: boto3 only when publishing
@@ -248,26 +282,33 @@ def publish(outcome: NormalizeOutcome, request: ScanRequest, runs: tuple[Scanner
     region = hub.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise ConfigError("scan.publish.securityhub: no region", "set region there or $AWS_REGION")
-    scanned = frozenset(scanner_for(r.name).spec.category.value for r in runs if r.status is RunStatus.COMPLETED)
+    scanned = frozenset(scanned_categories(runs))
     return publish_to_hub(PublishRequest(outcome.results.findings, request.scope, scanned, hub.account),
                           PublishSettings(region=region, endpoint_url=hub.endpoint_url))
 
 
+def scanned_categories(runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
+    """The categories a scanner completed: Security Hub archives the fixed findings of exactly these."""
+    completed = {catalog.scanner_for(r.name).spec.category for r in runs if r.status is RunStatus.COMPLETED}
+    return tuple(category.value for category in completed)
+
+
 def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
-    targets = guard_targets(request)  # first: a refused target stops everything
-    policy, baseline = gate_inputs(request)
-    ctx = scan_context(request, targets)
+    plan = plan_scan(request)  # a bad config, policy, baseline or refused target stops everything
+    ctx = scan_context(plan)
     with Progress.for_stream(stream or sys.stderr) as progress:
-        executed = run_scanners(request, ctx, progress)
+        executed = run_scanners(plan, ctx, progress)
     runs = tuple(e.run for e in executed)
+    missing = missing_scanners(plan, runs)
     normalized = outcome_from_parsed(tuple(p for e in executed for p in e.parsed), request.scope)
-    verdict = evaluate(normalized.results.findings, policy, baseline, today=date.today())
+    normalized = replace(normalized, results=replace(normalized.results, missing=missing))
+    verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
-    warnings = [*normalized.warnings, *write_reports(normalized, verdict, request, outputs)]
-    failed = any(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) for r in runs)
+    warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]
+    failed = bool(missing) or any(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) for r in runs)
     published = None
     try:
-        result = publish(normalized, request, runs)
+        result = publish(normalized, plan, runs)
     except PublishError as exc:
         failed = True
         warnings.append(f"publish failed: {exc}" + (f" (tip: {exc.tip})" if exc.tip else ""))
@@ -276,4 +317,4 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
             published, failed = result.summary_line(), failed or bool(result.failed)
             warnings += [*result.warnings, *(failure.line() for failure in result.failed)]
     code = ExitCode.TOOL_FAILED if failed else (ExitCode.PASSED if verdict.passed else ExitCode.GATE_FAILED)
-    return ScanOutcome(runs, normalized, verdict, outputs, tuple(warnings), published, code)
+    return ScanOutcome(plan.config_file, runs, normalized, verdict, outputs, tuple(warnings), published, code)
