@@ -1,4 +1,4 @@
-"""One exception root for the pipeline; each kind carries the exit code DESIGN.md §7 gives it."""
+"""One exception root for the pipeline; each kind carries its exit code (docs/design.md)."""
 
 from __future__ import annotations
 

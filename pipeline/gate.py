@@ -1,4 +1,4 @@
-"""The gate (DESIGN.md §7): pure evaluation of findings against a policy and a baseline.
+"""The gate (docs/design.md): pure evaluation of findings against a policy and a baseline.
 
 Order of decisions for each finding:
 1. inactive (the tool itself marked it suppressed or resolved): never fails;
