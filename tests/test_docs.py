@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from pipeline.cli import main
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
@@ -106,6 +108,34 @@ def test_the_link_check_can_fail(tmp_path: Path) -> None:
     page.write_text("[gone](missing.md#x) [up](../../outside.md) `[code](nowhere.md)`\n"
                     "```\n[fenced](nowhere.md)\n```\n[web](https://example.com/) ![img](pic.png)\n", encoding="utf-8")
     assert list(links(page, tmp_path)) == ["docs/missing.md#x", str((tmp_path.parent / "outside.md").resolve())]
+
+
+# --- docs/cli.md against --help -------------------------------------------------------------
+# scan and normalize have flag tables, checked both ways in tests/test_scan.py and tests/test_cli_normalize.py.
+CLI_SECTIONS = {
+    ("gate",): "## `tollgate gate`",
+    ("report",): "## `tollgate report`",
+    ("publish", "securityhub"): "## `tollgate publish securityhub`",
+    ("firewall", "check"): "## `tollgate firewall`",
+    ("firewall", "serve"): "## `tollgate firewall`",
+}
+
+
+def options_of(text: str) -> set[str]:
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text)) - {"--help"}
+
+
+@pytest.mark.parametrize(("verb", "heading"), CLI_SECTIONS.items(), ids=[" ".join(v) for v in CLI_SECTIONS])
+def test_docs_cli_synopsis_names_every_flag_of_the_verb(verb: tuple[str, ...], heading: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([*verb, "--help"])
+    help_options = options_of(capsys.readouterr().out.split("\n\n", 1)[0])  # the usage lines
+    section = (DOCS / "cli.md").read_text(encoding="utf-8").split(heading + "\n", 1)[1].split("\n## ", 1)[0]
+    command = f"tollgate {' '.join(verb)}"
+    synopsis = next(line for block in re.findall(r"```\n(.*?)```", section, re.DOTALL)
+                    for line in re.split(r"\n(?=tollgate )", block) if line.startswith(f"{command} "))
+    assert options_of(synopsis) == help_options, f"docs/cli.md's synopsis of {command} differs from --help"
 
 
 # --- the actions' tables ---------------------------------------------------------------------
