@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,scanners,pdf]'
 	touch $(STAMP)
 
-# Checkov pins old boto3/packaging, so it lives in a venv of its own (docs/TOOLS.md).
+# Checkov pins old boto3/packaging that clash with Tollgate's own, so it lives in a venv of its own.
 $(CHECKOV_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov

@@ -127,7 +127,7 @@ def tollgate(arguments: Sequence[str], env: dict[str, str]) -> tuple[int, str]:
 def hub_severity_counts(endpoint: str) -> Counter[str]:
     """Active findings of the demo repository per severity, read back from the emulator.
 
-    moto ignores GetFindings filters (docs/TOOLS.md), so the filter is applied here as well.
+    moto ignores GetFindings filters, so the filter is applied here as well.
     """
     import boto3  # noqa: PLC0415 - only once the emulator runs
 

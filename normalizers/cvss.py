@@ -1,4 +1,4 @@
-"""CVSS vectors to scores with the `cvss` library; severity follows DESIGN.md §4."""
+"""CVSS vectors to scores with the `cvss` library; severity follows docs/design.md."""
 
 from __future__ import annotations
 

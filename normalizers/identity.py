@@ -1,4 +1,4 @@
-"""Finding identity (DESIGN.md §3): the same problem gets the same id in every run and format.
+"""Finding identity (docs/design.md): the same problem gets the same id in every run and format.
 
 The fingerprint is built from the category, the vulnerability or rule id, and a location
 key that leaves out everything that moves between runs: line numbers, tags, query values,

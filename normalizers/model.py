@@ -26,7 +26,7 @@ class Severity(str, enum.Enum):
 
     @classmethod
     def from_cvss(cls, score: float) -> Severity:
-        """DESIGN.md §4: ≥9.0 CRITICAL, ≥7.0 HIGH, ≥4.0 MEDIUM, >0 LOW, 0 INFO."""
+        """docs/design.md: ≥9.0 CRITICAL, ≥7.0 HIGH, ≥4.0 MEDIUM, >0 LOW, 0 INFO."""
         if score >= 9.0:
             return cls.CRITICAL
         if score >= 7.0:

@@ -1,4 +1,4 @@
-"""The gate: pure evaluation of findings against a policy and a baseline.
+"""The gate (docs/design.md): pure evaluation of findings against a policy and a baseline.
 
 A gate that saw nothing must not pass: when a scanner that was asked for did not run, the verdict
 is failed ("incomplete") whatever the findings say. Order of decisions for each finding:

@@ -9,7 +9,7 @@ each module, which would give every module its own "session" fixture), `moto_ser
 once per test session on a free loopback port; `aws` resets moto's state (`POST /moto-api/reset`) before
 each test and points boto3 at the server with dummy credentials, so no test can reach
 real AWS. moto ignores GetFindings filters and its storage is O(n²): keep tests at ≤10k
-findings (docs/TOOLS.md).
+findings.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Static: every action.yml and workflow parses, is valid against check-jsonschema's vendored GitHub
 schemas, passes zizmor offline, has no `${{` inside a `run:`, pins every `uses:` by SHA with a
 version comment, describes (and defaults) every input and gives every composite step a shell.
-README.md is checked against the action files, and its "Use it" snippet against the schema
-and zizmor.
+docs/actions.md lists every pin, and the workflow snippets of README.md and docs/actions.md are
+checked against the schema and zizmor (the docs' input and output tables: tests/test_docs.py).
 
 Harness (tests/action_harness.py): each action runs step by step as on GitHub. Semgrep and Bandit
 run for real; dependency-check, Trivy's image scan, ZAP and SonarQube are fed their real recorded
@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
-import itertools
 import json
 import os
 import re
@@ -59,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ACTIONS = [ROOT / "action.yml", *sorted((ROOT / "actions").glob("*/action.yml"))]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 DEPENDABOT = ROOT / ".github" / "dependabot.yml"
-DOCS = ROOT / "README.md"
+DOCS = ROOT / "docs" / "actions.md"
 SARIF_SCHEMA = ROOT / "tests" / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"
 BIN = Path(sys.executable).parent
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
@@ -117,7 +116,7 @@ def zizmor(*paths: Path) -> list[dict[str, Any]]:
     """zizmor's findings (offline audits), as JSON; inline `zizmor: ignore[...]` comments carry their reasons."""
     audited = subprocess.run([tool("zizmor"), "--offline", "--format", "json", *map(str, paths)],
                              capture_output=True, text=True, check=False)
-    assert audited.returncode in (0, 14), audited.stderr  # 14: findings (see docs/TOOLS.md)
+    assert audited.returncode in (0, 14), audited.stderr  # 14: zizmor found something
     findings: list[dict[str, Any]] = json.loads(audited.stdout or "[]")
     return findings
 
@@ -224,52 +223,10 @@ def test_workflows_start_without_permissions_and_never_keep_credentials(path: Pa
 
 # --- the docs ----------------------------------------------------------------------------
 
-DOC_SECTIONS = {
-    "tollgate-dev/tollgate": "action.yml",
-    "tollgate-dev/tollgate/actions/sca": "actions/sca/action.yml",
-    "tollgate-dev/tollgate/actions/sast": "actions/sast/action.yml",
-    "tollgate-dev/tollgate/actions/dast": "actions/dast/action.yml",
-    "tollgate-dev/tollgate/actions/image-scan": "actions/image-scan/action.yml",
-    "tollgate-dev/tollgate/actions/publish": "actions/publish/action.yml",
-}
-
-
-def doc_sections() -> dict[str, str]:
-    """`## … \\`owner/repo/path\\`` heading -> the section's text."""
-    sections: dict[str, str] = {}
-    for chunk in re.split(r"(?m)^## ", DOCS.read_text(encoding="utf-8"))[1:]:
-        heading = chunk.splitlines()[0]
-        match = re.search(r"`(tollgate-dev/tollgate[^`]*)`", heading)
-        if match:
-            sections[match.group(1)] = chunk
-    return sections
-
-
-def table(section: str, title: str) -> list[list[str]]:
-    lines = section.split(f"### {title}\n", 1)[1].strip().splitlines()
-    block = [line for line in itertools.takewhile(lambda line: line.startswith("|"), lines)]
-    rows = [re.split(r"(?<!\\)\|", line.strip())[1:-1] for line in block[2:]]
-    return [[cell.strip().replace("\\|", "|") for cell in row] for row in rows]
-
-
-def test_docs_have_a_section_per_action() -> None:
-    assert sorted(doc_sections()) == sorted(DOC_SECTIONS)
-    assert sorted(DOC_SECTIONS.values()) == sorted(relative(ACTIONS))
-
-
-@pytest.mark.parametrize(("reference", "path"), DOC_SECTIONS.items(), ids=list(DOC_SECTIONS.values()))
-def test_docs_tables_match_the_action(reference: str, path: str) -> None:
-    section, document = doc_sections()[reference], load(ROOT / path)
-    inputs = [[f"`{name}`", spec["description"], f"`{spec['default']}`" if spec["default"] != "" else "(empty)"]
-              for name, spec in document["inputs"].items()]
-    assert table(section, "Inputs") == inputs
-    outputs = [[f"`{name}`", spec["description"]] for name, spec in document["outputs"].items()]
-    assert table(section, "Outputs") == outputs
-
 
 def test_the_scanners_input_names_every_scanner() -> None:
     """The list in parentheses is every ScannerName, no more: a new scanner cannot be left out of the docs
-    (the README's inputs table is this description, checked above)."""
+    (docs/actions.md's inputs table is this description, checked by tests/test_docs.py)."""
     description = load(ROOT / "action.yml")["inputs"]["scanners"]["description"]
     listed = re.search(r"\(([^)]*)\)", description)
     assert listed, description
@@ -277,13 +234,17 @@ def test_the_scanners_input_names_every_scanner() -> None:
     assert len(names) == len(set(names)) and set(names) == {name.value for name in ScannerName}
 
 
-def use_it_snippet() -> str:
-    section = DOCS.read_text(encoding="utf-8").split("## Use it\n", 1)[1]
+SNIPPETS = {"README.md": "## A workflow\n", "docs/actions.md": "## Use it\n"}
+
+
+def workflow_snippet(page: str) -> str:
+    section = (ROOT / page).read_text(encoding="utf-8").split(SNIPPETS[page], 1)[1]
     return section.split("```yaml\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_use_it_snippet_is_a_valid_workflow_that_zizmor_passes(tmp_path: Path) -> None:
-    snippet = use_it_snippet()
+@pytest.mark.parametrize("page", SNIPPETS)
+def test_the_docs_workflow_snippets_are_valid_workflows_that_zizmor_passes(tmp_path: Path, page: str) -> None:
+    snippet = workflow_snippet(page)
     assert "tollgate-dev/tollgate@<commit-sha> # v" in snippet  # the reader puts the release's SHA there
     workflow = tmp_path / ".github" / "workflows" / "security.yml"
     workflow.parent.mkdir(parents=True)
@@ -440,7 +401,7 @@ def test_sast_with_sonarqube_runs_sonarsource_actions_then_reads_the_api(runner:
 
 
 def dependency_check_expected() -> dict[str, int]:
-    """DESIGN.md §4 from the recorded report itself: CVSS (v4, v3, v2), else dependency-check's severity."""
+    """Severity (docs/design.md) from the recorded report itself: CVSS (v4, v3, v2), else its own severity."""
     report = json.loads((recorded_path("VulnerableJavaWebApplication_dependency-check-report.json")).read_text())
     vulnerabilities = [v for dependency in report["dependencies"] for v in dependency.get("vulnerabilities", ())]
     return count([cvss_severity(score) if (score := best_score(v)) is not None else v["severity"]
@@ -535,7 +496,7 @@ def test_image_scan_requires_an_image(runner: Runner) -> None:
 
 
 def zap_expected() -> dict[str, int]:
-    """ZAP's riskcode (DESIGN.md §4), one finding per alert instance (its own URL, method and parameter)."""
+    """ZAP's riskcode (docs/design.md), one finding per alert instance (its own URL, method and parameter)."""
     report = json.loads((recorded_path("pipeline-templates_zap-2.14.0_report_json.json")).read_text())
     levels = {"3": "high", "2": "medium", "1": "low", "0": "info"}
     return count([levels[a["riskcode"]] for s in report["site"] for a in s["alerts"] for _ in a["instances"]])

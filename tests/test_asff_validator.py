@@ -249,7 +249,7 @@ def test_batch_ids_are_unique() -> None:
 
 
 def test_real_trivy_asff_collides_on_id_when_one_cve_hits_two_packages() -> None:
-    """Trivy's own template keys the Id by target and CVE only (DESIGN.md §3): the validator sees it."""
+    """Trivy's own template keys the Id by target and CVE only (docs/design.md): the validator sees it."""
     findings = json.loads((REAL_ASFF / "alpine-310.asff.golden").read_text(encoding="utf-8"))["Findings"]
     problems = validate_batch(findings)
     assert len(findings) == 4

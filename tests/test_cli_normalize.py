@@ -108,15 +108,15 @@ def test_help_and_version_start_without_heavy_imports() -> None:
     assert version.returncode == 0 and version.stdout.startswith("tollgate ")
 
 
-def test_normalize_help_documents_every_flag_the_readme_lists(capsys: pytest.CaptureFixture[str]) -> None:
+def test_normalize_help_documents_every_flag_docs_cli_lists(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["normalize", "--help"])
     help_text = capsys.readouterr().out
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## `tollgate normalize`", 1)[1].split("\n## ", 1)[0]
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = reference.split("## `tollgate normalize`", 1)[1].split("\n## ", 1)[0]
     flags = {line.split("`")[1].split()[0] for line in section.splitlines() if line.startswith("| `-")}
-    assert flags, "the README's normalize table lists no flags"
+    assert flags, "docs/cli.md's normalize table lists no flags"
     for flag in flags:
-        assert flag in help_text, f"README documents {flag}, which `tollgate normalize --help` lacks"
+        assert flag in help_text, f"docs/cli.md documents {flag}, which `tollgate normalize --help` lacks"
     for option in {word.strip("[],") for word in help_text.split() if word.startswith("--")} - {"--help"}:
-        assert option in section, f"`tollgate normalize --help` has {option}, which the README does not document"
+        assert option in section, f"`tollgate normalize --help` has {option}, which docs/cli.md does not document"

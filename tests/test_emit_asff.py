@@ -1,4 +1,4 @@
-"""ASFF emitter (DESIGN.md §6): botocore-validated, scoped Ids, resources, limits, snapshot."""
+"""ASFF emitter (docs/design.md): botocore-validated, scoped Ids, resources, limits, snapshot."""
 
 from __future__ import annotations
 

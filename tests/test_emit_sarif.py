@@ -1,4 +1,4 @@
-"""SARIF emitter (DESIGN.md §5): OASIS schema, GitHub's schema and ingestion rules, limits, snapshot."""
+"""SARIF emitter (docs/design.md): OASIS schema, GitHub's schema and ingestion rules, limits, snapshot."""
 
 from __future__ import annotations
 

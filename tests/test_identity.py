@@ -1,4 +1,4 @@
-"""Identity (DESIGN.md §3): stable across runs and line moves, scoped by repository."""
+"""Identity (docs/design.md): stable across runs and line moves, scoped by repository."""
 
 from __future__ import annotations
 

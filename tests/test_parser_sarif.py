@@ -319,7 +319,7 @@ def test_gitleaks_7_results_without_a_rule_id_are_secrets_named_by_their_message
     assert "AWS Access Key secret detected" in {f.rule_id for f in findings}
 
 
-# --- real tools, run here (docs/TOOLS.md) ------------------------------------------------------
+# --- real tools, run here ----------------------------------------------------------------------
 
 
 def _tool(name: str) -> str:

@@ -232,7 +232,7 @@ def test_licenses_are_supply_chain_findings_of_the_package_or_file() -> None:
 
 
 def test_one_cve_in_two_packages_collides_in_trivys_asff_id_but_not_in_tollgates_identity() -> None:
-    """DESIGN.md §3: the same scan rendered by Trivy's own asff.tpl gives both packages one Id."""
+    """docs/design.md: the same scan rendered by Trivy's own asff.tpl gives both packages one Id."""
     trivy_asff = orjson.loads((ASFF_FIXTURES / "alpine-310.asff.golden").read_bytes())["Findings"]
     trivy_ids = [f["Id"] for f in trivy_asff if f["GeneratorId"] == "Trivy/CVE-2019-1549"]
     assert len(trivy_ids) == 2

@@ -33,7 +33,7 @@ from tests.snapshot import assert_snapshot
 WAPITI = FIXTURES / "wapiti"
 RECORDED_JSON = "wapiti-3.0.4-dast-target.json"
 RECORDED_XML = "wapiti-3.0.4-dast-target.xml"
-# The offline command of ../shared/docs/TOOLS.md: no ssrf (it calls an outside endpoint).
+# Wapiti's offline command: no ssrf (it calls an outside endpoint).
 MODULES = "xss,sql,csp,http_headers,cookieflags,exec,file,redirect,permanentxss"
 
 

@@ -1,4 +1,4 @@
-"""The Security Hub lifecycle against moto's real server, through boto3 over HTTP (DESIGN.md §6)."""
+"""The Security Hub lifecycle against moto's real server, through boto3 over HTTP (docs/design.md)."""
 
 from __future__ import annotations
 

@@ -244,11 +244,12 @@ def test_scan_and_normalize_share_the_location_flags() -> None:
     assert location_actions("scan") == location_actions("normalize")
 
 
-def test_scan_help_and_the_readme_document_the_same_flags(capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_help_and_docs_cli_document_the_same_flags(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["scan", "--help"])
     help_text = capsys.readouterr().out
-    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## `tollgate scan`", 1)[1].split("\n## ", 1)[0]
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = reference.split("## `tollgate scan`", 1)[1].split("\n## ", 1)[0]
     table = {flag for line in section.splitlines() if line.startswith("| `-")
              for flag in re.findall(r"`(--[a-z-]+)", line.split("|")[1])}
     options = {word.strip("[],") for word in help_text.split() if word.startswith("--")} - {"--help"}
@@ -389,7 +390,7 @@ def test_progress_redraws_a_status_line_on_a_terminal() -> None:
 
 
 def test_help_does_not_import_heavy_clients() -> None:
-    """DESIGN §10: `tollgate --help` must not import boto3, jinja2 or the ZAP client; nor may `scan --help`."""
+    """`tollgate --help` must not import boto3, jinja2 or the ZAP client; nor may `scan --help` (docs/design.md)."""
     check = ("import sys, runpy; sys.argv = ['tollgate', 'scan', '--help']\n"
              "try:\n    runpy.run_module('pipeline.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
              "print(sorted(m for m in ('boto3', 'jinja2', 'zapv2', 'requests') if m in sys.modules))")

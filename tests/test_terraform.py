@@ -1,4 +1,4 @@
-"""Static checks of terraform/ (DESIGN.md §9): no Terraform binary or registry is reachable here.
+"""Static checks of terraform/ (docs/design.md): no Terraform binary or registry is reachable here.
 
 Every file is parsed with python-hcl2; Checkov runs offline once per session; the contracts
 between the modules and the Python code (the ASFF emitter, the importer's handler) are checked

@@ -1,4 +1,4 @@
-"""ASFF for AWS Security Hub BatchImportFindings (DESIGN.md §6).
+"""ASFF for AWS Security Hub BatchImportFindings (docs/design.md).
 
 Findings are plain dicts in the shape of botocore's `AwsSecurityFinding`; this module never
 imports boto3 or botocore (the validator, `normalizers.asff_validator`, checks the output

@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 for GitHub code scanning (DESIGN.md §5).
+"""SARIF 2.1.0 for GitHub code scanning (docs/design.md).
 
 Documents are plain dicts that the caller serializes with orjson. sarif-om was the other
 option and it loses on both counts that matter here: it builds one Python object per SARIF

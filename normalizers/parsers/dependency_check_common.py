@@ -5,7 +5,7 @@ The JSON and XML parsers reduce their format to the neutral records below and ca
 So one scan read from any of the three formats gets the same fingerprints.
 
 Decisions, in one place:
-- Severity: the preferred CVSS (v4, then v3, then v2; DESIGN.md §4), else dependency-check's
+- Severity: the preferred CVSS (v4, then v3, then v2; docs/design.md), else dependency-check's
   own severity string. Never the CPE confidence. A string Tollgate does not know (dependency-check
   writes "Unknown" for NVD entries still awaiting analysis) is MEDIUM: a published
   vulnerability in a dependency is not informational just because nobody scored it yet.

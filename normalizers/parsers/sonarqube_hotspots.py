@@ -1,6 +1,6 @@
 """SonarQube `api/hotspots/search` responses.
 
-Severity is the hotspot's `vulnerabilityProbability` (HIGH, MEDIUM, LOW; DESIGN §4).
+Severity is the hotspot's `vulnerabilityProbability` (HIGH, MEDIUM, LOW; docs/design.md).
 A hotspot is code to review, not a confirmed flaw, so confidence is LOW until a reviewer
 marks it ACKNOWLEDGED (a real risk: HIGH). REVIEWED hotspots resolved SAFE or FIXED are kept
 with `active=False`. The rule is `ruleKey` (SonarQube 9+); older responses name only the

@@ -1,6 +1,6 @@
 """SonarQube `api/issues/search` responses (pre-10.2 `severity` and 10.2+ `impacts`).
 
-Severity (DESIGN §4): `impacts` take precedence; the most severe impact wins, since that is
+Severity (docs/design.md): `impacts` take precedence; the most severe impact wins, since that is
 the one SonarQube itself shows first. Impact severities BLOCKER→CRITICAL, HIGH, MEDIUM, LOW,
 INFO map to themselves; the older `severity` maps BLOCKER→CRITICAL, CRITICAL→HIGH,
 MAJOR→MEDIUM, MINOR→LOW, INFO→INFO.

@@ -13,7 +13,7 @@ Mapping decisions:
   `repository`, `cyclonedx`/`spdx` SBOMs) they are `sca`, located by the package: purl, name, version, ecosystem
   (the Result Type), fixed versions (FixedVersion split on commas) and manifest path (the package's PkgPath when
   Trivy gives one, e.g. the jar, else the Result Target). Vulnerability ids are VulnerabilityID plus VendorIDs.
-- Severity is Trivy's label (DESIGN.md §4: Trivy already chose the vendor or NVD source). `UNKNOWN` falls back to
+- Severity is Trivy's label (docs/design.md: Trivy already chose the vendor or NVD source). `UNKNOWN` falls back to
   the preferred CVSS, else INFO. Every CVSS source is kept, named (`nvd`, `ghsa`, `redhat`, ...).
 - Descriptions are kept as Trivy wrote them (plain text or an advisory's Markdown): running them through
   `html_to_text` would eat version ranges such as `<1.2.3`.

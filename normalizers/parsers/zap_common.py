@@ -9,9 +9,9 @@ that shape once.
 Decisions, documented here because they differ from other importers:
 - Every site and every instance is read (the seed pipeline read only the first site).
 - One Finding per alert *instance*: each URL + method + parameter is a separate place to fix,
-  and identity (DESIGN §3) is per URL. DefectDojo makes one finding per alert instead.
+  and identity (docs/design.md) is per URL. DefectDojo makes one finding per alert instead.
 - An alert without instances becomes one Finding at the site URL, so it is never lost.
-- Severity comes from `riskcode` (DESIGN §4): 3 HIGH, 2 MEDIUM, 1 LOW, 0 INFO. The original
+- Severity comes from `riskcode` (docs/design.md): 3 HIGH, 2 MEDIUM, 1 LOW, 0 INFO. The original
   severity is ZAP's risk name for that code, since `riskdesc` is an unresolved i18n key in
   some reports add-on templates.
 - ZAP confidence is kept separately: 4 (User Confirmed) and 3 → HIGH, 2 → MEDIUM, 1 → LOW.

@@ -1,7 +1,7 @@
 """SARIF per category, for code scanning: split, merge and rebase the runs of Tollgate's SARIF.
 
 upload-sarif takes one category per upload, so each category gets its own file; the category is
-read from the automation id every Tollgate run carries (`tollgate/<category>/<tool>/`, DESIGN.md §5),
+read from the automation id every Tollgate run carries (`tollgate/<category>/<tool>/`, docs/design.md),
 and a run without one is left out with a warning. Merging the SARIF of several scans is the same
 split over several documents, but two runs with the same automation id in one category are refused:
 code scanning would keep only one of them. Code scanning resolves URIs from the repository root,
@@ -34,7 +34,7 @@ def uri_prefix(path: str, env: Env) -> str:
 
 
 def run_category(run: Mapping[str, Any]) -> str:
-    """`tollgate/<category>/<tool>/` is the automation id every Tollgate run carries (DESIGN.md §5)."""
+    """`tollgate/<category>/<tool>/` is the automation id every Tollgate run carries (docs/design.md)."""
     parts = str(run.get("automationDetails", {}).get("id", "")).split("/")
     return parts[1] if len(parts) > 2 and parts[0] == "tollgate" else ""
 

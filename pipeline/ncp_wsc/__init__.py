@@ -1,10 +1,10 @@
-"""A client for NAVER Cloud's Web Security Checker (WSC), the cloud DAST service (seed E).
+"""A client for NAVER Cloud's Web Security Checker (WSC), the cloud DAST service.
 
 Sources: the NAVER Cloud API documentation pages `security-websecuritychecker` (overview, common
 headers and errors), `-createjob`, `-getjobs`, `-searchjobs`, `-getreport`, `-canceljob` and
 `-stopjob` on api.ncloud-docs.com (public) and api-gov.ncloud-docs.com (gov), read in 2026, and
-../shared/docs/SOURCES.md seed E. No request was ever sent to the real service from here; the
-tests run against a stub built from the same pages (tests/ncp_wsc_stub.py).
+the service description in Tollgate's project brief. No request was ever sent to the real
+service from here; the tests run against a stub built from the same pages (tests/ncp_wsc_stub.py).
 
 Documented, and followed as written:
 - Hosts: public `https://wsc.apigw.ntruss.com`, gov `https://wsc.apigw.gov-ntruss.com`.
@@ -32,7 +32,7 @@ Documented, and followed as written:
 - API gateway errors: HTTP 429 with codes 400 Quota Exceeded, 410 Throttle Limited, 420 Rate
   Limited; 503/500 Endpoint Error; 401 with 200 Authentication Failed and 210 Permission Denied;
   400/100, 404/300, 413/430, 504/510, 500/900. Service errors: 901 API Call Fail, 169201 Auth
-  Check Error, 169202 User Check Error, 160331, 160332, 160351, 160353 and (seed E) 160431
+  Check Error, 169202 User Check Error, 160331, 160332, 160351, 160353 and (from the brief) 160431
   VulnItems should be list, 160433 Param Value Not Define - VulnItems, 160451 Assets_Check_Fail.
 
 Inferred, where the pages disagree or are silent (each choice is the one place to change):

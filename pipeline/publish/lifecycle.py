@@ -1,4 +1,4 @@
-"""The Security Hub finding lifecycle (DESIGN.md §6), as pure functions over ASFF dicts.
+"""The Security Hub finding lifecycle (docs/design.md), as pure functions over ASFF dicts.
 
 Given this run's ASFF findings and the findings Security Hub already holds, `plan_import`
 decides what to send:

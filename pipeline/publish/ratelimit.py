@@ -1,7 +1,7 @@
 """A token bucket that keeps Security Hub's pipe full without tripping its throttling.
 
 Security Hub allows BatchImportFindings at 10 requests per second with bursts of 30, and
-GetFindings at 3 per second with bursts of 6, per account and region (DESIGN.md §6 and the
+GetFindings at 3 per second with bursts of 6, per account and region (docs/design.md and the
 throttling limits in the Security Hub API reference). The bucket spends the
 burst first, then paces requests at the sustained rate. Throttles caused by other callers
 in the same account are left to botocore's adaptive retry mode.

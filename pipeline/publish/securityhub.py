@@ -1,4 +1,4 @@
-"""Publish Tollgate findings to AWS Security Hub with the lifecycle of DESIGN.md §6.
+"""Publish Tollgate findings to AWS Security Hub with the lifecycle of docs/design.md.
 
 One publish is: look up what Security Hub already holds for the repository (GetFindings,
 ≤3 TPS), plan the import (normalizers → ASFF → `lifecycle.plan_import`), then send

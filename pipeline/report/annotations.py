@@ -20,7 +20,7 @@ from pipeline.report.escape import command_data, command_property
 
 PER_LEVEL_LIMIT = 10
 MESSAGE_LIMIT = 1000
-LEVELS = {  # the same mapping as SARIF's `level` (DESIGN.md §4)
+LEVELS = {  # the same mapping as SARIF's `level` (docs/design.md)
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
     Severity.MEDIUM: "warning",
