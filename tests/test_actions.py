@@ -44,6 +44,8 @@ from pipeline.action import env as action_env
 from pipeline.action import scan as action_scan
 from pipeline.action.__main__ import main as action_main
 from pipeline.errors import ConfigError, ScannerError
+from pipeline.flows.scan import plan_scan
+from pipeline.scanners import catalog
 from tests.action_harness import ActionResult, Runner, evaluate, read_output_file
 from tests.action_services import SonarQubeApi, ZapApi, recorded_path, replaying_tool, serve
 from tests.loopback import serving
@@ -225,13 +227,13 @@ def test_workflows_start_without_permissions_and_never_keep_credentials(path: Pa
 
 
 def test_the_scanners_input_names_every_scanner() -> None:
-    """The list in parentheses is every ScannerName, no more: a new scanner cannot be left out of the docs
+    """The list in parentheses is every catalogued scanner, no more: a new scanner cannot be left out of the docs
     (docs/actions.md's inputs table is this description, checked by tests/test_docs.py)."""
     description = load(ROOT / "action.yml")["inputs"]["scanners"]["description"]
     listed = re.search(r"\(([^)]*)\)", description)
     assert listed, description
     names = listed.group(1).split(", ")
-    assert len(names) == len(set(names)) and set(names) == {name.value for name in ScannerName}
+    assert len(names) == len(set(names)) and set(names) == set(catalog.names())
 
 
 SNIPPETS = {"README.md": "## A workflow\n", "docs/actions.md": "## Use it\n"}
@@ -446,7 +448,7 @@ def test_sca_runs_dependency_check_with_the_cached_data_dir_and_the_key_off_its_
 def test_sca_fails_when_dependency_check_is_missing(runner: Runner) -> None:
     result = runner.run(action("sca"), local({"path": "app", "install-dependency-check": "false"}))
     assert result.outputs["exit-code"] == "3" and result.step("Tollgate gate").exit_code == 3
-    assert "dependency-check was asked for but did not run" in result.step("Tollgate scan").stderr
+    assert "requested scanner did not run: dependency-check: not installed" in result.step("Tollgate scan").stderr
     assert not result.succeeded
 
 
@@ -639,22 +641,29 @@ def test_zap_container_binds_loopback_and_keeps_the_api_key_off_its_command_line
         zap_daemon.zap_port({"TOLLGATE_ZAP_PORT": "80"})
 
 
-def test_the_generated_configuration_keeps_the_users_settings_and_baseline(tmp_path: Path) -> None:
+def test_the_action_inputs_reach_the_scan_as_options_over_the_users_file(tmp_path: Path) -> None:
+    """No generated copy: the user's file is read as tollgate scan reads it, the inputs set options over it,
+    and its baseline stays relative to it."""
     user = tmp_path / "repo" / ".tollgate.yml"
     user.parent.mkdir()
     user.write_text("fail-on: medium\nbaseline: baselines/main.json\n"
                     "scan:\n  scanners:\n    trivy-image: {timeout: 60}\n    semgrep: {enabled: false}\n")
-    env = {"TOLLGATE_CONFIG": str(user), "TOLLGATE_TRIVY_DB_REPOSITORY": "mirror.example/trivy-db",
-           "TOLLGATE_TRIVY_SKIP_DB_UPDATE": "false"}
-    generated = action_scan.effective_config(action_scan.ScanInputs.from_env(env), tmp_path)
-    assert generated == tmp_path / "tollgate.yml"
-    document = yaml.safe_load(generated.read_text())
-    assert document["fail-on"] == "medium" and document["baseline"] == str(user.parent / "baselines" / "main.json")
-    assert document["scan"]["scanners"]["semgrep"] == {"enabled": False}
-    assert document["scan"]["scanners"]["trivy-image"] == {"timeout": 60, "db-repository": "mirror.example/trivy-db",
-                                                           "skip-db-update": False}
-    assert action_scan.effective_config(action_scan.ScanInputs.from_env({"TOLLGATE_CONFIG": str(user)}),
-                                        tmp_path) == user  # nothing to add: the user's file as it is
+    env = {"TOLLGATE_CONFIG": str(user), "TOLLGATE_PATH": str(user.parent),
+           "TOLLGATE_TRIVY_DB_REPOSITORY": "mirror.example/trivy-db", "TOLLGATE_TRIVY_SKIP_DB_UPDATE": "false"}
+    request = action_scan.scan_step(env, tmp_path / "out").request
+    expected = re.escape(f"baseline {user.parent / 'baselines' / 'main.json'}: cannot read")
+    with pytest.raises(ConfigError, match=expected):
+        plan_scan(request)
+    (user.parent / "baselines").mkdir()
+    (user.parent / "baselines" / "main.json").write_text('{"version": "2.1.0", "runs": []}')
+    plan = plan_scan(request)
+    assert plan.gate.policy.fail_on is not None and plan.gate.policy.fail_on.value == "MEDIUM"
+    assert not plan.config.settings("semgrep").enabled
+    image = plan.config.settings("trivy-image")
+    assert image.timeout == 60
+    assert image.options.get("db-repository") == "mirror.example/trivy-db"
+    assert image.options.get("skip-db-update") is False
+    assert not (tmp_path / "out").exists()  # nothing written before a scanner runs
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -665,15 +674,19 @@ def test_the_generated_configuration_keeps_the_users_settings_and_baseline(tmp_p
     ("scan:\n  scanners:\n    trivy-fs: on\n", r"scan\.scanners\.trivy-fs: True is not of type 'object'"),
     ("scan:\n  scanners:\n    trivy-fs: {timeout: .nan}\n", r"scan\.scanners\.trivy-fs\.timeout: nan is not a finite"),
 ])
-def test_the_generated_configuration_refuses_what_tollgate_scan_refuses(tmp_path: Path, text: str,
-                                                                         message: str) -> None:
-    """The action merges its inputs into a copy of the user's file, which tollgate scan then reads: the copy must
-    not hide a duplicate key or turn a wrong section into the defaults, and a wrong shape is one line, not a crash."""
+def test_the_action_refuses_what_tollgate_scan_refuses(tmp_path: Path, text: str, message: str) -> None:
     user = tmp_path / ".tollgate.yml"
     user.write_text(text)
-    inputs = action_scan.ScanInputs.from_env({"TOLLGATE_CONFIG": str(user), "TOLLGATE_TRIVY_CACHE_DIR": "/c"})
+    env = {"TOLLGATE_CONFIG": str(user), "TOLLGATE_TRIVY_CACHE_DIR": "/c", "TOLLGATE_PATH": str(tmp_path)}
     with pytest.raises(ConfigError, match=message):
-        action_scan.effective_config(inputs, tmp_path)
+        plan_scan(action_scan.scan_step(env, tmp_path / "out").request)
+
+
+def test_an_unknown_scanner_or_engine_input_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="input scanners: nmap not one of"):
+        action_scan.scan_step({"TOLLGATE_SCANNERS": "semgrep, nmap"}, tmp_path)
+    with pytest.raises(ConfigError, match="input engine: semgrep not one of zap, wapiti, ncp-wsc"):
+        action_scan.scan_step({"TOLLGATE_DAST_ENGINE": "semgrep"}, tmp_path)
 
 
 def test_two_scans_with_the_same_run_in_one_category_are_refused(tmp_path: Path) -> None:

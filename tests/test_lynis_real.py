@@ -18,7 +18,7 @@ import pytest
 from normalizers.parsers.lynis import PREFIXES, TEST_GROUPS
 from pipeline.config import load_scan_config
 from pipeline.scanners.base import ScanContext
-from pipeline.scanners.catalog import ScannerName, scanner_for
+from pipeline.scanners.catalog import scanner_for
 from tests.conftest import ROOT
 from tests.validation import asff_problems, sarif_problems
 

@@ -16,14 +16,13 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from pipeline.errors import ConfigError, ExitCode, ScannerError
+from pipeline.errors import ConfigError, ExitCode, ScannerError, ScannerTimeout
 from pipeline.ncp_wsc import endpoints
 from pipeline.ncp_wsc.client import WscClient, instance_number
 from pipeline.ncp_wsc.errors import api_error
 from pipeline.ncp_wsc.jobs import JobRecord, Outcome, records
 from pipeline.ncp_wsc.signing import Credentials, auth_headers, credentials_from_env, signature
 from pipeline.ncp_wsc.validation import JobSpec, job_spec, parse_headers
-from pipeline.errors import ScannerTimeout
 from pipeline.scope import Allowlist
 from tests.ncp_wsc_stub import ACCESS_KEY, SECRET_KEY, THROTTLED, WscStub, serve
 

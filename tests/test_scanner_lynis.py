@@ -26,7 +26,7 @@ from pipeline.config import parse_scan_config
 from pipeline.errors import ConfigError, ScannerError
 from pipeline.scanners import lynis
 from pipeline.scanners.base import Options, ScanContext, ScannerTimeout, SkipKind
-from pipeline.scanners.catalog import ScannerName, scanner_for
+from pipeline.scanners.catalog import scanner_for
 from tests.conftest import FIXTURES
 from tests.validation import asff_problems
 

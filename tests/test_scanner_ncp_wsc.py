@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pipeline.scan import ScanRequest, run_scan, selected
 
 from normalizers.model import Category, Scope
 from pipeline.cli import main
 from pipeline.config import load_scan_config, parse_scan_config
 from pipeline.errors import ConfigError, ExitCode
-from pipeline.scan import ScanRequest, run_scan, selected
 from pipeline.scanners.base import Options, ScanContext, ScannerTimeout, SkipKind
-from pipeline.scanners.ncp_wsc import SCANNER
 from pipeline.scanners.catalog import DAST_ENGINES, ScannerName, scanner_for
+from pipeline.scanners.ncp_wsc import SCANNER
 from pipeline.scope import Allowlist
 from tests.ncp_wsc_stub import ACCESS_KEY, CANCELLED_FLOW, SECRET_KEY, THROTTLED, WscStub, serve
 
