@@ -121,7 +121,7 @@ def test_an_internal_error_is_a_generic_500(monkeypatch: pytest.MonkeyPatch, ser
 def test_check_command(capsys: pytest.CaptureFixture[str]) -> None:
     config = SUPPLY_CHAIN / "tollgate.yml"
     assert main(["firewall", "check", "reqeusts", "--offline", "--config", str(config)]) == 1
-    assert "looks like the popular requests (swapped letters)" in capsys.readouterr().out
+    assert "looks like the popular requests (transposition)" in capsys.readouterr().out
     assert main(["firewall", "check", "django", "--version", "4.1", "--offline", "--json", "--config",
                  str(ROOT / "examples" / ".tollgate.yml")]) == 1
     answer = json.loads(capsys.readouterr().out)

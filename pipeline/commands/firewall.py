@@ -1,11 +1,14 @@
 """`tollgate firewall check NAME [--platform pypi|npm] [--version V] [--json] [--offline]` and
-`tollgate firewall serve [--host 127.0.0.1] [--port 8080] [--offline]`.
+`tollgate firewall serve [--host 127.0.0.1] [--port 8080] [--offline]` and
+`tollgate firewall update-index [--output DIR]`.
 
 `check` prints the verdict on one package (or seed B's JSON with `--json`) and exits 1 when the
 package is blocked (Red), 0 otherwise, so a pre-install hook can stop on it. `serve` runs the
 package-check API (pipeline/firewall/server.py) until interrupted. Both read the `firewall:`
 section of `--config` (default ./.tollgate.yml) and query the registries unless `--offline`,
-which uses only the on-disk cache and says so in every answer.
+which uses only the on-disk cache and says so in every answer. `update-index` rebuilds the
+bundled popularity index (pipeline/firewall/popular/, see its README.md) from the public lists
+the registries serve, through the configured registry URLs; `--output` writes it elsewhere.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from pipeline.errors import ConfigError, ExitCode
 from pipeline.firewall.config import load_firewall_config
 from pipeline.firewall.engine import Firewall
 from pipeline.firewall.model import Ecosystem
+from pipeline.firewall.popular.update import update_index
 from pipeline.firewall.registry import Registry
 from pipeline.firewall.server import BadRequest, PackageCheckServer, package_from
 
 DEFAULT_CONFIG = Path(".tollgate.yml")
+BUNDLED_INDEX = Path(__file__).resolve().parents[1] / "firewall" / "popular"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -42,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    update = actions.add_parser("update-index", parents=[common],
+                                help="rebuild the popularity index from the public PyPI and npm lists")
+    update.add_argument("--output", type=Path, metavar="DIR", default=BUNDLED_INDEX,
+                        help="where to write pypi.txt and npm.txt (default: the bundled index)")
 
 
 def build_firewall(args: argparse.Namespace) -> Firewall:
@@ -54,6 +63,8 @@ def build_firewall(args: argparse.Namespace) -> Firewall:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "update-index":
+        return update(args)
     firewall = build_firewall(args)
     return check(firewall, args) if args.action == "check" else serve(firewall, args)
 
@@ -76,6 +87,15 @@ def check(firewall: Firewall, args: argparse.Namespace) -> int:
             print(f"  {hit['severity']:<8} {hit['rule_id']}: {hit['detail']}")
         print(f"  metadata: {answer['metadata']}")
     return ExitCode.GATE_FAILED if answer["status"] == "blocked" else ExitCode.PASSED
+
+
+def update(args: argparse.Namespace) -> int:
+    path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    if args.offline:
+        raise ConfigError("update-index fetches the public lists: it cannot run --offline")
+    for written, ranked in update_index(load_firewall_config(path).registry, args.output):
+        print(f"tollgate firewall: {written}: {len(ranked.names)} names from {ranked.source}")
+    return ExitCode.PASSED
 
 
 def serve(firewall: Firewall, args: argparse.Namespace) -> int:

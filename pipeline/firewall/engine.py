@@ -9,6 +9,9 @@ Order and interplay, decided here:
    CRITICAL hit is Red, a MEDIUM or LOW one Yellow. Red is `blocked`, Yellow `review`, Green
    `allowed`. A package whose metadata could not be read, and that nothing else flags, is Yellow:
    the firewall says it could not score it rather than letting it through unseen.
+4. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
+   packages of the same lockfile depend on it (their users have installed it for years), or its
+   first release is more than `LONG_LIVED_DAYS` old. Then it is MEDIUM: still reported, never exempt.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ MESSAGE = {RiskLevel.RED: "High risk package", RiskLevel.YELLOW: "Medium risk pa
            RiskLevel.GREEN: "Low risk package"}
 FACTS_MEMO_SIZE = 4096
 REPUTATION_SEVERITY = {RiskLevel.RED: Severity.HIGH, RiskLevel.YELLOW: Severity.LOW}
+LONG_LIVED_DAYS = 730  # a look-alike on the registry this long is evidence of a real package (squats are removed)
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ class Firewall:
         hits = [*blocklist_hits(self.config, eco, name, package.version), *self._quarantine(package, facts)]
         look_alikes = () if trusted or internal else self.indexes[eco].look_alikes(name)
         if look_alikes:
-            hits.append(_typosquat_hit(package, look_alikes, lookup))
+            hits.append(_typosquat_hit(package, look_alikes, lookup, self._legitimacy(package, facts)))
         if internal:
             hits += confusion_hits(package, lookup)
         skipped = "allowlisted" if trusted else "an internal name" if internal else None
@@ -124,6 +128,19 @@ class Firewall:
             similar=tuple(hit.target for hit in look_alikes), latest=facts.latest if facts else None,
             trusted=trusted, reputation_skipped=skipped,
         )
+
+    def _legitimacy(self, package: DeclaredPackage, facts: PackageFacts | None) -> list[str]:
+        """Evidence that a look-alike is a real package: popular dependents in the lockfile, a long life."""
+        index = self.indexes[package.ecosystem]
+        popular_parents = [parent for parent in package.required_by if index.is_popular(parent)]
+        evidence = []
+        if popular_parents:
+            shown = ", ".join(popular_parents[:3]) + (", ..." if len(popular_parents) > 3 else "")
+            evidence.append(f"{len(popular_parents)} popular package(s) in the lockfile depend on it ({shown})")
+        first = facts.first_release if facts else None
+        if first is not None and (self.clock() - first).days >= LONG_LIVED_DAYS:
+            evidence.append(f"its first release was on {first.date().isoformat()}")
+        return evidence
 
     def _facts(self, eco: Ecosystem, name: str, lookup: Lookup) -> PackageFacts | None:
         """Facts per cached answer, memoized: the API reads the same few packages over and over."""
@@ -186,19 +203,23 @@ def _sort_key(eco: Ecosystem, version: str) -> Any:
     return Version(version) if eco is Ecosystem.PYPI else SemVer(version)
 
 
-def _typosquat_hit(package: DeclaredPackage, look_alikes: tuple[LookAlike, ...], lookup: Lookup) -> Hit:
+def _typosquat_hit(package: DeclaredPackage, look_alikes: tuple[LookAlike, ...], lookup: Lookup,
+                   legitimacy: list[str]) -> Hit:
+    """HIGH for a strong pattern, MEDIUM for a weak one or with evidence of legitimacy (never exempt)."""
     best = look_alikes[0]
+    strong = best.explicit and not legitimacy
+    evidence = f" Evidence that it is a real package, so MEDIUM: {'; '.join(legitimacy)}." if legitimacy else ""
     targets = ", ".join(f"{hit.target} ({hit.technique})" for hit in look_alikes)
     existence = {Status.FOUND: "It exists on the public registry.",
                  Status.MISSING: "It is not on the public registry: installing it fails today, and anyone may "
                                  "register it tomorrow.",
                  Status.UNKNOWN: f"Whether it exists on the public registry is unknown ({lookup.detail})."}
     return Hit(
-        rule=RuleId.TYPOSQUAT, severity=Severity.HIGH if best.explicit else Severity.MEDIUM,
-        confidence=Confidence.HIGH if best.explicit else Confidence.MEDIUM,
+        rule=RuleId.TYPOSQUAT, severity=Severity.HIGH if strong else Severity.MEDIUM,
+        confidence=Confidence.HIGH if strong else Confidence.MEDIUM,
         title=f"{package.name} looks like the popular {best.target} ({best.technique})",
         detail=(f"{package.name} is not a popular {package.ecosystem.value} package but looks like {targets}. "
-                f"{existence[lookup.status]} Check the spelling; if {package.name} is intended, allowlist it "
+                f"{existence[lookup.status]}{evidence} Check the spelling; if {package.name} is intended, allowlist it "
                 "in .tollgate.yml (firewall.allowlist) with the reason."),
         similar=tuple(hit.target for hit in look_alikes),
     )

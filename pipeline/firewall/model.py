@@ -38,7 +38,8 @@ class DeclaredPackage:
     """One dependency as a manifest declares it.
 
     `spec` is the range as written (`>=2,<3`, `^1.2.0`, or "" for any version); `version` is the
-    exact version when one is pinned (`==4.1`, a lockfile entry), else None. `manifest` is
+    exact version when one is pinned (`==4.1`, a lockfile entry), else None. `required_by` names
+    the other lockfile entries that depend on it, where the lockfile says so. `manifest` is
     relative to the scanned folder; `line` is 1-based.
     """
 
@@ -48,6 +49,7 @@ class DeclaredPackage:
     line: int
     spec: str = ""
     version: str | None = None
+    required_by: tuple[str, ...] = ()  # lockfile packages that depend on it (the project itself not counted)
 
 
 @dataclass(frozen=True)

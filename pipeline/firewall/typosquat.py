@@ -1,32 +1,32 @@
 """Typosquatting: does a name look like a popular package's name without being it?
 
-Popular names are never flagged: a bundled popular name (or an allowlisted one) is trusted as
-itself, so two popular look-alikes such as `urllib3` and `urllib` never flag each other. Any other
-name is compared with the popular list of its ecosystem:
+A name in the popularity index (or allowlisted) is trusted as itself: a popular, widely used name
+is never a typosquat of another, so `urllib3` and `urllib`, `is-object` and `isobject`, the
+unscoped `esbuild-linux-arm64` and the scoped `@esbuild/linux-arm64` never flag each other. Any
+other name is compared with the index of its ecosystem, by the generation algorithms of the
+public typosquat taxonomies (the `technique` of each hit):
 
-1. Known typo patterns (HIGH; the edits people make when typing, and attackers copy):
-   - separators added, dropped or swapped (`pythondateutil`), and npm's scope tricks
-     (`@types-node`, `types-node`, `typesnode` for `@types/node`);
-   - homoglyphs: `0`/`o`, `1`/`l`/`i`, `rn`/`m`, `vv`/`w`, `5`/`s` (`fiask` for `flask`);
-   - swapped adjacent letters (`reqeusts`), a missing letter (`reqests`), a doubled or added
-     letter (`numppy`, `python-dateutils`), one replaced character (`request2`).
-2. Fuzzy similarity (MEDIUM): rapidfuzz's Damerau-Levenshtein distance of at most 2 inside one
-   word of a name that is otherwise the same (`opentelemetry-instrumentaion-flsk`), for names of
-   at least `MIN_FUZZY_LENGTH` characters.
-3. npm's unscoped copy of a popular scoped name (MEDIUM): `typescript-eslint-parser`-style copies
-   are caught by (1); this catches the bare name itself (`@angular/animations` -> `animations`).
+- one edit: omission, repetition (a doubled letter), addition, plural, transposition (swapped
+  neighbours), and a replaced letter, named for its kind: homoglyph (`rn`/`m`, `0`/`o`, ...),
+  vowel swap, adjacent key (QWERTY neighbours) or plain replacement;
+- delimiter: the same letters with `-`, `_`, `.` or an npm scope added, dropped or swapped
+  (`pythondateutil`, `types-node` for `@types/node`), and homoglyphs across the whole name;
+- word order: the same words in another order (`nmap-python` for `python-nmap`);
+- two edits inside a long name (`aiohtttps`, `botoceor`, `importlibs-resource`);
+- sound-alike: the same consonants once vowels and `z`/`s`, `k`/`c`, `ph`/`f` are folded
+  (`deezcord.js` for `discord.js`);
+- an npm scoped name's bare part alone (`animations` for `@angular/animations`);
+- combosquatting: a popular name plus only words from the affix table (`nodemonjs`,
+  `node-mongoose-orm`), or such a name one edit away (`etherdjs` for `ethers`).
 
-What keeps the false positives down (measured on the 2,000 PyPI and npm names ranked just below
-the bundled lists; tests/test_firewall_typosquat.py):
-- single edits count only inside a word (a run between `-`, `_`, `.`, `/`) of at least
-  `MIN_EDIT_LENGTH` characters, and a replaced character only in a word of at least
-  `MIN_REPLACE_LENGTH`: in short words one edit reaches other real names (`isort`/`usort`,
-  `mypy-boto3-ecr`/`mypy-boto3-ec2`);
-- a digit added, dropped or replaced by another digit is a version or a sibling (`pathlib2`,
-  `uuid6`, `nvidia-cublas-cu11`), not a typo.
-
-PyPI names are compared after PEP 503 normalization, so `Python_DateUtil` is python-dateutil
-itself. Every hit names its target.
+Strength (HIGH `explicit`, else MEDIUM), measured on real lockfiles and on legitimate names
+below the index (benchmarks/firewall_accuracy.py): one edit is HIGH inside a word of at least
+`MIN_EDIT_LENGTH` characters for swaps and repetitions, `MIN_REPLACE_LENGTH` for the others, and
+MEDIUM in shorter names down to `MIN_NAME_LENGTH`; a digit for a digit (`uuid6`, `js-sha3`) is a
+sibling as often as a typo, so MEDIUM. Delimiter, homoglyph and word-order variants are HIGH,
+except an unscoped `x-y` for a scoped `@x/y`, MEDIUM: that is how packages moved into scopes
+(`rollup-plugin-node-resolve`), and only the registry's dates tell the old original from a copy.
+Two edits, sound-alikes and combosquats are MEDIUM. Hits list the most popular target first.
 """
 
 from __future__ import annotations
@@ -34,28 +34,42 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
+import yaml
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from pipeline.firewall.model import Ecosystem
 from pipeline.firewall.names import normalize, split_scope
 
-MIN_EDIT_LENGTH = 5  # swapped or doubled letters
-MIN_REPLACE_LENGTH = 7  # a replaced, added or missing letter
-MIN_FUZZY_LENGTH = 10
-FUZZY_DISTANCE = 2
+MIN_EDIT_LENGTH = 5  # swapped or doubled letters: HIGH from this word length
+MIN_REPLACE_LENGTH = 7  # a replaced, added or missing letter: HIGH from this word length
+MIN_NAME_LENGTH = 5  # shorter names are one edit from too many real ones to flag at all
+MIN_TWO_EDIT_LENGTH = 7  # two edits: only in names at least this long (letters only)
+MIN_SOUND_LENGTH = 7
 MIN_SCOPE_COPY_LENGTH = 6
 _SEPARATORS = re.compile(r"[-_./@]+")
 _WORD_BOUNDARY = re.compile(r"[-_./@]")
-_HOMOGLYPHS = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("5", "s"))
+_VOWELS = frozenset("aeiouy")
+_SOUND_FOLDS = (("ph", "f"), ("ck", "c"), ("k", "c"), ("z", "s"), ("q", "c"))
+_VOWEL_RUNS = re.compile(r"[aeiouy]+")
 
 
 @dataclass(frozen=True)
 class LookAlike:
     target: str
     technique: str
-    explicit: bool  # a known typo pattern rather than fuzzy similarity
+    explicit: bool  # a strong pattern (HIGH) rather than a weaker resemblance (MEDIUM)
+
+
+@cache
+def _tables() -> dict[str, Any]:
+    text = resources.files("pipeline.firewall").joinpath("data/typosquat.yaml").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
 
 
 def skeleton(name: str) -> str:
@@ -64,9 +78,20 @@ def skeleton(name: str) -> str:
 
 def confusable(name: str) -> str:
     folded = skeleton(name)
-    for glyph, canonical in _HOMOGLYPHS:
+    for glyph, canonical in _tables()["homoglyphs"]:
         folded = folded.replace(glyph, canonical)
     return folded
+
+
+def sounds(name: str) -> str:
+    folded = skeleton(name)
+    for written, said in _SOUND_FOLDS:
+        folded = folded.replace(written, said)
+    return _VOWEL_RUNS.sub("a", folded)
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(word for word in _SEPARATORS.split(name) if word)
 
 
 def _word_at(name: str, index: int) -> str:
@@ -76,97 +101,164 @@ def _word_at(name: str, index: int) -> str:
     return name[start:end]
 
 
-def _plausible_edit(name: str, target: str, minimum: int) -> bool:
-    """One edit apart: inside a long enough word, and not a digit for a digit (a version, not a typo)."""
+def _replacement_kind(written: str, meant: str) -> str:
+    pair = {written, meant}
+    if any({glyph, canonical} == pair for glyph, canonical in _tables()["homoglyphs"]):
+        return "homoglyph"
+    if pair <= _VOWELS:
+        return "vowel swap"
+    if written in _tables()["keyboard-neighbours"].get(meant, ""):
+        return "adjacent key"
+    return "replacement"
+
+
+def one_edit(name: str, target: str) -> tuple[str, int, set[str]] | None:
+    """(technique, position in target, the characters changed) when `name` is one typo from `target`."""
     index = next((i for i, (a, b) in enumerate(zip(name, target, strict=False)) if a != b), min(len(name), len(target)))
-    changed = {c for c in (name[index:index + 1], target[index:index + 1]) if c}
-    if len(name) != len(target):  # added or missing: the extra character
-        longer = name if len(name) > len(target) else target
-        changed = {longer[index]}
-    if changed and all(c.isdigit() for c in changed):
-        return False
-    return len(_word_at(target, min(index, len(target) - 1))) >= minimum
+    if len(name) == len(target) + 1 and name[index + 1:] == target[index:]:
+        added = name[index]
+        doubled = added in (name[index - 1:index], name[index + 1:index + 2])
+        kind = "repetition" if doubled else "plural" if added == "s" and index == len(target) else "addition"
+        return kind, min(index, len(target) - 1), {added}
+    if len(name) + 1 == len(target) and name[index:] == target[index + 1:]:
+        return ("plural" if target[index] == "s" and index == len(name) else "omission"), index, {target[index]}
+    if len(name) != len(target) or index >= len(name):
+        return None
+    if name[index + 1:] == target[index + 1:]:
+        return _replacement_kind(name[index], target[index]), index, {name[index], target[index]}
+    if name[index + 1:index + 2] == target[index:index + 1] and name[index:index + 1] == target[index + 1:index + 2] \
+            and name[index + 2:] == target[index + 2:]:
+        return "transposition", index, {name[index], target[index]}
+    return None
+
+
+def _one_edit_strength(technique: str, target: str, index: int, changed: set[str]) -> bool | None:
+    """True: HIGH; False: MEDIUM; None: not flagged (too short to tell from another real name)."""
+    if len(skeleton(target)) < MIN_NAME_LENGTH:
+        return None
+    if all(c.isdigit() for c in changed) or technique == "plural":
+        return False  # a sibling (`uuid6`, `js-sha3`) or a singular/plural pair as often as a typo
+    if technique == "replacement" and _WORD_BOUNDARY.match(f"-{target}"[index]):
+        return False  # a word's first letter replaced makes another word (`ficloud`, `micloud`) more often
+    word = len(_word_at(target, index))
+    strong = MIN_EDIT_LENGTH if technique in ("repetition", "transposition", "homoglyph") else MIN_REPLACE_LENGTH
+    return word >= strong
 
 
 class TyposquatIndex:
-    """The popular names of one ecosystem, indexed for every pattern above; build once, query often."""
+    """The popular names of one ecosystem, most popular first, indexed for every technique; build once."""
 
     def __init__(self, ecosystem: Ecosystem, names: Iterable[str]) -> None:
         self.ecosystem = ecosystem
         self.popular = tuple(dict.fromkeys(normalize(name, ecosystem) for name in names))
         self.members = frozenset(self.popular)
-        self._rank = {name: rank for rank, name in enumerate(self.popular)}
+        self.rank = {name: rank for rank, name in enumerate(self.popular, start=1)}
         self._skeleton = _group((skeleton(name), name) for name in self.popular)
         self._confusable = _group((confusable(name), name) for name in self.popular)
-        self._deletions = _group((_without(name, i), name) for name in self.popular for i in range(len(name)))
-        self._wildcards = _group((_wildcard(name, i), name) for name in self.popular for i in range(len(name)))
-        self._words = _group((word, name) for name in self.popular for word in _words(name))
-        self._long_words = [word for word in self._words if len(word) >= MIN_FUZZY_LENGTH]
+        self._sounds = _group((sounds(name), name) for name in self.popular if len(skeleton(name)) >= MIN_SOUND_LENGTH)
+        self._word_sets = _group((_word_key(name), name) for name in self.popular if len(_words(name)) > 1)
+        self._affixes = frozenset(_tables()["combo-affixes"])
         self._bare = _group((split_scope(name)[1], name) for name in self.popular if split_scope(name)[0])
 
+    def is_popular(self, name: str) -> bool:
+        return normalize(name, self.ecosystem) in self.members
+
     def look_alikes(self, name: str) -> tuple[LookAlike, ...]:
-        """The popular names `name` imitates: typo patterns first, then the most popular target first."""
+        """The popular names `name` imitates, the most popular first: only strong patterns' when there are any."""
         candidate = normalize(name, self.ecosystem)
         if candidate in self.members:
             return ()
         found: dict[str, LookAlike] = {}
-        for hit in (*self._patterns(candidate), *self._fuzzy(candidate), *self._scope_copy(candidate)):
-            if hit.target != candidate and hit.target not in found:
+        for hit in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate)):
+            if hit.target != candidate and (hit.target not in found or hit.explicit > found[hit.target].explicit):
                 found[hit.target] = hit
-        return tuple(sorted(found.values(), key=lambda hit: (not hit.explicit, self._rank[hit.target])))
+        strong = [hit for hit in found.values() if hit.explicit]  # once a strong pattern names a target, the
+        return tuple(sorted(strong or found.values(), key=lambda hit: self.rank[hit.target]))  # rest is noise
 
-    def _patterns(self, name: str) -> Iterator[LookAlike]:
+    def _exact_forms(self, name: str) -> Iterator[LookAlike]:
+        """Delimiter, homoglyph, word-order and sound-alike forms: one dictionary look-up each."""
         for target in self._skeleton.get(skeleton(name), ()):
-            yield LookAlike(target, "separator or scope variant", True)
+            yield LookAlike(target, "delimiter or scope variant", not _unscoped_twin(name, target))
         for target in self._confusable.get(confusable(name), ()):
-            yield LookAlike(target, "homoglyph", True)
-        for index in range(len(name) - 1):
-            swapped = name[:index] + name[index + 1] + name[index] + name[index + 2:]
-            if swapped in self.members and _plausible_edit(name, swapped, MIN_EDIT_LENGTH):
-                yield LookAlike(swapped, "swapped letters", True)
-        for target in self._deletions.get(name, ()):
-            if _plausible_edit(name, target, MIN_REPLACE_LENGTH):
-                yield LookAlike(target, "missing letter", True)
-        for index in range(len(name)):
-            shorter = _without(name, index)
-            doubled = name[index] in (name[index - 1:index], name[index + 1:index + 2])
-            if shorter in self.members and _plausible_edit(
-                    name, shorter, MIN_EDIT_LENGTH if doubled else MIN_REPLACE_LENGTH):
-                yield LookAlike(shorter, "doubled letter" if doubled else "added letter", True)
-            for target in self._wildcards.get(_wildcard(name, index), ()):
-                if _plausible_edit(name, target, MIN_REPLACE_LENGTH):
-                    yield LookAlike(target, "replaced letter", True)
-
-    def _fuzzy(self, name: str) -> Iterator[LookAlike]:
-        """Two edits inside one long word of an otherwise identical name (one edit is a pattern's job)."""
-        words = _words(name)
-        for position, word in enumerate(words):
-            if len(word) < MIN_FUZZY_LENGTH:
-                continue
-            rest = words[:position] + words[position + 1:]
-            for similar, distance, _ in process.extract(word, self._long_words, scorer=DamerauLevenshtein.distance,
-                                                        score_cutoff=FUZZY_DISTANCE, limit=None):
-                for target in self._words[similar] if distance == FUZZY_DISTANCE else ():
-                    other = _words(target)
-                    if len(other) == len(words) and other[:position] + other[position + 1:] == rest:
-                        yield LookAlike(target, "similar spelling", False)
-
-    def _scope_copy(self, name: str) -> Iterator[LookAlike]:
-        if self.ecosystem is Ecosystem.NPM and not split_scope(name)[0] and len(name) >= MIN_SCOPE_COPY_LENGTH:
+            if skeleton(target) != skeleton(name):
+                yield LookAlike(target, "homoglyph", True)
+        for target in self._word_sets.get(_word_key(name), ()) if len(_words(name)) > 1 else ():
+            yield LookAlike(target, "word order", False)
+        for target in self._sounds.get(sounds(name), ()) if len(skeleton(name)) >= MIN_SOUND_LENGTH else ():
+            if target[0] == name[0]:
+                yield LookAlike(target, "sound-alike", False)
+        if self.ecosystem is Ecosystem.NPM and not name.startswith("@") and len(name) >= MIN_SCOPE_COPY_LENGTH:
             for target in self._bare.get(name, ()):
                 yield LookAlike(target, "unscoped copy of a scoped name", False)
 
+    def _edits(self, name: str) -> Iterator[LookAlike]:
+        """One or two edits from a popular name (Levenshtein finds them; a swap is two of its edits)."""
+        for target, distance, _ in process.extract(name, self.popular, scorer=Levenshtein.distance,
+                                                   score_cutoff=3, limit=None):  # a swap and one more: 3
+            edit = one_edit(name, target) if distance <= 2 else None
+            if edit is not None:
+                technique, index, changed = edit
+                strength = _one_edit_strength(technique, target, index, changed)
+                if strength is not None:
+                    yield LookAlike(target, technique, strength)
+            elif DamerauLevenshtein.distance(name, target) == 2 and _plausible_two_edits(name, target):
+                yield LookAlike(target, "two edits", False)
 
-def _without(name: str, index: int) -> str:
-    return name[:index] + name[index + 1:]
+    def _combos(self, name: str) -> Iterator[LookAlike]:
+        """A popular name with affix words around it, glued on or separated, possibly misspelt once."""
+        for core in _cores(name, self._affixes):
+            if core in self.members:
+                yield LookAlike(core, "combosquatting", False)
+                continue
+            for target, _, _ in process.extract(core, self.popular, scorer=Levenshtein.distance, score_cutoff=1,
+                                                limit=None):
+                edit = one_edit(core, target)
+                if edit is not None and len(skeleton(target)) >= MIN_NAME_LENGTH and not edit[2] <= set("0123456789"):
+                    yield LookAlike(target, f"combosquatting with {edit[0]}", False)
 
 
-def _wildcard(name: str, index: int) -> str:
-    return f"{name[:index]}\0{name[index + 1:]}"
+def _unscoped_twin(name: str, target: str) -> bool:
+    """`x-y` for `@x/y` (or the reverse): how packages moved into scopes, not only how attackers copy them."""
+    scope, bare = split_scope(target)
+    other_scope, other_bare = split_scope(name)
+    if scope and not other_scope:
+        return name == f"{scope[1:]}-{bare}"
+    return bool(other_scope and not scope and target == f"{other_scope[1:]}-{other_bare}")
 
 
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(word for word in _SEPARATORS.split(name) if word)
+def _plausible_two_edits(name: str, target: str) -> bool:
+    """Two edits in a long name, touching letters only (not a version, not a different last word)."""
+    if min(len(skeleton(name)), len(skeleton(target))) < MIN_TWO_EDIT_LENGTH:
+        return False
+    if name[0] != target[0]:
+        return False  # two edits and another first letter: another word
+    differing = set(name) ^ set(target)
+    if differing and all(c.isdigit() for c in differing):
+        return False
+    words, other = _words(name), _words(target)
+    if len(words) == len(other) and len(words) > 1:  # same shape: one long word misspelt, or a letter moved
+        changed = [(a, b) for a, b in zip(words, other, strict=True) if a != b]
+        moved = sorted(skeleton(name)) == sorted(skeleton(target))
+        return moved or (len(changed) == 1 and min(len(changed[0][0]), len(changed[0][1])) >= MIN_TWO_EDIT_LENGTH)
+    return True
+
+
+def _cores(name: str, affixes: frozenset[str]) -> Iterator[str]:
+    """`name` without its affix words: split on separators, or an affix glued to either end."""
+    words = list(_words(name))
+    kept = [word for word in words if word not in affixes]
+    if kept and len(kept) < len(words):
+        yield "-".join(kept)
+    if len(words) == 1:
+        for affix in affixes:
+            if name.endswith(affix) and len(name) - len(affix) >= MIN_NAME_LENGTH:
+                yield name[:-len(affix)]
+            if name.startswith(affix) and len(name) - len(affix) >= MIN_NAME_LENGTH:
+                yield name[len(affix):]
+
+
+def _word_key(name: str) -> str:
+    return " ".join(sorted(_words(name)))
 
 
 def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

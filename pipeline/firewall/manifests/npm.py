@@ -8,12 +8,16 @@
   (or the entry's own `name`, for aliases). The root (`""`) and workspace links are the project
   itself. v1 (and v2's legacy copy, ignored when `packages` exists): the nested `dependencies` tree.
 - A version is pinned by an exact semver (`1.2.3`, `=1.2.3`); every lockfile entry is pinned.
+- Each lockfile entry carries the names of the entries that depend on it (v2/v3 `dependencies`,
+  `optionalDependencies` and `peerDependencies`; v1 `requires`): the firewall weighs popular
+  dependents as evidence of legitimacy.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from pipeline.firewall.manifests.base import Collected, Source, type_name
@@ -64,9 +68,23 @@ def read_package_lock(source: Source, into: Collected) -> None:
     document = source.json_object()
     lines = key_lines(source.text)
     packages = document.get("packages")
-    entries = _v2_entries(packages) if isinstance(packages, dict) else _v1_entries(document.get("dependencies"), ())
+    entries = list(_v2_entries(packages) if isinstance(packages, dict) else
+                   _v1_entries(document.get("dependencies"), ()))
+    parents = _dependents(entries)
     for path, name, entry in entries:
-        _locked(name, entry, source, into, lines.get(path))
+        _locked(name, entry, source, into, lines.get(path), required_by=tuple(sorted(parents.get(name, ()))))
+
+
+def _dependents(entries: list[tuple[JsonPath, str, Any]]) -> dict[str, set[str]]:
+    """Name -> the names of the lockfile entries that list it among their dependencies."""
+    parents: dict[str, set[str]] = {}
+    for _, name, entry in entries:
+        for field in (*DEPENDENCY_FIELDS, "requires"):
+            block = entry.get(field) if isinstance(entry, dict) else None
+            for child in block if isinstance(block, dict) else ():
+                if child != name:
+                    parents.setdefault(child, set()).add(name)
+    return parents
 
 
 def _v2_entries(packages: dict[str, Any]) -> Iterator[tuple[JsonPath, str, Any]]:
@@ -86,7 +104,8 @@ def _v1_entries(tree: Any, prefix: JsonPath) -> Iterator[tuple[JsonPath, str, An
             yield from _v1_entries(entry.get("dependencies"), path)
 
 
-def _locked(name: str, entry: Any, source: Source, into: Collected, line: int | None) -> None:
+def _locked(name: str, entry: Any, source: Source, into: Collected, line: int | None, *,
+            required_by: tuple[str, ...] = ()) -> None:
     version = entry.get("version") if isinstance(entry, dict) else None
     if not isinstance(version, str):
         into.problem(source.relative, line, f"{name}: a lockfile entry without a version")
@@ -97,4 +116,5 @@ def _locked(name: str, entry: Any, source: Source, into: Collected, line: int | 
     if exact_version(version) is None:
         into.problem(source.relative, line, f"{name}: {version!r} names no registry version; not checked")
         return
-    into.add(source.package(name, Ecosystem.NPM, line, version, exact_version(version)))
+    into.add(replace(source.package(name, Ecosystem.NPM, line, version, exact_version(version)),
+                     required_by=required_by))

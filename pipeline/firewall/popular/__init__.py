@@ -1,4 +1,4 @@
-"""The bundled popular-name lists the typosquat check compares against (see SOURCES.md here).
+"""The bundled popular-name lists the typosquat check compares against (see README.md here).
 
 Each file is one name per line, most popular first; `#` lines are comments. PyPI names are
 stored PEP 503-normalized.
