@@ -120,7 +120,7 @@ def test_a_bad_firewall_section_stops_the_scan_before_it_starts(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / ".tollgate.yml"
     config.write_text("firewall:\n  quarantine:\n    - {ecosystem: pypi, name: django, versions: '^4', reason: x}\n")
-    code = main(["scan", str(ROOT / "examples" / "vulnerable-app"), "--only", "supply-chain", "--config", str(config),
+    code = main(["scan", str(ROOT / "examples" / "vulnerable-app"), "--only", "firewall", "--config", str(config),
                  "--out", str(tmp_path / "out"), "--repo", "t/t"])
     assert code == 2
     assert "firewall.quarantine[0].versions: '^4' is not a PEP 440 version range" in capsys.readouterr().err
@@ -144,7 +144,7 @@ def test_a_scan_over_broken_manifests_counts_them_and_never_fails(tmp_path: Path
     (source / "poetry.lock").write_text('package = "x"\n')
     (source / "package.json").write_text("[1, 2]")
     (source / "requirements.txt").write_bytes(b"\xff\xfe\x00r\x00e\x00q")  # UTF-16, as PowerShell writes it
-    code = main(["scan", str(source), "--only", "supply-chain", "--out", str(tmp_path / "out"), "--repo", "t/t",
+    code = main(["scan", str(source), "--only", "firewall", "--out", str(tmp_path / "out"), "--repo", "t/t",
                  "--no-publish"])
     err = capsys.readouterr().err
     assert code == 0, err
