@@ -27,6 +27,14 @@ EMBEDDED = "embedded defaults"
 # What every scan leaves alone unless `scan.exclude` says otherwise: version control, environments,
 # dependencies and Tollgate's own output.
 DEFAULT_EXCLUDE = (".git", ".venv", ".venv-checkov", "venv", "node_modules", ".tollgate", ".terraform", ".scannerwork")
+# What SAST and secrets scans also leave out: code that does not ship (tests, docs, examples) and code
+# the project did not write (vendored, generated, built). Asserts in tests and example credentials in
+# docs are noise there, not risk; `scan.source-exclude: []` scans everything.
+DEFAULT_SOURCE_EXCLUDE = (
+    "tests", "test", "testing", "docs", "doc", "examples", "example", "vendor", "third_party", "node_modules",
+    ".venv", "venv", "dist", "build", "site-packages", "test_*.py", "*_test.py", "conftest.py", "*_test.go",
+    "*.test.js", "*.spec.js", "*.test.ts", "*.spec.ts",
+)
 
 
 def _scanner_schema(spec: ScannerSpec) -> dict[str, Any]:
@@ -45,6 +53,7 @@ def scan_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "exclude": STRINGS,
+            "source-exclude": STRINGS,
             "dast": {
                 "type": "object",
                 "additionalProperties": False,
@@ -99,6 +108,7 @@ class OptionOverride:
 class ScanConfig:
     scanners: tuple[tuple[ScannerName, ScannerSettings], ...]
     exclude: tuple[str, ...] = ()
+    source_exclude: tuple[str, ...] = ()
     dast_targets: tuple[str, ...] = ()
     dast_allow: tuple[str, ...] = ()
     securityhub: SecurityHubTarget | None = None
@@ -122,6 +132,7 @@ def embedded_defaults() -> dict[str, Any]:
     """What `tollgate scan` does when `.tollgate.yml` has no `scan:` section; a section merges over it."""
     return {
         "exclude": list(DEFAULT_EXCLUDE),
+        "source-exclude": list(DEFAULT_SOURCE_EXCLUDE),
         "dast": {"targets": [], "allow": []},
         "scanners": {spec.name: {"enabled": spec.enabled, **spec.defaults} for spec in catalog.specs()},
     }
@@ -159,6 +170,7 @@ def config_from_section(section: dict[str, Any], source: str) -> ScanConfig:
     return ScanConfig(
         scanners=scanners,
         exclude=tuple(merged.get("exclude", ())),
+        source_exclude=tuple(merged.get("source-exclude", ())),
         dast_targets=tuple(merged.get("dast", {}).get("targets", ())),
         dast_allow=tuple(merged.get("dast", {}).get("allow", ())),
         securityhub=None if securityhub is None else SecurityHubTarget(

@@ -148,7 +148,8 @@ def scan_context(plan: ScanPlan) -> ScanContext:
     if work_dir.is_relative_to(source):  # never scan our own reports (they quote secrets back)
         exclude += (request.out_dir.resolve().relative_to(source).as_posix(),)
     return ScanContext(source=source, work_dir=work_dir, image=request.image, dast_targets=plan.targets,
-                       exclude=tuple(dict.fromkeys(exclude)), env=dict(os.environ), config_path=plan.config_file)
+                       exclude=tuple(dict.fromkeys(exclude)), source_exclude=plan.config.source_exclude,
+                       env=dict(os.environ), config_path=plan.config_file)
 
 
 def selected(plan: ScanPlan) -> list[ScannerName]:

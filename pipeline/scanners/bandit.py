@@ -36,7 +36,7 @@ class Bandit(CommandScanner):
 
     def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
         report = ctx.folder(self.spec.name) / "bandit.sarif"
-        excluded = ",".join(f"./{pattern}" for pattern in ctx.exclude)
+        excluded = ",".join(ctx.exclusions(self.spec).path_fragments())
         argv = (executable, "-r", ".", "-f", "sarif", "-o", str(report), "-q")
         return (Invocation(argv=argv + (("-x", excluded) if excluded else ()), cwd=ctx.source, report=report),)
 

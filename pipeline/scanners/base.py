@@ -31,6 +31,7 @@ from typing import Any
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.errors import ScannerError, ScannerTimeout
+from pipeline.scanners.exclusion import Exclusions
 from pipeline.scope import GuardedTarget
 
 LOG_TAIL_LINES = 12
@@ -83,9 +84,16 @@ class ScanContext:
     work_dir: Path
     image: str | None = None
     dast_targets: tuple[GuardedTarget, ...] = ()
-    exclude: tuple[str, ...] = ()  # directory names or relative paths that no scanner reads
+    exclude: tuple[str, ...] = ()  # folder names or relative paths (globs) that no scanner reads
+    # Also left out of SAST and secrets scans: tests, docs, examples, vendored and generated code.
+    source_exclude: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     config_path: Path | None = None  # the .tollgate.yml in use; the supply-chain firewall reads its own section
+
+    def exclusions(self, spec: ScannerSpec) -> Exclusions:
+        """What this scanner leaves out: `scan.exclude`, and for SAST and secrets `scan.source-exclude` too."""
+        reads_source = spec.category in (Category.SAST, Category.SECRETS)
+        return Exclusions.of(self.exclude + (self.source_exclude if reads_source else ()))
 
     def folder(self, name: ScannerName) -> Path:
         """The scanner's own folder for reports, logs and temp files; created on demand."""
@@ -250,11 +258,11 @@ def log_tail(log: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 def find_files(ctx: ScanContext, matches: Callable[[str], bool], limit: int = 1000) -> list[Path]:
     """Files under the source (relative paths, sorted) whose name `matches(name)`, skipping excludes."""
-    excluded = set(ctx.exclude)
+    excluded = Exclusions.of(ctx.exclude)
     found: list[Path] = []
     for root, dirs, files in os.walk(ctx.source):
         relative_root = Path(root).relative_to(ctx.source)
-        dirs[:] = sorted(d for d in dirs if d not in excluded and (relative_root / d).as_posix() not in excluded)
+        dirs[:] = sorted(d for d in dirs if not excluded.excludes((relative_root / d).as_posix()))
         found.extend(relative_root / name for name in sorted(files) if matches(name))
         if len(found) >= limit:
             break

@@ -7,8 +7,6 @@ SaaS platform. It exits 1 when a check fails, which is success here.
 
 from __future__ import annotations
 
-import re
-
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec, which
@@ -47,8 +45,8 @@ class Checkov(CommandScanner):
         frameworks = options.get("frameworks")
         if frameworks:
             argv += ("--framework", ",".join(frameworks))
-        for pattern in ctx.exclude:
-            argv += ("--skip-path", re.escape(pattern))
+        for regex in ctx.exclusions(self.spec).regexes():
+            argv += ("--skip-path", regex)
         env = (("CKV_SKIP_PACKAGE_UPDATE_CHECK", "1"),)
         return (Invocation(argv=argv, cwd=ctx.source, report=folder / "results_sarif.sarif", env=env),)
 

@@ -51,8 +51,8 @@ class DependencyCheck(CommandScanner):
             executable, "--scan", str(ctx.source), "--project", ctx.source.name or "source",
             "--format", "JSON", "--out", str(folder), "--data", str(data_dir),
         )
-        for pattern in ctx.exclude:
-            argv += ("--exclude", f"**/{pattern}/**")
+        for glob in ctx.exclusions(self.spec).folder_globs():
+            argv += ("--exclude", glob)
         if options.get("no-update"):
             argv += ("--noupdate",)
         if options.get("nvd-datafeed"):

@@ -5,8 +5,6 @@ It reads only files under its working directory, so it runs from the source root
 
 from __future__ import annotations
 
-import re
-
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec
@@ -27,9 +25,9 @@ class DetectSecrets(CommandScanner):
     def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
         report = ctx.folder(self.spec.name) / "detect-secrets.json"
         argv: tuple[str, ...] = (executable, "scan", "--all-files", "-n", ".")
-        if ctx.exclude:
-            names = "|".join(re.escape(pattern) for pattern in ctx.exclude)
-            argv += ("--exclude-files", f"(^|/)({names})(/|$)")
+        regex = ctx.exclusions(self.spec).regex()
+        if regex:
+            argv += ("--exclude-files", regex)
         return (Invocation(argv=argv, cwd=ctx.source, report=report, stdout_is_report=True),)
 
 

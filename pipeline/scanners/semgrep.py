@@ -35,7 +35,7 @@ class Semgrep(CommandScanner):
         home = folder / "home"
         home.mkdir(exist_ok=True)
         report = folder / "semgrep.sarif"
-        excludes = [arg for pattern in ctx.exclude for arg in ("--exclude", pattern)]
+        excludes = [arg for pattern in ctx.exclusions(self.spec).semgrep_patterns() for arg in ("--exclude", pattern)]
         argv = (
             executable, "scan", "--config", RULES.name, "--metrics=off", "--disable-version-check",
             "--quiet", "--sarif", "--output", str(report), *excludes, str(ctx.source),

@@ -54,7 +54,7 @@ class TrivyScanner(CommandScanner):
 
     def invocations(self, ctx: ScanContext, options: Options, executable: str) -> tuple[Invocation, ...]:
         report = ctx.folder(self.spec.name) / f"{self.spec.name}.{self.report_format}"
-        skip_dirs = tuple(arg for pattern in ctx.exclude for arg in ("--skip-dirs", pattern))
+        skip_dirs = tuple(arg for glob in ctx.exclusions(self.spec).globs() for arg in ("--skip-dirs", glob))
         argv = (
             executable, *self.subcommand, "--cache-dir", str(cache_dir(ctx, options)), "--quiet",
             "--format", self.report_format, "--output", str(report),
