@@ -213,7 +213,7 @@ def _from_tree(finding: Finding, tree: SourceTree | None) -> tuple[Finding, str 
         resource = tree.terraform_address(location.path, location.start_line)
         if resource:
             finding = dataclasses.replace(finding, location=dataclasses.replace(location, resource=resource))
-    return finding, tree.line(location.path, location.start_line)
+    return finding, tree.flagged_line(location.path, location.start_line)
 
 
 def _with_ordinals(findings: list[Finding], bases: list[str]) -> list[str]:

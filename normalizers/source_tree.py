@@ -13,7 +13,9 @@ from pathlib import Path
 MAX_FILE_BYTES = 8 * 1024 * 1024
 # A top-level Terraform block (`terraform fmt` starts them in column 0): its address is `type.name`,
 # `data.type.name` or `module.name`, the address Terraform, Trivy and Checkov themselves print.
-_TERRAFORM_BLOCK = re.compile(r'^(resource|data|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{')
+# Labels may be quoted or bare identifiers (`resource aws_eks_cluster "eks" {` is valid HCL).
+_LABEL = r'(?:"([^"]+)"|([A-Za-z_][\w-]*))'
+_TERRAFORM_BLOCK = re.compile(rf"^(resource|data|module)\s+{_LABEL}(?:\s+{_LABEL})?\s*\{{")
 _TERRAFORM_SUFFIXES = (".tf", ".hcl")
 
 
@@ -29,11 +31,13 @@ class SourceTree:
             self._files[path] = self._read(path)
         return self._files[path]
 
-    def line(self, path: str, number: int | None) -> str | None:
+    def flagged_line(self, path: str, number: int | None) -> str | None:
+        """The line a finding points to; when it is blank (tools say line 1 for the whole file, and
+        blank lines were inserted on top), the next line that is not."""
         lines = self.lines(path)
         if lines is None or number is None or not 1 <= number <= len(lines):
             return None
-        return lines[number - 1]
+        return next((line for line in lines[number - 1:] if line.strip()), None)
 
     def _read(self, path: str) -> tuple[str, ...] | None:
         if self._root is None or not path or path.startswith("/") or "://" in path:
@@ -55,8 +59,11 @@ class SourceTree:
             return None
         for index in range(number - 1, -1, -1):
             match = _TERRAFORM_BLOCK.match(lines[index])
+            if match and index < number - 1 and lines[index].rstrip().endswith("}"):
+                return None  # a one-line block (`data "x" "y" {}`) ended before the line
             if match:
-                kind, first, second = match.groups()
+                kind, quoted_first, bare_first, quoted_second, bare_second = match.groups()
+                first, second = quoted_first or bare_first, quoted_second or bare_second
                 if kind == "module":
                     return f"module.{first}"
                 address = f"{first}.{second}" if second else first
