@@ -1,8 +1,11 @@
-"""Finding identity (docs/design.md): the same problem gets the same id in every run and format.
+"""Finding identity (docs/design.md, docs/identity.md): the same problem gets the same id in every run and format.
 
 The fingerprint is built from the category, the vulnerability or rule id, and a location
 key that leaves out everything that moves between runs: line numbers, tags, query values,
-build ids, temp directories. The scope (repository, environment) is added only when an
+build ids, temp directories. A finding in a repository file is anchored on the content of
+its first flagged line (read from the scanned tree when the tool quotes none), an IaC
+finding also on its resource address, and two results of one rule at one place are told
+apart by their message. The scope (repository, environment) is added only when an
 id leaves the process (`scoped_id`), so SARIF and ASFF agree on the same identity.
 """
 
@@ -12,12 +15,13 @@ import dataclasses
 import functools
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import SplitResult, urlsplit
 
 from packageurl import PackageURL
 
 from normalizers.model import (
+    Category,
     CodeLocation,
     Finding,
     HostLocation,
@@ -27,10 +31,15 @@ from normalizers.model import (
     Scope,
     UrlLocation,
 )
+from normalizers.source_tree import SourceTree
 
-FINGERPRINT_VERSION = "v1"
+FINGERPRINT_VERSION = "v2"
+# The scheme before content anchors, computed only to match v1 baselines and Security Hub Ids
+# once (docs/identity.md, "Migration"); it goes when the migration window closes.
+LEGACY_FINGERPRINT_VERSION = "v1"
 MAX_ID_LENGTH = 512
 _WHITESPACE = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
 _PACKAGE_NAME_TAIL = re.compile(r"[:/]")
 _VULN_ID_PREFERENCE = ("CVE-", "GHSA-")
 
@@ -109,13 +118,29 @@ def _netloc_key(parts: SplitResult) -> str:
     return f"{host}:{port}" if port not in (None, _DEFAULT_PORTS.get(parts.scheme.lower())) else host
 
 
-def location_key(location: Location) -> str:
+def code_anchor(location: CodeLocation, line_text: str | None = None) -> str:
+    """The text a code finding is anchored on, first that applies: the tool's own stand-in
+    (SonarQube's line hash, detect-secrets' hashed secret), the flagged line as the scanned tree
+    holds it, the first line of the tool's snippet, else the line number (the tool gave no text
+    and the tree is not at hand). Only the first flagged line: a region's first line names the
+    statement or the resource, and the rest of a block changes with unrelated edits."""
+    if location.anchor:
+        return location.anchor
+    for text in (line_text, *(location.snippet or "").splitlines()):
+        if text and text.strip():
+            return normalized_snippet(text)
+    return f"line:{location.start_line or 0}"
+
+
+def _legacy_code_anchor(location: CodeLocation) -> str:
+    if location.snippet and location.snippet.strip():
+        return normalized_snippet(location.snippet)
+    return location.anchor or f"line:{location.start_line or 0}"
+
+
+def location_key(location: Location, line_text: str | None = None) -> str:
     if isinstance(location, CodeLocation):
-        if location.snippet and location.snippet.strip():
-            anchor = normalized_snippet(location.snippet)
-        else:  # no text to anchor on: the tool's own stand-in, else the line is all we have
-            anchor = location.anchor or f"line:{location.start_line or 0}"
-        return f"code|{location.path}|{_digest(anchor)}"
+        return f"code|{location.path}|{location.resource or ''}|{_digest(code_anchor(location, line_text))}"
     if isinstance(location, PackageLocation):
         return f"package|{package_key(location)}|{location.manifest_path or ''}"
     if isinstance(location, UrlLocation):
@@ -127,6 +152,11 @@ def location_key(location: Location) -> str:
         host = f"host|{(location.instance_id or location.host).lower()}"
         return f"{host}|{_digest(location.anchor)}" if location.anchor else host
     raise TypeError(f"unknown location type {type(location).__name__}")
+
+
+def message_key(message: str | None) -> str:
+    """Whitespace-insensitive, digits folded: a message that quotes a line number must not move."""
+    return _DIGITS.sub("#", normalized_snippet(message or ""))
 
 
 def primary_vulnerability_id(finding: Finding) -> str:
@@ -144,36 +174,82 @@ def _canonical_id(vulnerability_id: str) -> str:
     return "GHSA-" + vulnerability_id[5:].lower() if upper.startswith("GHSA-") else upper
 
 
-def fingerprint(finding: Finding) -> str:
-    return _digest(
-        FINGERPRINT_VERSION,
-        finding.category.value,
-        primary_vulnerability_id(finding),
-        location_key(finding.location),
-    )
+def fingerprint(finding: Finding, line_text: str | None = None) -> str:
+    """Without the occurrence ordinal that `with_fingerprints` adds for identical lines."""
+    parts = [FINGERPRINT_VERSION, finding.category.value, primary_vulnerability_id(finding),
+             location_key(finding.location, line_text)]
+    if isinstance(finding.location, CodeLocation):
+        parts.append(message_key(finding.message))
+    return _digest(*parts)
 
 
-def with_fingerprints(findings: Iterable[Finding]) -> list[Finding]:
-    """Fill in `fingerprint`; same-tool repeats at other lines get an occurrence ordinal.
+def with_fingerprints(findings: Iterable[Finding], tree: SourceTree | None = None) -> list[Finding]:
+    """Fill in `fingerprint` (a set one is kept as is), reading flagged lines from `tree`.
 
-    Two identical lines with the same rule in one file are two problems, so the k-th
-    occurrence, ordered by line (stable when the whole file shifts), gets ordinal k.
+    A code finding's IaC resource, when the tool names none, is read from the tree too.
+    Secrets are never anchored on the tree's line: it holds the secret.
     """
-    listed = list(findings)
-    bases = [f.fingerprint or fingerprint(f) for f in listed]  # a set fingerprint is kept as is
+    listed: list[Finding] = []
+    bases: list[str] = []
+    for finding in findings:
+        if finding.fingerprint:
+            listed.append(finding)
+            bases.append(finding.fingerprint)
+            continue
+        located, line_text = _from_tree(finding, tree)
+        listed.append(located)
+        bases.append(fingerprint(located, line_text))
+    finals = _with_ordinals(listed, bases)
+    return [f if final == f.fingerprint else dataclasses.replace(f, fingerprint=final)
+            for f, final in zip(listed, finals, strict=True)]
+
+
+def _from_tree(finding: Finding, tree: SourceTree | None) -> tuple[Finding, str | None]:
+    """The finding with its IaC resource read from the tree where the tool named none, and its flagged line."""
+    location = finding.location
+    if tree is None or not isinstance(location, CodeLocation) or finding.category is Category.SECRETS:
+        return finding, None
+    if finding.category is Category.IAC and location.resource is None:
+        resource = tree.terraform_address(location.path, location.start_line)
+        if resource:
+            finding = dataclasses.replace(finding, location=dataclasses.replace(location, resource=resource))
+    return finding, tree.flagged_line(location.path, location.start_line)
+
+
+def _with_ordinals(findings: list[Finding], bases: list[str]) -> list[str]:
+    """Same-tool repeats of one identity at other lines get an occurrence ordinal.
+
+    Two identical lines (two `USER root`) with the same rule in one file are two problems, so
+    the k-th occurrence among the flagged identical lines, ordered by line (stable when the file
+    shifts), gets ordinal k. Repeats at the same line are one problem reported twice.
+    """
     lines_by_key: dict[tuple[str, str], set[int]] = {}
-    for finding, base in zip(listed, bases, strict=True):
-        if isinstance(finding.location, CodeLocation):
+    for finding, base in zip(findings, bases, strict=True):
+        if not finding.fingerprint and isinstance(finding.location, CodeLocation):
             lines_by_key.setdefault((finding.tool.name, base), set()).add(finding.location.start_line or 0)
     ordinals = {key: {line: i for i, line in enumerate(sorted(lines))} for key, lines in lines_by_key.items()}
-    result = []
-    for finding, base in zip(listed, bases, strict=True):
+    finals = []
+    for finding, base in zip(findings, bases, strict=True):
         final = base
         if not finding.fingerprint and isinstance(finding.location, CodeLocation):
             ordinal = ordinals[(finding.tool.name, base)][finding.location.start_line or 0]
             final = base if ordinal == 0 else _digest(base, str(ordinal))
-        result.append(finding if final == finding.fingerprint else dataclasses.replace(finding, fingerprint=final))
-    return result
+        finals.append(final)
+    return finals
+
+
+def legacy_fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """The v1 identity of each finding (whole snippet, else the tool's anchor, else `line:N`;
+    no resource, no message), for matching what v1 stored: baselines and Security Hub Ids."""
+    bases = []
+    for finding in findings:
+        location = finding.location
+        key = (f"code|{location.path}|{_digest(_legacy_code_anchor(location))}"
+               if isinstance(location, CodeLocation) else location_key(location))
+        vulnerability = primary_vulnerability_id(finding)
+        bases.append(_digest(LEGACY_FINGERPRINT_VERSION, finding.category.value, vulnerability, key))
+    unset = [dataclasses.replace(f, fingerprint="") for f in findings]
+    return _with_ordinals(unset, bases)
 
 
 def scoped_id(scope: Scope, finding: Finding) -> str:

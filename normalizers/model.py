@@ -93,6 +93,9 @@ class CodeLocation:
     # A stable, non-secret stand-in for the snippet when the tool gives no source text
     # (SonarQube's line hash, detect-secrets' hashed secret): identity only, never shown.
     anchor: str | None = None
+    # The IaC resource the finding is about (`aws_instance.web`, a CloudFormation logical id,
+    # `Deployment/web`): the tool's own when it names one, else read from the scanned file.
+    resource: str | None = None
     kind: str = field(default="code", init=False)
 
 
@@ -177,6 +180,9 @@ class Finding:
     suppression_reason: str | None = None
     confirmed_by: tuple[str, ...] = ()  # other tools that reported the same identity
     properties: tuple[tuple[str, str], ...] = ()  # tool-specific extras worth keeping
+    # The tool's text for this one result (not the rule's): it tells two results of one rule
+    # at one place apart (Trivy's five missing EKS log types on one cluster).
+    message: str | None = None
     fingerprint: str = ""
 
     @property
@@ -204,9 +210,29 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class Reconciliation:
+    """What became of every record one report held: `raw == kept + merged + skipped`.
+
+    `merged` are exact duplicates (same tool, rule, place and message) folded into a kept
+    finding; `suppressed` are kept findings the tool marked inactive (a subset of `kept`);
+    `skipped` are records that are not findings, counted per reason.
+    """
+
+    tool: str
+    source: str
+    raw: int
+    kept: int
+    merged: int = 0
+    suppressed: int = 0
+    skipped: int = 0
+    skipped_reasons: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class ParseResult:
     tool_id: str
     source: str  # the report path as given by the user
     findings: tuple[Finding, ...]
     skipped: tuple[Skipped, ...] = ()
     metrics: tuple[tuple[str, str], ...] = ()  # scan-level facts, e.g. Lynis' hardening index
+    reconciliation: Reconciliation | None = None

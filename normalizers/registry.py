@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from collections import Counter
 
+from normalizers.dedupe import merge_duplicates
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.identity import with_fingerprints
-from normalizers.model import Finding, ParseResult, Skipped
+from normalizers.model import Finding, ParseResult, Reconciliation, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.report import Report
+from normalizers.source_tree import SourceTree
 from normalizers.tool_id import ToolId
 
 # Module per tool; each module exposes `PARSER`. A test checks this covers every ToolId.
@@ -71,10 +74,30 @@ def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None =
             findings.append(item)
         else:
             skipped.append(item)
+    identified = with_fingerprints(findings, SourceTree(options.source_root))
+    kept = merge_duplicates(identified)  # exact duplicates only: one identity is one tool, rule, place, message
     return ParseResult(
         tool_id=parser.tool_id.value,
         source=report.source,
-        findings=tuple(with_fingerprints(findings)),
+        findings=tuple(kept),
         skipped=tuple(skipped),
         metrics=tuple(sorted(parser.metrics(report).items())),
+        reconciliation=reconcile(parser.tool_id.value, report.source, identified, kept, skipped),
+    )
+
+
+def reconcile(tool_id: str, source: str, identified: list[Finding], kept: list[Finding],
+              skipped: list[Skipped]) -> Reconciliation:
+    """Every record the parser read is a kept finding, a merged duplicate or a skip with its reason."""
+    tools = sorted({f.tool.name for f in identified} | {s.tool for s in skipped})
+    reasons = Counter(s.reason for s in skipped)
+    return Reconciliation(
+        tool=", ".join(tools) or tool_id,
+        source=source,
+        raw=len(identified) + len(skipped),
+        kept=len(kept),
+        merged=len(identified) - len(kept),
+        suppressed=sum(1 for f in kept if not f.active),
+        skipped=len(skipped),
+        skipped_reasons=tuple(sorted(reasons.items())),
     )

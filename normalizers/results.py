@@ -12,6 +12,7 @@ from typing import Any
 
 from normalizers import __version__
 from normalizers.errors import MalformedReportError
+from normalizers.identity import FINGERPRINT_VERSION, LEGACY_FINGERPRINT_VERSION
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -22,6 +23,7 @@ from normalizers.model import (
     ImageLocation,
     Location,
     PackageLocation,
+    Reconciliation,
     Remediation,
     Scope,
     Severity,
@@ -41,6 +43,9 @@ class Results:
     sources: tuple[str, ...] = ()
     metrics: tuple[tuple[str, str], ...] = ()
     missing: tuple[str, ...] = ()  # scanners that were asked for and did not run ("name: why")
+    reconciliation: tuple[Reconciliation, ...] = ()  # one per parsed report
+    # The identity scheme of the fingerprints; a file written before v2 says nothing and is v1.
+    fingerprint_version: str = FINGERPRINT_VERSION
 
 
 def _package_to_dict(p: PackageLocation) -> dict[str, Any]:
@@ -91,19 +96,30 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "suppression_reason": f.suppression_reason,
         "confirmed_by": list(f.confirmed_by),
         "properties": dict(f.properties),
+        "message": f.message,
     }
+
+
+def reconciliation_to_dict(r: Reconciliation) -> dict[str, Any]:
+    return {**r.__dict__, "skipped_reasons": dict(r.skipped_reasons)}
+
+
+def _reconciliation_from_dict(d: dict[str, Any]) -> Reconciliation:
+    return Reconciliation(**{**d, "skipped_reasons": tuple((d.get("skipped_reasons") or {}).items())})
 
 
 def results_to_dict(results: Results) -> dict[str, Any]:
     return {
         "schema": RESULTS_SCHEMA,
         "tollgate_version": __version__,
+        "fingerprint_version": results.fingerprint_version,
         "scope": results.scope.__dict__,
         "sources": list(results.sources),
         "metrics": dict(results.metrics),
         "missing": list(results.missing),
         "findings": [finding_to_dict(f) for f in results.findings],
         "skipped": [s.__dict__ for s in results.skipped],
+        "reconciliation": [reconciliation_to_dict(r) for r in results.reconciliation],
     }
 
 
@@ -165,6 +181,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         suppression_reason=d.get("suppression_reason"),
         confirmed_by=tuple(d.get("confirmed_by") or ()),
         properties=tuple((d.get("properties") or {}).items()),
+        message=d.get("message"),
         fingerprint=d.get("fingerprint") or "",
     )
 
@@ -184,6 +201,8 @@ def results_from_dict(document: Any, source: str = "<results>") -> Results:
             sources=tuple(document.get("sources") or ()),
             metrics=_metrics_from(document.get("metrics") or {}),
             missing=tuple(str(line) for line in document.get("missing") or ()),
+            reconciliation=tuple(_reconciliation_from_dict(r) for r in document.get("reconciliation") or ()),
+            fingerprint_version=document.get("fingerprint_version") or LEGACY_FINGERPRINT_VERSION,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedReportError(f"{source}: a Tollgate results file with a bad record ({exc!r})") from None

@@ -9,8 +9,11 @@ is failed ("incomplete") whatever the findings say. Order of decisions for each 
 4. otherwise it fails when its severity reaches the threshold of its category.
 
 A baseline is a previous Tollgate results file (matched on fingerprints) or a SARIF file:
-results carrying Tollgate's `partialFingerprints["tollgate/v1"]` match on it; any other
+results carrying Tollgate's `partialFingerprints["tollgate/v2"]` match on it; any other
 result falls back to rule + file + start line, the only identity third-party SARIF has.
+A baseline written before identity v2 (a results file without `fingerprint_version`, a SARIF
+`tollgate/v1` key) is matched on each finding's v1 identity, recomputed here
+(docs/identity.md, "Migration"): the first v2 run sees no new findings.
 Nothing here reads files or clocks: `today` is an argument.
 """
 
@@ -27,8 +30,9 @@ from urllib.parse import unquote
 
 from packageurl import PackageURL
 
-from normalizers.emit.sarif import FINGERPRINT_KEY
+from normalizers.emit.sarif import FINGERPRINT_KEY, LEGACY_FINGERPRINT_KEY
 from normalizers.errors import MalformedReportError
+from normalizers.identity import FINGERPRINT_VERSION, LEGACY_FINGERPRINT_VERSION, legacy_fingerprints
 from normalizers.model import CodeLocation, Finding, ImageLocation, PackageLocation, Severity
 from normalizers.results import Results, is_results_document, results_from_dict
 from pipeline.policy import Policy, Suppression
@@ -45,6 +49,11 @@ class BaselineEntry:
     line: int | None = None
     severity: Severity | None = None
     tool: str | None = None
+    fingerprint_version: str = FINGERPRINT_VERSION
+
+    @property
+    def legacy(self) -> bool:
+        return self.fingerprint_version == LEGACY_FINGERPRINT_VERSION
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | N
             open_findings.append(finding)
         else:
             suppressed.append(SuppressedFinding(finding, suppression.reason, suppression))
-    new, unchanged, fixed = compare(active, baseline) if baseline else (tuple(active), (), ())
+    new, unchanged, fixed = compare(active, baseline, findings) if baseline else (tuple(active), (), ())
     new_ids = {id(f) for f in new}
     failing = tuple(f for f in open_findings if id(f) in new_ids and _reaches(f, policy.threshold(f.category)))
     return GateVerdict(
@@ -206,10 +215,17 @@ def _purl(text: str) -> PackageURL | None:
 
 # --- baseline -----------------------------------------------------------------------------
 
-def compare(findings: Iterable[Finding], baseline: Baseline
+def compare(findings: Iterable[Finding], baseline: Baseline, every: Sequence[Finding] = ()
             ) -> tuple[tuple[Finding, ...], tuple[Finding, ...], tuple[BaselineEntry, ...]]:
-    """(new, unchanged, fixed). Fingerprints match first; rule + file + line is the fallback."""
-    known = {e.fingerprint for e in baseline.entries if e.fingerprint}
+    """(new, unchanged, fixed). Fingerprints match first; rule + file + line is the fallback.
+
+    `every` is the whole run (suppressed findings too): v1 occurrence ordinals counted them.
+    """
+    listed = list(findings)
+    known = {e.fingerprint for e in baseline.entries if e.fingerprint and not e.legacy}
+    known_legacy = {e.fingerprint for e in baseline.entries if e.fingerprint and e.legacy}
+    run = list(every) or listed
+    legacy = dict(zip(map(id, run), legacy_fingerprints(run), strict=True)) if known_legacy else {}
     by_position: dict[tuple[str, int | None, str], list[BaselineEntry]] = {}
     for entry in baseline.entries:
         if not entry.fingerprint and entry.path:
@@ -217,10 +233,15 @@ def compare(findings: Iterable[Finding], baseline: Baseline
     new: list[Finding] = []
     unchanged: list[Finding] = []
     seen: set[str] = set()
+    seen_legacy: set[str] = set()
     consumed: set[int] = set()  # ids of positional entries already matched: each matches once
-    for finding in findings:
+    for finding in listed:
         if finding.fingerprint in known:
             seen.add(finding.fingerprint)
+            unchanged.append(finding)
+        elif legacy.get(id(finding)) in known_legacy:
+            # v1 merged results that v2 keeps apart (one rule, one line, two messages): all match it
+            seen_legacy.add(legacy[id(finding)])
             unchanged.append(finding)
         elif _positional_match(finding, by_position, consumed):
             unchanged.append(finding)
@@ -228,7 +249,8 @@ def compare(findings: Iterable[Finding], baseline: Baseline
             new.append(finding)
     fixed = tuple(
         e for e in baseline.entries
-        if (e.fingerprint and e.fingerprint not in seen) or (not e.fingerprint and id(e) not in consumed)
+        if (e.fingerprint and e.fingerprint not in (seen_legacy if e.legacy else seen))
+        or (not e.fingerprint and id(e) not in consumed)
     )
     return tuple(new), tuple(unchanged), fixed
 
@@ -269,6 +291,7 @@ def baseline_from_results(results: Results, source: str) -> Baseline:
             line=f.location.start_line if isinstance(f.location, CodeLocation) else None,
             severity=f.severity,
             tool=f.tool.name,
+            fingerprint_version=results.fingerprint_version,
         )
         for f in results.findings if f.active
     ))
@@ -302,13 +325,16 @@ def _sarif_entry(result: dict[str, Any], rules: list[dict[str, Any]], tool: str 
         rule_id = rules[index].get("id")
     physical = ((result.get("locations") or [{}])[0] or {}).get("physicalLocation") or {}
     uri = (physical.get("artifactLocation") or {}).get("uri")
+    partial = result.get("partialFingerprints") or {}
+    legacy = FINGERPRINT_KEY not in partial and LEGACY_FINGERPRINT_KEY in partial
     return BaselineEntry(
         rule_id=str(rule_id or ""),
         title=str((result.get("message") or {}).get("text") or rule_id or ""),
-        fingerprint=(result.get("partialFingerprints") or {}).get(FINGERPRINT_KEY),
+        fingerprint=partial.get(LEGACY_FINGERPRINT_KEY if legacy else FINGERPRINT_KEY),
         path=_relative_uri(uri) if uri else None,
         line=(physical.get("region") or {}).get("startLine"),
         tool=tool,
+        fingerprint_version=LEGACY_FINGERPRINT_VERSION if legacy else FINGERPRINT_VERSION,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from normalizers.emit.sarif import (
+    FINGERPRINT_KEY,
     SECURITY_SEVERITY,
     SarifOptions,
     automation_id,
@@ -145,7 +146,7 @@ def test_line_hash_only_for_results_not_on_their_own_source_line(emitted: dict[s
     }
     fingerprints = {finding.rule_id: finding.fingerprint for finding in all_findings()}
     for rule, result in results.items():
-        assert result["partialFingerprints"]["tollgate/v1"] == fingerprints[rule]
+        assert result["partialFingerprints"][FINGERPRINT_KEY] == fingerprints[rule]
 
 
 @pytest.mark.parametrize(("severity", "level", "score"), [

@@ -14,6 +14,7 @@ import pytest
 
 from normalizers.emit.sarif import emit_sarif
 from normalizers.errors import MalformedReportError
+from normalizers.identity import legacy_fingerprints
 from normalizers.model import Finding, Scope, Severity
 from pipeline.cli import main
 from pipeline.errors import ExitCode
@@ -306,3 +307,19 @@ def test_the_verbs_import_neither_jinja2_nor_weasyprint_until_they_render() -> N
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60,
                          cwd=Path(__file__).parents[1])
     assert run.stdout.strip() == "[]"
+
+
+def test_a_v1_baseline_is_matched_on_the_recomputed_v1_identity() -> None:
+    """docs/identity.md: the first v2 run against a v1 baseline sees nothing new, and a fix stays fixed."""
+    kept = finding("AWS-0038", Severity.HIGH, tool="trivy", location=code("eks.tf", 118, "resource x {"))
+    gone = finding("B602", Severity.HIGH, tool="bandit", location=code("src/run.py", 5, "call(shell=True)"))
+    document = results_document([kept, gone])
+    v1 = dict(zip([f["rule_id"] for f in document["findings"]], legacy_fingerprints([kept, gone]), strict=True))
+    for entry in document["findings"]:
+        entry["fingerprint"] = v1[entry["rule_id"]]
+    del document["fingerprint_version"]  # as every v1 results file
+    baseline = baseline_from_document(document, "v1.json")
+    split = [dataclasses.replace(kept, message=m) for m in ("API logging off", "audit logging off")]
+    verdict = gate(split, baseline=baseline)
+    assert [f.message for f in verdict.unchanged] == ["API logging off", "audit logging off"]
+    assert verdict.new == () and [e.rule_id for e in verdict.fixed] == ["B602"]

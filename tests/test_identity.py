@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
-from normalizers.identity import fingerprint, image_repository, package_key, scoped_id, url_key, with_fingerprints
+from normalizers.identity import (
+    fingerprint,
+    image_repository,
+    legacy_fingerprints,
+    package_key,
+    scoped_id,
+    url_key,
+    with_fingerprints,
+)
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -16,6 +25,7 @@ from normalizers.model import (
     Tool,
     UrlLocation,
 )
+from normalizers.source_tree import SourceTree
 
 BANDIT = Tool("bandit", Category.SAST, "1.7.9")
 
@@ -127,3 +137,111 @@ def test_scoped_id_is_deterministic() -> None:
     assert scoped_id(Scope("acme/web", "prod"), with_fingerprints([code_finding(1)])[0]) == scoped_id(
         Scope("acme/web", "prod"), with_fingerprints([code_finding(1)])[0]
     )
+
+
+# --- v2: content from the scanned tree, resource, message (docs/identity.md) -----------------
+
+TRIVY = Tool("trivy", Category.IAC, "0.60.0")
+TERRAFORM = """\
+resource "aws_subnet" "a" {
+  map_public_ip_on_launch = true
+}
+
+resource aws_subnet "b" {
+  map_public_ip_on_launch = true
+}
+data "aws_caller_identity" "current" {}
+"""
+DOCKERFILE = "FROM ubuntu:22.04\nUSER root\nRUN make\nUSER root\n"
+
+
+def trivy_finding(path: str, line: int, rule: str = "AWS-0164", message: str = "Subnet has a public IP") -> Finding:
+    return Finding(TRIVY, rule, "t", Severity.MEDIUM, CodeLocation(path, line, line), message=message)
+
+
+def _tree(tmp_path: Path, shift: int = 0, comment: str = "") -> SourceTree:
+    terraform = TERRAFORM.replace("}\n\nresource", f"}}\n{comment}\n\nresource") if comment else TERRAFORM
+    (tmp_path / "main.tf").write_text("\n" * shift + terraform)
+    (tmp_path / "Dockerfile").write_text("\n" * shift + DOCKERFILE)
+    return SourceTree(str(tmp_path))
+
+
+def test_tools_without_a_snippet_are_anchored_on_the_line_read_from_the_tree(tmp_path: Path) -> None:
+    before = with_fingerprints([trivy_finding("main.tf", 2), trivy_finding("main.tf", 6)], _tree(tmp_path))
+    after = with_fingerprints([trivy_finding("main.tf", 7), trivy_finding("main.tf", 12)],
+                              _tree(tmp_path, shift=5, comment="# moved"))
+    assert [f.fingerprint for f in before] == [f.fingerprint for f in after]
+    assert before[0].fingerprint != before[1].fingerprint  # identical lines, two resources
+    assert [f.location.resource for f in before if isinstance(f.location, CodeLocation)] == [
+        "aws_subnet.a", "aws_subnet.b"]
+
+
+def test_terraform_addresses_quoted_bare_data_and_outside_a_block(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    assert tree.terraform_address("main.tf", 1) == "aws_subnet.a"
+    assert tree.terraform_address("main.tf", 6) == "aws_subnet.b"
+    assert tree.terraform_address("main.tf", 8) == "data.aws_caller_identity.current"
+    assert tree.terraform_address("main.tf", 4) is None  # between blocks
+    assert tree.terraform_address("../main.tf", 1) is None  # never outside the root
+
+
+def test_identical_lines_take_their_occurrence_ordinal_not_their_line(tmp_path: Path) -> None:
+    def users(tree: SourceTree, first: int, second: int) -> list[str]:
+        findings = [Finding(TRIVY, "DS-0002", "root", Severity.HIGH, CodeLocation("Dockerfile", line, line))
+                    for line in (first, second)]
+        return [f.fingerprint for f in with_fingerprints(findings, tree)]
+
+    before = users(_tree(tmp_path), 2, 4)
+    assert before[0] != before[1]
+    assert users(_tree(tmp_path, shift=5), 7, 9) == before
+
+
+def test_a_whole_file_result_on_line_one_survives_blank_lines_on_top(tmp_path: Path) -> None:
+    at_top = Finding(TRIVY, "DS-0026", "healthcheck", Severity.LOW, CodeLocation("Dockerfile", 1, 1))
+    [before] = with_fingerprints([at_top], _tree(tmp_path))
+    [after] = with_fingerprints([at_top], _tree(tmp_path, shift=5))
+    assert before.fingerprint == after.fingerprint
+
+
+def test_one_rule_at_one_place_with_two_messages_is_two_findings() -> None:
+    api, audit, again = with_fingerprints([
+        trivy_finding("eks.tf", 118, "AWS-0038", "Control plane API logging is not enabled."),
+        trivy_finding("eks.tf", 118, "AWS-0038", "Control plane audit logging is not enabled."),
+        trivy_finding("eks.tf", 118, "AWS-0038", "Control plane API logging is not enabled."),
+    ])
+    assert api.fingerprint != audit.fingerprint
+    assert api.fingerprint == again.fingerprint  # a true duplicate
+
+
+def test_a_line_number_quoted_in_the_message_does_not_move_the_identity() -> None:
+    assert fingerprint(dataclasses.replace(code_finding(3), message="tainted at line 3")) == fingerprint(
+        dataclasses.replace(code_finding(9), message="tainted at line 9"))
+
+
+def test_secrets_are_never_anchored_on_the_line_that_holds_them(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("TOKEN = 'x'\n")
+    secret = Finding(Tool("gitleaks", Category.SECRETS), "token", "t", Severity.HIGH, CodeLocation("app.py", 1, 1))
+    [with_tree] = with_fingerprints([secret], SourceTree(str(tmp_path)))
+    [without] = with_fingerprints([secret])
+    assert with_tree.fingerprint == without.fingerprint
+
+
+def test_the_v1_identity_is_still_computed_for_the_migration() -> None:
+    # v1 anchored on the whole snippet; v2 changes the id, legacy_fingerprints reproduces v1
+    finding = code_finding(5, snippet="a = 1\nb = 2")
+    [v1] = legacy_fingerprints([finding])
+    [v2] = with_fingerprints([finding])
+    assert v1 != v2.fingerprint
+    assert v1 == _digest_v1(finding)
+
+
+def _digest_v1(finding: Finding) -> str:
+    import hashlib  # noqa: PLC0415 - the v1 formula, written out once here as its specification
+
+    def digest(*parts: str) -> str:
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    location = finding.location
+    assert isinstance(location, CodeLocation) and location.snippet
+    key = f"code|{location.path}|{digest(' '.join(location.snippet.split()))}"
+    return digest("v1", finding.category.value, finding.rule_id, key)

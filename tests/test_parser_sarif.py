@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
-from normalizers.model import Category, CodeLocation, Confidence, Finding, ImageLocation, PackageLocation, Severity
+from normalizers.model import (
+    Category,
+    CodeLocation,
+    Confidence,
+    Finding,
+    ImageLocation,
+    PackageLocation,
+    ParseResult,
+    Severity,
+)
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.sarif import TOOL_PROFILES, profile_for
 from normalizers.registry import detect, parse_report, parser_for
@@ -296,10 +305,20 @@ def test_corpus_sweep_every_sarif_file_normalizes(corpus: Path) -> None:
         result = parse_path(path, ToolId.SARIF)  # any error here is a traceback: the sweep fails
         assert result.skipped == (), (path.name, result.skipped[:3])
         assert all(f.fingerprint for f in result.findings), path.name
-        count, why = COUNT_DIFFERENCES.get(path.name, (len(result.findings), ""))
-        assert len(result.findings) == count, path.name
+        reported = _reported(result)
+        count, why = COUNT_DIFFERENCES.get(path.name, (reported, ""))
+        assert reported == count, path.name
         if expected.isdigit() and not why:
-            assert len(result.findings) == int(expected), path.name
+            assert reported == int(expected), path.name
+
+
+def _reported(result: ParseResult) -> int:
+    """Every result read: the kept findings plus the exact duplicates merged into them (counted, not lost)."""
+    reconciliation = result.reconciliation
+    assert reconciliation is not None
+    assert reconciliation.raw == reconciliation.kept + reconciliation.merged + reconciliation.skipped
+    assert reconciliation.kept == len(result.findings)
+    return reconciliation.kept + reconciliation.merged
 
 
 def test_corpus_sarif_folder_matches_defectdojo_counts(corpus: Path) -> None:
@@ -308,14 +327,17 @@ def test_corpus_sarif_folder_matches_defectdojo_counts(corpus: Path) -> None:
     for name, count in expected.items():
         if not count.isdigit() or name in COUNT_DIFFERENCES:
             continue
-        assert len(parse_path(corpus / "sarif" / name, ToolId.SARIF).findings) == int(count), name
+        assert _reported(parse_path(corpus / "sarif" / name, ToolId.SARIF)) == int(count), name
         compared += 1
     assert compared >= 12
 
 
 def test_gitleaks_7_results_without_a_rule_id_are_secrets_named_by_their_message(corpus: Path) -> None:
-    findings = parse_path(corpus / "sarif" / "gitleaks_7.5.0.sarif", ToolId.SARIF).findings
-    assert len(findings) == 8 and {f.category for f in findings} == {Category.SECRETS}
+    result = parse_path(corpus / "sarif" / "gitleaks_7.5.0.sarif", ToolId.SARIF)
+    findings = result.findings
+    # 8 results, each written twice: 4 findings and 4 counted exact duplicates
+    assert len(findings) == 4 and result.reconciliation is not None and result.reconciliation.merged == 4
+    assert {f.category for f in findings} == {Category.SECRETS}
     assert "AWS Access Key secret detected" in {f.rule_id for f in findings}
 
 

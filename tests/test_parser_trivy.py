@@ -152,6 +152,7 @@ def test_a_misconfiguration_has_its_avd_rule_lines_and_cause_snippet() -> None:
         "tofu/aws-credentials/main.tf", 20, 24,
         snippet='resource "aws_iam_user" "this" {\n  for_each = var.users\n\n'
                 '  name = "cluster-${var.cluster_name}-${each.key}"\n}',
+        resource="module.aws_credentials",  # Trivy's CauseMetadata.Resource: the module call
     )
     assert finding.description.startswith("One or more policies are attached directly to a user\n\nCIS recommends")
     assert finding.remediation is not None

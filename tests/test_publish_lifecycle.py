@@ -13,6 +13,7 @@ from pipeline.publish.lifecycle import (
     PRODUCT_FIELD_BRANCH,
     PRODUCT_FIELD_CATEGORY,
     PRODUCT_FIELD_ENVIRONMENT,
+    PRODUCT_FIELD_PREVIOUS_ID,
     PRODUCT_FIELD_REPOSITORY,
     TOLLGATE_GENERATOR_PREFIX,
     PublishScope,
@@ -173,3 +174,23 @@ def test_the_emitter_writes_the_fields_the_lifecycle_scopes_by() -> None:
     assert [publish_scope.covers(f) for f in emitted] == [True, True]
     assert all(f["GeneratorId"].startswith(TOLLGATE_GENERATOR_PREFIX) for f in emitted)
     assert {f["ProductFields"][PRODUCT_FIELD_BRANCH] for f in emitted} == {"main"}
+
+
+def test_a_v1_id_is_superseded_once_by_its_v2_id_keeping_its_first_sighting() -> None:
+    """docs/identity.md: the first v2 publish updates, it does not create and archive."""
+    stored_v1 = asff("tollgate/octo/shop/sca/v1-id")
+    current = fresh("tollgate/octo/shop/sca/v2-id")
+    current["ProductFields"] = {**current["ProductFields"], PRODUCT_FIELD_PREVIOUS_ID: stored_v1["Id"]}
+    plan = plan_import([current], [stored_v1], SCOPE, NOW)
+    assert not plan.new_ids and plan.updated_ids == {current["Id"]}
+    assert plan.superseded_ids == {stored_v1["Id"]} and not plan.archived_ids
+    sent, archived_v1 = plan.findings
+    assert sent["CreatedAt"] == EARLIER and sent["RecordState"] == "ACTIVE"
+    assert archived_v1["Id"] == stored_v1["Id"] and archived_v1["RecordState"] == ARCHIVED
+
+
+def test_the_emitter_names_each_findings_v1_id() -> None:
+    (document,) = emit_asff(code_findings(1), AsffContext(account=ACCOUNT, region="us-east-1",
+                                                              scope=scope())).findings
+    previous = document["ProductFields"][PRODUCT_FIELD_PREVIOUS_ID]
+    assert previous.startswith("tollgate/") and previous != document["Id"]

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
-from normalizers.identity import fingerprint, primary_vulnerability_id, scoped_id
+from normalizers.identity import fingerprint, legacy_fingerprints, primary_vulnerability_id, scoped_id
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -191,8 +191,10 @@ def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission
                    product_arn(context.account, context.region), rfc3339(context.now))
     warnings: list[str] = []
     by_id: dict[str, tuple[Severity, dict[str, Any]]] = {}
-    for finding in findings:
-        document = _fit_size(_finding(finding, frame, warnings), warnings)
+    listed = list(findings)
+    for finding, legacy in zip(listed, legacy_fingerprints(listed), strict=True):
+        previous_id = scoped_id(context.scope, dataclasses.replace(finding, fingerprint=legacy))
+        document = _fit_size(_finding(finding, frame, warnings, previous_id), warnings)
         earlier = by_id.get(document["Id"])
         if earlier is not None:
             warnings.append(f"ASFF finding {document['Id']}: two findings share this Id; kept the more severe")
@@ -202,7 +204,7 @@ def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission
     return AsffEmission(tuple(document for _, document in by_id.values()), tuple(warnings))
 
 
-def _finding(finding: Finding, frame: _Frame, warnings: list[str]) -> dict[str, Any]:
+def _finding(finding: Finding, frame: _Frame, warnings: list[str], previous_id: str) -> dict[str, Any]:
     if not finding.fingerprint:
         finding = dataclasses.replace(finding, fingerprint=fingerprint(finding))
     context = frame.context
@@ -224,7 +226,7 @@ def _finding(finding: Finding, frame: _Frame, warnings: list[str]) -> dict[str, 
         "Description": truncate(finding.description.strip() or _title(finding), MAX_DESCRIPTION),
         "Resources": [_resource(finding, frame)],
         "FindingProviderFields": {"Severity": dict(severity), "Types": list(types)},
-        "ProductFields": _product_fields(finding, context.scope, warnings),
+        "ProductFields": _product_fields(finding, context.scope, warnings, previous_id),
         "RecordState": "ACTIVE" if finding.active else "ARCHIVED",
     }
     remediation = _remediation(finding)
@@ -286,7 +288,7 @@ def _string_map(pairs: Iterable[tuple[str, object]], value_limit: int) -> tuple[
     return result, dropped
 
 
-def _product_fields(finding: Finding, scope: Scope, warnings: list[str]) -> dict[str, str]:
+def _product_fields(finding: Finding, scope: Scope, warnings: list[str], previous_id: str) -> dict[str, str]:
     core: list[tuple[str, object]] = [
         ("tollgate/Tool", finding.tool.name),
         ("tollgate/ToolVersion", finding.tool.version),
@@ -297,6 +299,9 @@ def _product_fields(finding: Finding, scope: Scope, warnings: list[str]) -> dict
         ("tollgate/Branch", scope.branch),
         ("tollgate/Commit", scope.commit),
         ("tollgate/Fingerprint", finding.fingerprint),
+        # The Id this finding had under identity v1: the publisher carries that finding's history over
+        # (docs/identity.md, "Migration").
+        ("tollgate/PreviousId", previous_id),
         ("tollgate/Confidence", None if finding.confidence is Confidence.UNKNOWN else finding.confidence.value),
         ("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)),
         ("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),

@@ -29,6 +29,8 @@ Decisions:
 - Suppressions: a non-empty `suppressions` whose statuses are all `accepted` (the default)
   makes the finding inactive, with the justification (or the kind) as the reason.
 - A result that names no rule (Gitleaks 7 writes none) is identified by its message's first line.
+- The result's message is kept as `Finding.message`: identity tells two results of one rule at one
+  place apart by it (normalizers.identity).
 """
 
 from __future__ import annotations
@@ -538,6 +540,7 @@ def _finding(result: Any, run: _Run) -> Finding:
         active=reason is None,
         suppression_reason=reason,
         properties=_other_locations(physicals),
+        message=message or None,
     )
 
 

@@ -20,7 +20,7 @@ Mapping decisions:
 - A vulnerability with VEX/vendor status `not_affected` is kept inactive; other statuses stay active (`will_not_fix`
   is still exploitable) and the status is kept in `properties`.
 - Misconfigurations: `FAIL` is an active `iac` finding; `EXCEPTION` (waived by a Rego exception) is kept inactive;
-  `PASS` (only present with `--include-non-failures`) is a passed check, not a problem, and yields nothing.
+  `PASS` (only present with `--include-non-failures`) is a passed check, not a problem: counted as skipped.
   The rule id is the AVD id without its `AVD-` prefix (`AVD-KSV-0116` -> `KSV-0116`), the id scheme Trivy itself
   moved to, so reports of old and new Trivy agree; otherwise the `ID`.
 - Secrets are `secrets` findings whose snippet is Trivy's redacted `Match`. `Code.Lines` is never read for secrets:
@@ -365,7 +365,7 @@ def _cause_snippet(cause: Record) -> str | None:
 def _misconfiguration(record: Record, where: _Where) -> Finding | None:
     status = text(record, "Status") or "FAIL"
     if status == "PASS":
-        return None
+        return None  # counted as skipped by _convert
     avd_id, trivy_id = text(record, "AVDID"), text(record, "ID")
     rule_id = avd_id.removeprefix("AVD-") if avd_id else required_text(record, "ID")
     cause = json_object(record.get("CauseMetadata"))
@@ -376,7 +376,8 @@ def _misconfiguration(record: Record, where: _Where) -> Finding | None:
         rule_id=rule_id,
         title=text(record, "Title") or rule_id,
         severity=_severity(label, ()),
-        location=CodeLocation(where.path, start, end, snippet=_cause_snippet(cause)),
+        location=CodeLocation(where.path, start, end, snippet=_cause_snippet(cause),
+                              resource=text(cause, "Resource")),
         description="\n\n".join(t.strip() for t in (text(record, "Message"), text(record, "Description")) if t),
         original_severity=label,
         remediation=_remediation(text(record, "Resolution"), text(record, "PrimaryURL")),
@@ -385,6 +386,7 @@ def _misconfiguration(record: Record, where: _Where) -> Finding | None:
         suppression_reason="waived by a Trivy exception policy" if status == "EXCEPTION" else None,
         properties=_properties(("trivy_id", trivy_id if trivy_id != rule_id else None),
                                ("resource", text(cause, "Resource"))),
+        message=text(record, "Message"),
     )
 
 
@@ -463,11 +465,11 @@ _SECTIONS: tuple[tuple[str, Converter], ...] = (
 )
 
 
-def _convert(convert: Converter, record: Any, where: _Where, pointer: str) -> Finding | Skipped | None:
+def _convert(convert: Converter, record: Any, where: _Where, pointer: str) -> Finding | Skipped:
     if not isinstance(record, dict):
         return Skipped(TOOL_NAME, "not a JSON object", pointer)
     try:
-        return convert(record, where)
+        return convert(record, where) or Skipped(TOOL_NAME, "a passed check (PASS) is not a problem", pointer)
     except KeyError as exc:
         return Skipped(TOOL_NAME, f"missing field {exc}", pointer)
     except (TypeError, ValueError) as exc:
@@ -489,9 +491,7 @@ def _result_items(result: Record, where: _Where, pointer: str) -> Iterator[Findi
             yield Skipped(TOOL_NAME, f"{key} is not a list", pointer + key)
             continue
         for index, record in enumerate(records):
-            item = _convert(convert, record, where, f"{pointer}{key}[{index}]")
-            if item is not None:
-                yield item
+            yield _convert(convert, record, where, f"{pointer}{key}[{index}]")
 
 
 def _tools(document: Any) -> dict[Category, Tool]:

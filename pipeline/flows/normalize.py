@@ -86,6 +86,7 @@ def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> Normal
         skipped=tuple(skipped),
         sources=tuple(result.source for result in parsed),
         metrics=tuple(metric for result in parsed for metric in result.metrics),
+        reconciliation=tuple(result.reconciliation for result in parsed if result.reconciliation),
     )
     return NormalizeOutcome(results=results, parsed=parsed, warnings=tuple(warnings))
 

@@ -11,6 +11,11 @@ decides what to send:
   and only Tollgate's own findings (the account's default product, a `tollgate/`
   GeneratorId) are considered, whatever a server's filters returned.
 
+Identity migration (docs/identity.md): a finding whose Id is new but whose
+`tollgate/PreviousId` (its Id under identity v1) is stored takes over that finding's
+`CreatedAt` and counts as updated, not new; the old-scheme Id is archived like any finding
+this run no longer reports, so each problem is one ACTIVE finding, never two.
+
 The Id does not contain the branch (normalizers.identity.scoped_id), so one finding is
 shared by every branch of a repository without an environment; its `ProductFields` say
 which branch reported it last, and only a run on that branch can archive it.
@@ -32,6 +37,7 @@ PRODUCT_FIELD_REPOSITORY = "tollgate/Repository"
 PRODUCT_FIELD_CATEGORY = "tollgate/Category"
 PRODUCT_FIELD_BRANCH = "tollgate/Branch"
 PRODUCT_FIELD_ENVIRONMENT = "tollgate/Environment"
+PRODUCT_FIELD_PREVIOUS_ID = "tollgate/PreviousId"
 
 TOLLGATE_GENERATOR_PREFIX = "tollgate/"
 ACTIVE = "ACTIVE"
@@ -111,8 +117,9 @@ class ImportPlan:
     findings: tuple[AsffFinding, ...]
     new_ids: frozenset[str]
     updated_ids: frozenset[str]
-    archived_ids: frozenset[str]
+    archived_ids: frozenset[str]  # gone from this run; not the superseded ones
     duplicate_ids: tuple[str, ...] = ()
+    superseded_ids: frozenset[str] = frozenset()  # old-scheme Ids archived because a v2 Id took over
 
 
 def unique_by_id(findings: Iterable[AsffFinding]) -> tuple[list[AsffFinding], list[str]]:
@@ -161,16 +168,20 @@ def plan_import(
     unique, duplicates = unique_by_id(current)
     previous_by_id = {f["Id"]: f for f in stored if scope.owns(f)}
     current_ids = {f["Id"] for f in unique}
-    stamped = [_stamped(f, now, previous_by_id.get(f["Id"])) for f in unique]
+    migrated = {f["Id"]: previous_by_id[old] for f in unique if f["Id"] not in previous_by_id
+                and (old := product_field(f, PRODUCT_FIELD_PREVIOUS_ID)) in previous_by_id}
+    stamped = [_stamped(f, now, previous_by_id.get(f["Id"]) or migrated.get(f["Id"])) for f in unique]
     gone = [
         archived(previous, now)
         for finding_id, previous in previous_by_id.items()
         if finding_id not in current_ids and previous.get("RecordState", ACTIVE) == ACTIVE and scope.covers(previous)
     ]
+    superseded = frozenset(previous["Id"] for previous in migrated.values())
     return ImportPlan(
         findings=(*stamped, *gone),
-        new_ids=frozenset(current_ids - previous_by_id.keys()),
-        updated_ids=frozenset(current_ids & previous_by_id.keys()),
-        archived_ids=frozenset(f["Id"] for f in gone),
+        new_ids=frozenset(current_ids - previous_by_id.keys() - migrated.keys()),
+        updated_ids=frozenset((current_ids & previous_by_id.keys()) | migrated.keys()),
+        archived_ids=frozenset(f["Id"] for f in gone) - superseded,
         duplicate_ids=tuple(duplicates),
+        superseded_ids=superseded,
     )
