@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from pipeline.scanners.registry import ScannerName, scanner_for
 
 from normalizers.model import CodeLocation, Finding, ParseResult, Scope
 from normalizers.parsers.base import ParseOptions
@@ -27,7 +28,6 @@ from normalizers.results import Results
 from normalizers.tool_id import ToolId
 from pipeline.gate import baseline_from_results, compare
 from pipeline.scanners.base import Options, ScanContext
-from pipeline.scanners.registry import ScannerName, scanner_for
 
 pytestmark = pytest.mark.slow
 
