@@ -161,6 +161,21 @@ def test_examples_use_every_module_and_the_disabled_one_creates_nothing() -> Non
         assert body["create"] is False, f"disabled example: module {name} is not create = false"
 
 
+@pytest.mark.parametrize("example", example_dirs(), ids=lambda path: path.name)
+def test_every_example_has_a_readme_that_says_how_to_run_it_and_what_it_uses(example: Path) -> None:
+    readme = (example / "README.md").read_text(encoding="utf-8")
+    for command in ("terraform init", "terraform plan"):
+        assert command in readme, f"{example.name}/README.md does not say how to run it ({command})"
+    for body in merged(example, "module").values():
+        assert f"`{Path(body['source']).name}`" in readme, f"{example.name}/README.md omits {body['source']}"
+    variables = merged(example, "variable")
+    required = [name for name, spec in variables.items() if "default" not in spec]
+    for name in required:
+        assert f"{name}" in readme, f"{example.name}/README.md omits the required variable {name}"
+    if not required:
+        assert "takes no variables" in readme, f"{example.name}/README.md should say it takes no variables"
+
+
 # ---------------------------------------------------------------------------------------------
 # GitHub OIDC trust: validations evaluated as parsed expressions
 # ---------------------------------------------------------------------------------------------
