@@ -1,7 +1,7 @@
-"""Read Tollgate's Terraform with python-hcl2 and render terraform-docs style tables.
+"""Read Tollgate's Terraform with python-hcl2, render terraform-docs style tables, and run
+`terraform validate` offline where a Terraform binary and a provider mirror are installed.
 
-No Terraform binary is reachable where the tests run, so the modules are checked as parsed
-HCL: blocks become dicts, string literals come back unquoted, and every other expression
+Parsed HCL: blocks become dicts, string literals come back unquoted, and every other expression
 comes back as its source text wrapped in `${...}`.
 """
 
@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import platform
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -215,3 +219,127 @@ def replace_docs(readme: str, docs: str) -> str:
     head, _, rest = readme.partition(DOCS_BEGIN)
     _, _, tail = rest.partition(DOCS_END)
     return f"{head}{DOCS_BEGIN}\n{docs}\n{DOCS_END}{tail}"
+
+
+# ---------------------------------------------------------------------------------------------
+# terraform validate, offline
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_PLUGIN_MIRROR = Path("/opt/tf-plugins")
+_REGISTRY = "registry.terraform.io/hashicorp"
+_MACHINES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+# Provider 6.0 renamed this attribute (`name` is deprecated there); a 5.x mirror only knows `name`.
+_PROVIDER_6_RENAMES = {"data.aws_region.current.region": "data.aws_region.current.name"}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text))
+
+
+@dataclass(frozen=True)
+class MirroredProvider:
+    name: str
+    version: tuple[int, ...]
+    directory: Path  # holds terraform-provider-NAME_vX.Y.Z*
+
+
+def mirrored_providers(mirror: Path) -> dict[str, MirroredProvider]:
+    """The newest build for this platform of each hashicorp provider in a filesystem mirror."""
+    target = f"{platform.system().lower()}_{_MACHINES.get(platform.machine().lower(), platform.machine())}"
+    found: dict[str, MirroredProvider] = {}
+    for binary in sorted((mirror / _REGISTRY).glob(f"*/*/{target}/terraform-provider-*")):
+        name, version = binary.parents[2].name, _version(binary.parents[1].name)
+        if name not in found or version > found[name].version:
+            found[name] = MirroredProvider(name, version, binary.parent)
+    return found
+
+
+def providers_needed(directory: Path) -> set[str]:
+    """Providers required by a configuration and every local module it calls."""
+    needed = set(required_providers(directory))
+    for body in merged(directory, "module").values():
+        needed |= providers_needed((directory / body["source"]).resolve())
+    return needed
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    context: str  # the block it points into, e.g. module.kms; empty when none
+    text: str
+
+
+@dataclass(frozen=True)
+class Validation:
+    valid: bool
+    errors: list[Diagnostic]
+    warnings: list[Diagnostic]
+
+    def errors_in(self, context: str) -> list[str]:
+        return [error.text for error in self.errors if error.context == context]
+
+
+class OfflineTerraform:
+    """`terraform validate` on a copy of terraform/, with providers from a local mirror only.
+
+    The mirror's builds are wired in as dev_overrides: the modules require aws >= 6.0, and
+    dev_overrides is Terraform's documented way to use a given build whatever the constraint. When
+    the mirrored aws is older than 6.0, the copy gets _PROVIDER_6_RENAMES so that everything else
+    is still checked against its schema. Nothing is fetched: `terraform get` installs the local
+    modules, and no provider is installed.
+    """
+
+    def __init__(self, binary: Path, providers: dict[str, MirroredProvider], workdir: Path) -> None:
+        self.binary = binary
+        self.providers = providers
+        self.workdir = workdir
+        self.tree = workdir / "terraform"
+        shutil.copytree(TERRAFORM, self.tree, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+        if providers["aws"].version < (6,):
+            for path in self.tree.rglob("*.tf"):
+                text = path.read_text(encoding="utf-8")
+                for old, new in _PROVIDER_6_RENAMES.items():
+                    text = text.replace(old, new)
+                path.write_text(text, encoding="utf-8")
+        overrides = "\n".join(f'    "{_REGISTRY}/{name}" = "{provider.directory}"'
+                               for name, provider in sorted(providers.items()))
+        self.cli_config = workdir / "terraformrc"
+        self.cli_config.write_text(
+            f"provider_installation {{\n  dev_overrides {{\n{overrides}\n  }}\n"
+            f"  filesystem_mirror {{\n    path = \"{workdir / 'no-mirror'}\"\n  }}\n}}\n", encoding="utf-8")
+
+    @classmethod
+    def find(cls, workdir: Path) -> OfflineTerraform | str:
+        """The runner, or why it cannot run here."""
+        configured = os.environ.get("TOLLGATE_TERRAFORM")
+        binary = Path(configured) if configured else Path(shutil.which("terraform") or "terraform")
+        if not binary.is_file():
+            return "no terraform binary (set TOLLGATE_TERRAFORM or put terraform on PATH)"
+        mirror = Path(os.environ.get("TOLLGATE_TF_PLUGIN_MIRROR", DEFAULT_PLUGIN_MIRROR))
+        providers = mirrored_providers(mirror)
+        if "aws" not in providers:
+            return f"no hashicorp/aws build in the provider mirror {mirror} (set TOLLGATE_TF_PLUGIN_MIRROR)"
+        return cls(binary, providers, workdir)
+
+    def missing_providers(self, directory: Path) -> list[str]:
+        return sorted(providers_needed(directory) - set(self.providers))
+
+    def _run(self, directory: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+        environment = {**os.environ, "TF_CLI_CONFIG_FILE": str(self.cli_config), "CHECKPOINT_DISABLE": "1",
+                       "TF_IN_AUTOMATION": "1", "TF_INPUT": "0",
+                       "TF_DATA_DIR": str(self.workdir / "data" / str(directory.relative_to(self.tree)))}
+        return subprocess.run([str(self.binary), *arguments], cwd=directory, env=environment, capture_output=True,
+                              text=True, timeout=300, check=False)
+
+    def validate(self, directory: Path) -> Validation:
+        """Validate a directory of the copy (terraform/... relative to self.tree)."""
+        fetched = self._run(directory, "get", "-no-color")
+        if fetched.returncode != 0:
+            raise AssertionError(f"terraform get failed in {directory}: {fetched.stderr[-2000:]}")
+        result = self._run(directory, "validate", "-json", "-no-color")
+        report = json.loads(result.stdout)
+        found: dict[str, list[Diagnostic]] = {"error": [], "warning": []}
+        for diagnostic in report.get("diagnostics", []):
+            where = diagnostic.get("range", {}).get("filename", "")
+            text = f"{where}: {diagnostic['summary']}: {diagnostic.get('detail', '')}"
+            found[diagnostic["severity"]].append(Diagnostic(diagnostic.get("snippet", {}).get("context") or "", text))
+        return Validation(bool(report["valid"]), found["error"], found["warning"])

@@ -1,8 +1,9 @@
-"""Static checks of terraform/ (docs/design.md): no Terraform binary or registry is reachable here.
+"""Checks of terraform/ that need no registry and no AWS account.
 
-Every file is parsed with python-hcl2; Checkov runs offline once per session; the contracts
-between the modules and the Python code (the ASFF emitter, the importer's handler) are checked
-against the code itself. UPDATE_SNAPSHOTS=1 rewrites the README tables from the variables.
+Every file is parsed with python-hcl2; Checkov runs offline once per session; `terraform validate`
+runs offline where Terraform and a provider mirror are installed (tests.terraform_config); the
+contracts between the modules and the Python code (the ASFF emitter, the importer's handler) are
+checked against the code itself. UPDATE_SNAPSHOTS=1 rewrites the README tables from the variables.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from tests.terraform_config import (
     MODULES,
     ROOT,
     TERRAFORM,
+    OfflineTerraform,
+    Validation,
     comparable_inputs,
     documented_inputs,
     documented_outputs,
@@ -45,17 +48,20 @@ from tests.terraform_config import (
     required_version,
     resolve,
     tf_files,
+    typed,
     unwrap,
 )
 
 MODULE_NAMES = ["findings-importer", "github-oidc-role", "monitoring", "report-bucket", "security-hub"]
+# Called only from other modules, never from a root module.
+INTERNAL_MODULES = ["kms-key"]
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 SKIP_COMMENT = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
 module_params = pytest.mark.parametrize("module", module_dirs(), ids=lambda path: path.name)
 
 
-def test_the_five_modules_and_two_examples_exist() -> None:
-    assert [path.name for path in module_dirs()] == MODULE_NAMES
+def test_the_modules_and_two_examples_exist() -> None:
+    assert [path.name for path in module_dirs()] == sorted(MODULE_NAMES + INTERNAL_MODULES)
     assert [path.name for path in example_dirs()] == ["complete", "disabled"]
     for module in module_dirs():
         assert sorted(path.name for path in module.iterdir()) == sorted(MODULE_FILES), module.name
@@ -153,6 +159,21 @@ def test_examples_use_every_module_and_the_disabled_one_creates_nothing() -> Non
         assert sources == set(MODULE_NAMES), f"{example.name} does not use every module"
     for name, body in merged(EXAMPLES / "disabled", "module").items():
         assert body["create"] is False, f"disabled example: module {name} is not create = false"
+
+
+@pytest.mark.parametrize("example", example_dirs(), ids=lambda path: path.name)
+def test_every_example_has_a_readme_that_says_how_to_run_it_and_what_it_uses(example: Path) -> None:
+    readme = (example / "README.md").read_text(encoding="utf-8")
+    for command in ("terraform init", "terraform plan"):
+        assert command in readme, f"{example.name}/README.md does not say how to run it ({command})"
+    for body in merged(example, "module").values():
+        assert f"`{Path(body['source']).name}`" in readme, f"{example.name}/README.md omits {body['source']}"
+    variables = merged(example, "variable")
+    required = [name for name, spec in variables.items() if "default" not in spec]
+    for name in required:
+        assert f"{name}" in readme, f"{example.name}/README.md omits the required variable {name}"
+    if not required:
+        assert "takes no variables" in readme, f"{example.name}/README.md should say it takes no variables"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +300,7 @@ def test_no_wildcard_actions_and_no_star_resources_outside_key_policies() -> Non
     for module, document, statement in _policy_documents():
         actions = statement.get("actions", [])
         assert "*" not in actions, f"{module}/{document}: action *"
-        if document == "kms" or statement.get("effect") == "Deny":  # key policies: "*" is the key itself
+        if module == "kms-key" or statement.get("effect") == "Deny":  # a key policy's "*" is the key itself
             continue
         assert not [a for a in actions if "*" in a], f"{module}/{document}: wildcard action in {actions}"
         resources = statement.get("resources", [])
@@ -331,6 +352,37 @@ def test_importer_runs_the_publishers_handler_on_python_3_12() -> None:
     assert unwrap(function_body["reserved_concurrent_executions"]) == "var.reserved_concurrent_executions"
     assert unwrap(function_body["dead_letter_config"][0]["target_arn"]) == "aws_sqs_queue.this[0].arn"
 
+
+# ---------------------------------------------------------------------------------------------
+# One KMS key pattern: modules/kms-key
+# ---------------------------------------------------------------------------------------------
+
+KMS_KEY = MODULES / "kms-key"
+KMS_CALLERS = ["findings-importer", "monitoring", "report-bucket", "security-hub"]
+
+
+def test_the_kms_key_pattern_exists_once() -> None:
+    keys = [(path, name) for path in tf_files() for (type_name, name) in typed(parse(path), "resource")
+            if type_name == "aws_kms_key"]
+    assert keys == [(KMS_KEY / "main.tf", "this")]
+    root_grant = re.compile(r'actions\s*=\s*\["kms:\*"\]')
+    root_grants = [path for path in tf_files() if root_grant.search(path.read_text(encoding="utf-8"))]
+    assert root_grants == [KMS_KEY / "main.tf"]
+    key = merged(KMS_KEY, "resource")[("aws_kms_key", "this")]
+    assert key["enable_key_rotation"] is True
+    assert unwrap(key["deletion_window_in_days"]) == "var.deletion_window_in_days"
+
+
+def test_every_module_with_a_key_calls_kms_key_and_keeps_the_key_in_state() -> None:
+    callers = {module.name: calls for module in module_dirs()
+               if (calls := {name: body for name, body in merged(module, "module").items()
+                             if body["source"] == "../kms-key"})}
+    assert sorted(callers) == KMS_CALLERS
+    for module, calls in callers.items():
+        assert list(calls) == ["kms"], module
+        assert unwrap(calls["kms"]["deletion_window_in_days"]) == "var.kms_key_deletion_window_days", module
+        moved = [block for path in sorted((MODULES / module).glob("*.tf")) for block in parse(path).get("moved", [])]
+        assert moved == [{"from": "${aws_kms_key.this}", "to": "${module.kms.aws_kms_key.this}"}], module
 
 # ---------------------------------------------------------------------------------------------
 # Event patterns, evaluated against real emitter output
@@ -415,6 +467,98 @@ def test_api_change_alerts_cover_the_seed_pipelines_list() -> None:
                     "detail": {"eventSource": "lambda.amazonaws.com", "eventName": "UpdateFunctionCode20150331v2"}}
     names = [{"prefix": name} for name in groups["lambda"]["event_names"]]
     assert event_matches({"detail": {"eventName": names}}, lambda_event)
+
+
+# ---------------------------------------------------------------------------------------------
+# terraform validate, offline
+# ---------------------------------------------------------------------------------------------
+
+DEV_OVERRIDE_WARNING = "Provider development overrides are in effect"
+
+
+@pytest.fixture(scope="module")
+def offline_terraform(tmp_path_factory: pytest.TempPathFactory) -> OfflineTerraform:
+    found = OfflineTerraform.find(tmp_path_factory.mktemp("terraform"))
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
+def _assert_valid(result: Validation) -> None:
+    assert result.errors == [] and result.valid, "\n".join(error.text for error in result.errors)
+    unexpected = [warning.text for warning in result.warnings if DEV_OVERRIDE_WARNING not in warning.text]
+    assert unexpected == [], "\n".join(unexpected)
+
+
+@pytest.mark.parametrize("directory", [*module_dirs(), *example_dirs()], ids=lambda path: path.name)
+def test_terraform_validate_passes(offline_terraform: OfflineTerraform, directory: Path) -> None:
+    copy = offline_terraform.tree / directory.relative_to(TERRAFORM)
+    missing = offline_terraform.missing_providers(copy)
+    if missing:
+        pytest.skip(f"no hashicorp/{', hashicorp/'.join(missing)} in the provider mirror (CI's terraform job has it)")
+    _assert_valid(offline_terraform.validate(copy))
+
+
+# What monitoring passes, with its references made literal.
+_CLOUDTRAIL = {
+    "sid": "CloudTrailEncryptsThisTrail",
+    "service": "cloudtrail.amazonaws.com",
+    "actions": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+    "conditions": [{"test": "StringEquals", "variable": "aws:SourceArn",
+                    "values": ["arn:aws-us-gov:cloudtrail:us-gov-west-1:111122223333:trail/t"]}],
+}
+_EVENTS = {"sid": "EventBridgePublishesToEncryptedTopic", "service": "events.amazonaws.com",
+           "actions": ["kms:GenerateDataKey*", "kms:Decrypt"]}
+_ACTIONS = "actions must be non-empty and only"
+_SIDS = "sids must be unique"
+_PRINCIPAL = "service must be an AWS service principal"
+
+# kms-key calls with literal arguments, so that validate runs the module's validations:
+# name -> (arguments, the error expected, or None for a call that must pass).
+KMS_KEY_CALLS: dict[str, tuple[dict[str, Any], str | None]] = {
+    "accepted": ({"service_statements": [_CLOUDTRAIL, _EVENTS], "deletion_window_in_days": 7}, None),
+    "disabled": ({"create": False, "service_statements": [_EVENTS]}, None),
+    "every_action": ({"service_statements": [{**_EVENTS, "actions": ["kms:*"]}]}, _ACTIONS),
+    "key_policy": ({"service_statements": [{**_EVENTS, "actions": ["kms:Decrypt", "kms:PutKeyPolicy"]}]}, _ACTIONS),
+    "deletion": ({"service_statements": [{**_EVENTS, "actions": ["kms:ScheduleKeyDeletion"]}]}, _ACTIONS),
+    "grants": ({"service_statements": [{**_EVENTS, "actions": ["kms:CreateGrant"]}]}, _ACTIONS),
+    "no_action": ({"service_statements": [{**_EVENTS, "actions": []}]}, _ACTIONS),
+    "any_principal": ({"service_statements": [{**_EVENTS, "service": "*"}]}, _PRINCIPAL),
+    "account": ({"service_statements": [{**_EVENTS, "service": "111122223333"}]}, _PRINCIPAL),
+    "lookalike": ({"service_statements": [{**_EVENTS, "service": "logs.amazonaws.com.example.org"}]}, _PRINCIPAL),
+    "root_sid": ({"service_statements": [{**_EVENTS, "sid": "AccountAdministersKeyThroughIam"}]}, _SIDS),
+    "same_sid": ({"service_statements": [_EVENTS, _EVENTS]}, _SIDS),
+    "bad_sid": ({"service_statements": [{**_EVENTS, "sid": "two words"}]}, "letters and digits only"),
+    "window_short": ({"deletion_window_in_days": 6}, "deletion_window_in_days must be between 7 and 30"),
+    "window_long": ({"deletion_window_in_days": 31}, "deletion_window_in_days must be between 7 and 30"),
+    "blank": ({"description": "  "}, "description must be non-empty"),
+}
+
+
+@pytest.fixture(scope="module")
+def kms_key_calls(offline_terraform: OfflineTerraform) -> Validation:
+    """One root module with every call of KMS_KEY_CALLS, validated once."""
+    probe = offline_terraform.tree / "probes" / "kms-key"
+    probe.mkdir(parents=True)
+    calls = {name: {"source": "../../modules/kms-key", "description": "Tollgate probe", **arguments}
+             for name, (arguments, _) in KMS_KEY_CALLS.items()}
+    (probe / "main.tf.json").write_text(json.dumps({"module": calls}), encoding="utf-8")
+    return offline_terraform.validate(probe)
+
+
+@pytest.mark.parametrize("name", KMS_KEY_CALLS)
+def test_kms_key_validations_refuse_what_widens_or_weakens_the_key(kms_key_calls: Validation, name: str) -> None:
+    expected = KMS_KEY_CALLS[name][1]
+    errors = kms_key_calls.errors_in(f"module.{name}")
+    if expected is None:
+        assert errors == []
+    else:
+        assert errors and all(expected in error for error in errors), "\n".join(errors) or "accepted"
+
+
+def test_kms_key_calls_raise_no_error_outside_the_calls(kms_key_calls: Validation) -> None:
+    contexts = {f"module.{name}" for name in KMS_KEY_CALLS}
+    assert [error.text for error in kms_key_calls.errors if error.context not in contexts] == []
 
 
 # ---------------------------------------------------------------------------------------------

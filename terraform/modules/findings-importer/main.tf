@@ -48,49 +48,30 @@ data "archive_file" "this" {
 # KMS key for the log group, the DLQ and the environment variables
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = var.create ? 1 : 0
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
-  #checkov:skip=CKV_AWS_111:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
-  #checkov:skip=CKV_AWS_356:Key policy: "*" in a key policy means this key, not every resource.
-  statement {
-    sid       = "AccountAdministersKeyThroughIam"
-    actions   = ["kms:*"]
-    resources = ["*"]
+  create                  = var.create
+  description             = "Tollgate findings importer: logs, DLQ and environment"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  tags                    = var.tags
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncryptsTheImporterLogGroup"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-
-    condition {
+  service_statements = [{
+    sid     = "CloudWatchLogsEncryptsTheImporterLogGroup"
+    service = "logs.${local.region}.amazonaws.com"
+    actions = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    conditions = [{
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = [local.log_group_arn]
-    }
-  }
+    }]
+  }]
 }
 
-resource "aws_kms_key" "this" {
-  count = var.create ? 1 : 0
-
-  description             = "Tollgate findings importer: logs, DLQ and environment"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  policy                  = data.aws_iam_policy_document.kms[0].json
-  tags                    = var.tags
+# The key lived in this module before kms-key existed: keep it instead of replacing it.
+moved {
+  from = aws_kms_key.this
+  to   = module.kms.aws_kms_key.this
 }
 
 ################################################################################
@@ -102,7 +83,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this[0].arn
+  kms_key_id        = module.kms.key_arn
   tags              = var.tags
 }
 
@@ -110,7 +91,7 @@ resource "aws_sqs_queue" "this" {
   count = var.create ? 1 : 0
 
   name                              = "${var.name}-dlq"
-  kms_master_key_id                 = aws_kms_key.this[0].arn
+  kms_master_key_id                 = module.kms.key_arn
   kms_data_key_reuse_period_seconds = 300
   message_retention_seconds         = 1209600
   tags                              = var.tags
@@ -214,7 +195,7 @@ data "aws_iam_policy_document" "permissions" {
   statement {
     sid       = "UseOwnKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this[0].arn]
+    resources = [module.kms.key_arn]
   }
 
   # X-Ray's write actions support no resource-level permissions.
@@ -253,7 +234,7 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
-  kms_key_arn                    = aws_kms_key.this[0].arn
+  kms_key_arn                    = module.kms.key_arn
 
   environment {
     variables = local.environment

@@ -30,7 +30,7 @@ output "log_group_name" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key that encrypts the log group, the DLQ and the environment variables."
-  value       = try(aws_kms_key.this[0].arn, null)
+  value       = module.kms.key_arn
 }
 
 output "package_path" {

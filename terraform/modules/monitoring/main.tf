@@ -18,7 +18,7 @@ locals {
   trail_arn         = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
   trail_bucket_name = coalesce(var.trail_bucket_name, "${var.name}-cloudtrail-${local.account_id}-${local.region}")
   trail_bucket_arn  = "arn:${local.partition}:s3:::${local.trail_bucket_name}"
-  kms_key_arn       = try(aws_kms_key.this[0].arn, var.kms_key_arn)
+  kms_key_arn       = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
 
   # SOURCES.md A: alert on changes to NACLs, security groups, IAM users, roles and policies, access
   # keys, Lambda, S3 permissions and SSM. Names match by prefix, which also covers Lambda's
@@ -131,72 +131,49 @@ resource "aws_guardduty_detector" "this" {
 # CloudTrail: multi-region, KMS-encrypted, with log file validation
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_kms_key ? 1 : 0
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
-  #checkov:skip=CKV_AWS_111:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
-  #checkov:skip=CKV_AWS_356:Key policy: "*" in a key policy means this key, not every resource.
-  statement {
-    sid       = "AccountAdministersKeyThroughIam"
-    actions   = ["kms:*"]
-    resources = ["*"]
+  create                  = local.create_kms_key
+  description             = "Tollgate CloudTrail encryption"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  tags                    = var.tags
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudTrailEncryptsThisTrail"
-    actions   = ["kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.trail_arn]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "kms:EncryptionContext:aws:cloudtrail:arn"
-      values   = ["arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*"]
-    }
-  }
-
-  statement {
-    sid       = "CloudTrailDescribesKey"
-    actions   = ["kms:DescribeKey"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.trail_arn]
-    }
-  }
+  service_statements = [
+    {
+      sid     = "CloudTrailEncryptsThisTrail"
+      service = "cloudtrail.amazonaws.com"
+      actions = ["kms:GenerateDataKey*"]
+      conditions = [
+        {
+          test     = "StringEquals"
+          variable = "aws:SourceArn"
+          values   = [local.trail_arn]
+        },
+        {
+          test     = "StringLike"
+          variable = "kms:EncryptionContext:aws:cloudtrail:arn"
+          values   = ["arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*"]
+        },
+      ]
+    },
+    {
+      sid     = "CloudTrailDescribesKey"
+      service = "cloudtrail.amazonaws.com"
+      actions = ["kms:DescribeKey"]
+      conditions = [{
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }]
+    },
+  ]
 }
 
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "Tollgate CloudTrail encryption"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  policy                  = data.aws_iam_policy_document.kms[0].json
-  tags                    = var.tags
+# The key lived in this module before kms-key existed: keep it instead of replacing it.
+moved {
+  from = aws_kms_key.this
+  to   = module.kms.aws_kms_key.this
 }
 
 data "aws_iam_policy_document" "trail_bucket" {

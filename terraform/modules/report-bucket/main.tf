@@ -1,46 +1,26 @@
-data "aws_partition" "current" {}
-
-data "aws_caller_identity" "current" {}
-
 locals {
   create_kms_key = var.create && var.create_kms_key
-  kms_key_arn    = try(aws_kms_key.this[0].arn, var.kms_key_arn)
+  kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
   bucket_arn     = try(aws_s3_bucket.this[0].arn, "")
-  account_root   = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
 }
 
 ################################################################################
 # KMS key (optional: a given key can be used instead)
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_kms_key ? 1 : 0
+module "kms" {
+  source = "../kms-key"
 
-  # In a key policy, "*" means this key. Granting the account root kms:* delegates access to IAM
-  # policies, as AWS's default key policy does; without it the key can become unmanageable.
-  #checkov:skip=CKV_AWS_109:Key policy statement: the resource is this key only, and root delegation is AWS's default key policy.
-  #checkov:skip=CKV_AWS_111:Key policy statement: the resource is this key only, and root delegation is AWS's default key policy.
-  #checkov:skip=CKV_AWS_356:Key policy statement: "*" in a key policy means this key, not every resource.
-  statement {
-    sid       = "AccountAdministersKeyThroughIam"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = [local.account_root]
-    }
-  }
+  create                  = local.create_kms_key
+  description             = "Tollgate report bucket encryption"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  tags                    = var.tags
 }
 
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "Tollgate report bucket encryption"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  policy                  = data.aws_iam_policy_document.kms[0].json
-  tags                    = var.tags
+# The key lived in this module before kms-key existed: keep it instead of replacing it.
+moved {
+  from = aws_kms_key.this
+  to   = module.kms.aws_kms_key.this
 }
 
 ################################################################################

@@ -142,52 +142,34 @@ resource "aws_securityhub_insight" "this" {
 # Alerts: imported HIGH/CRITICAL Tollgate findings -> EventBridge -> SNS (KMS)
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_alerts ? 1 : 0
+# EventBridge needs the data key to publish to an encrypted topic; the topic policy limits
+# publishing to rules of this account.
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
-  #checkov:skip=CKV_AWS_111:Key policy: "*" is this key only, and root delegation to IAM is AWS's default key policy.
-  #checkov:skip=CKV_AWS_356:Key policy: "*" in a key policy means this key, not every resource.
-  statement {
-    sid       = "AccountAdministersKeyThroughIam"
-    actions   = ["kms:*"]
-    resources = ["*"]
+  create                  = local.create_alerts
+  description             = "Tollgate alerts topic encryption"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  tags                    = var.tags
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  # EventBridge needs the data key to publish to an encrypted topic; the topic policy limits
-  # publishing to rules of this account.
-  statement {
-    sid       = "EventBridgePublishesToEncryptedTopic"
-    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-  }
+  service_statements = [{
+    sid     = "EventBridgePublishesToEncryptedTopic"
+    service = "events.amazonaws.com"
+    actions = ["kms:GenerateDataKey*", "kms:Decrypt"]
+  }]
 }
 
-resource "aws_kms_key" "this" {
-  count = local.create_alerts ? 1 : 0
-
-  description             = "Tollgate alerts topic encryption"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  policy                  = data.aws_iam_policy_document.kms[0].json
-  tags                    = var.tags
+# The key lived in this module before kms-key existed: keep it instead of replacing it.
+moved {
+  from = aws_kms_key.this
+  to   = module.kms.aws_kms_key.this
 }
 
 resource "aws_sns_topic" "this" {
   count = local.create_alerts ? 1 : 0
 
   name              = var.alerts_topic_name
-  kms_master_key_id = aws_kms_key.this[0].arn
+  kms_master_key_id = module.kms.key_arn
   tags              = var.tags
 }
 

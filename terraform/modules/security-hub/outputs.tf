@@ -30,7 +30,7 @@ output "alerts_topic_arn" {
 
 output "alerts_kms_key_arn" {
   description = "ARN of the KMS key that encrypts the alerts topic."
-  value       = try(aws_kms_key.this[0].arn, null)
+  value       = module.kms.key_arn
 }
 
 output "alerts_rule_arn" {
