@@ -13,13 +13,13 @@ from normalizers.tool_id import ToolId
 
 # Module per tool; each module exposes `PARSER`. A test checks this covers every ToolId.
 PARSER_MODULES: dict[ToolId, str] = {
-    ToolId.DEPENDENCY_CHECK_JSON: "normalizers.parsers.dependency_check_json",
-    ToolId.DEPENDENCY_CHECK_XML: "normalizers.parsers.dependency_check_xml",
+    ToolId.DEPENDENCY_CHECK_JSON: "normalizers.parsers.dependency_check.json_format",
+    ToolId.DEPENDENCY_CHECK_XML: "normalizers.parsers.dependency_check.xml_format",
     ToolId.TRIVY: "normalizers.parsers.trivy",
-    ToolId.ZAP_JSON: "normalizers.parsers.zap_json",
-    ToolId.ZAP_XML: "normalizers.parsers.zap_xml",
-    ToolId.SONARQUBE_ISSUES: "normalizers.parsers.sonarqube_issues",
-    ToolId.SONARQUBE_HOTSPOTS: "normalizers.parsers.sonarqube_hotspots",
+    ToolId.ZAP_JSON: "normalizers.parsers.zap.json_format",
+    ToolId.ZAP_XML: "normalizers.parsers.zap.xml_format",
+    ToolId.SONARQUBE_ISSUES: "normalizers.parsers.sonarqube.issues",
+    ToolId.SONARQUBE_HOTSPOTS: "normalizers.parsers.sonarqube.hotspots",
     ToolId.WAPITI: "normalizers.parsers.wapiti",
     ToolId.DETECT_SECRETS: "normalizers.parsers.detect_secrets",
     ToolId.LYNIS: "normalizers.parsers.lynis",

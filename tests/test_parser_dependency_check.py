@@ -10,8 +10,8 @@ import pytest
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Confidence, Cvss, Finding, PackageLocation, Severity
-from normalizers.parsers import dependency_check_common as dc
 from normalizers.parsers.base import ParseOptions
+from normalizers.parsers.dependency_check import mapping as dc
 from normalizers.registry import detect, parse_report, parser_for
 from normalizers.report import Report
 from normalizers.tool_id import ToolId

@@ -18,9 +18,9 @@ from normalizers.emit.sarif import emit_sarif
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.identity import location_key, url_key
 from normalizers.model import Category, Finding, ParseResult, Scope, Severity, Skipped, UrlLocation
-from normalizers.parsers import zap_common
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.ncp_wsc import CATEGORY_CWE, PARSER
+from normalizers.parsers.zap import mapping as zap_mapping
 from normalizers.registry import detect
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
@@ -246,9 +246,9 @@ def test_a_report_that_is_a_list_is_refused_in_one_line(tmp_path: Path, capsys: 
 def test_the_same_place_has_the_same_location_key_as_zaps() -> None:
     """ZAP and WSC name an XSS at one URL and parameter: their locations are one identity."""
     zap_instance = {"uri": "https://shop.example.com/search?q=<script>", "method": "GET", "param": "q"}
-    zap = list(zap_common.site_findings("https://shop.example.com", [{
+    zap = list(zap_mapping.site_findings("https://shop.example.com", [{
         "pluginid": "40012", "alert": "Cross Site Scripting (Reflected)", "riskcode": "3", "confidence": "2",
-        "instances": [zap_instance]}], zap_common.zap_tool("2.16.0"), "site[0]"))
+        "instances": [zap_instance]}], zap_mapping.zap_tool("2.16.0"), "site[0]"))
     wsc = parse_bytes("wsc.json", json.dumps({"Target_Info": "https://shop.example.com/", "Classify_byRisk_Level": {
         "Total": 1}, "Vulnerability_List": [{"Category": "XSS", "Url": "/search?q=1", "Method": "get",
                                               "Parameter": "q", "Risk_Level": "High"}]}).encode(), ToolId.NCP_WSC)

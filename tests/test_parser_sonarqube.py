@@ -10,8 +10,9 @@ import pytest
 
 from normalizers.errors import MalformedReportError, NormalizerError, UnsupportedReportError
 from normalizers.model import CodeLocation, Confidence, Severity
-from normalizers.parsers import sonarqube_hotspots, sonarqube_issues
 from normalizers.parsers.base import ParseOptions
+from normalizers.parsers.sonarqube import hotspots as sonarqube_hotspots
+from normalizers.parsers.sonarqube import issues as sonarqube_issues
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES

@@ -13,8 +13,9 @@ from defusedxml import ElementTree as SafeElementTree
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Confidence, Severity, UrlLocation
-from normalizers.parsers import zap_json, zap_xml
 from normalizers.parsers.base import ParseOptions
+from normalizers.parsers.zap import json_format as zap_json
+from normalizers.parsers.zap import xml_format as zap_xml
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES

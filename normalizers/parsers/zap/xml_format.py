@@ -1,7 +1,7 @@
 """ZAP's traditional XML report (`OWASPZAPReport`), including the reports add-on templates.
 
 Each `alertitem` is turned into the same dict shape the JSON report has (element names are
-ZAP's JSON keys), so `zap_common` maps both formats with one piece of code.
+ZAP's JSON keys), so `zap.mapping` maps both formats with one piece of code.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element
 from normalizers.errors import UnsupportedReportError
 from normalizers.model import Finding, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.parsers.zap_common import site_findings, zap_tool
+from normalizers.parsers.zap.mapping import site_findings, zap_tool
 from normalizers.report import Report, local_name
 from normalizers.tool_id import ToolId
 

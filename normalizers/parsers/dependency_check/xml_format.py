@@ -7,7 +7,7 @@ names, so elements are matched by local name:
 - 2.0+: `identifiers/package/id` and `identifiers/vulnerabilityIds/id`, `cvssV2`/`cvssV3`
   containers, `cwes/cwe`, `vulnerableSoftware/software` with version-range attributes.
 - 2.3+: `severity/@unscored`; 3.0+: `knownExploitedVulnerability`; 4.1: `cvssV4/vectorString`.
-Every mapping decision lives in `dependency_check_common`, shared with the JSON and SARIF readers.
+Every mapping decision lives in `dependency_check.mapping`, shared with the JSON and SARIF readers.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from xml.etree.ElementTree import Element
 
 from normalizers.errors import UnsupportedReportError
 from normalizers.model import Finding, Skipped, Tool
-from normalizers.parsers import dependency_check_common as dc
 from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.parsers.dependency_check import mapping as dc
 from normalizers.report import Report, local_name
 from normalizers.tool_id import ToolId
 

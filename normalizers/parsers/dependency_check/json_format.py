@@ -1,6 +1,6 @@
 """OWASP dependency-check JSON reports (`reportSchema` 1.x, `-f JSON`).
 
-This module only reads the JSON shape into the records of `dependency_check_common`, which
+This module only reads the JSON shape into the records of `dependency_check.mapping`, which
 holds every mapping decision shared with the XML and SARIF readers.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Finding, Skipped
-from normalizers.parsers import dependency_check_common as dc
 from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.parsers.dependency_check import mapping as dc
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
 

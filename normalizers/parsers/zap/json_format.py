@@ -2,7 +2,7 @@
 
 All generations share `site[]` → `alerts[]` → `instances[]`; reports older than 2.8 wrote a
 single site as an object instead of a list, which is read the same way. The mapping to
-Findings lives in `zap_common`, shared with the XML reader.
+Findings lives in `zap.mapping`, shared with the XML reader.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, TypeGuard
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Finding, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.parsers.zap_common import TOOL_NAME, site_findings, text_or_none, zap_tool
+from normalizers.parsers.zap.mapping import TOOL_NAME, site_findings, text_or_none, zap_tool
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
 

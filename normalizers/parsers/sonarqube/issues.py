@@ -21,8 +21,8 @@ from typing import Any
 
 from normalizers.errors import UnsupportedReportError
 from normalizers.model import Finding, Severity, Skipped
-from normalizers.parsers import sonarqube_common as sonar
 from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.parsers.sonarqube import responses as sonar
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
 
