@@ -30,8 +30,8 @@ import orjson
 from normalizers.errors import NormalizerError
 from normalizers.model import ParseResult, Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.atomic import write_atomic
 from pipeline.config import ScanConfig, ScannerSettings
 from pipeline.errors import ConfigError, ExitCode, PublishError, TollgateError

@@ -239,7 +239,7 @@ def host_findings() -> list[Finding]:
 
 
 def all_findings() -> list[Finding]:
-    """Every factory finding, fingerprinted as `normalizers.registry.parse_report` would."""
+    """Every factory finding, fingerprinted as `normalizers.parsing.parse_report` would."""
     return with_fingerprints(
         package_findings() + image_findings() + code_findings() + web_findings() + config_findings() + host_findings()
     )

@@ -14,7 +14,7 @@ from normalizers.errors import NormalizerError
 from normalizers.identity import with_fingerprints
 from normalizers.model import Finding
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.results import finding_to_dict
 
 WRONG_VALUES: tuple[Any, ...] = (None, 1, 2.5, True, "", "x", [], ["x"], [None], {}, {"x": 1})

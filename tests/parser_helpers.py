@@ -8,8 +8,8 @@ from typing import Any
 
 from normalizers.model import ParseResult
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from normalizers.results import finding_to_dict
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES

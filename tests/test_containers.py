@@ -24,8 +24,8 @@ import pytest
 
 from normalizers.model import Category
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.scanners import dependency_check, sonarqube, zap
 from pipeline.scanners.base import Options, ScanContext
 from pipeline.scope import Allowlist

@@ -16,8 +16,8 @@ from normalizers.emit.sarif import emit_sarif
 from normalizers.errors import NormalizerError
 from normalizers.model import Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from tests.conftest import CORPUS, FIXTURES
 from tests.validation import asff_problems, sarif_problems
 

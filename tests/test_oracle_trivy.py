@@ -17,8 +17,8 @@ from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.sarif import emit_sarif
 from normalizers.model import Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 

@@ -12,8 +12,8 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Confidence, Cvss, Finding, PackageLocation, Severity
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.dependency_check import mapping as dc
-from normalizers.registry import detect, parse_report, parser_for
-from normalizers.report import Report
+from normalizers.parsing import detect, parse_report, parser_for
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.parser_helpers import finding_dicts, parse_bytes, parse_fixture, truncated

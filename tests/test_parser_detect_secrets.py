@@ -16,7 +16,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import CodeLocation, Confidence, Finding, Severity
 from normalizers.parsers import detect_secrets
 from normalizers.parsers.base import ParseOptions
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.parser_helpers import (

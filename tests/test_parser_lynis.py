@@ -14,8 +14,8 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, Finding, HostLocation, ParseResult, Scope, Severity
 from normalizers.parsers import lynis
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import detect
-from normalizers.report import Report
+from normalizers.parsing import detect
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from pipeline.cli import main
 from pipeline.scanners.lynis import KEPT_LINES

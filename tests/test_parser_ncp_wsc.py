@@ -21,8 +21,8 @@ from normalizers.model import Category, Finding, ParseResult, Scope, Severity, S
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.ncp_wsc import CATEGORY_CWE, PARSER
 from normalizers.parsers.zap import mapping as zap_mapping
-from normalizers.registry import detect
-from normalizers.report import Report
+from normalizers.parsing import detect
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from pipeline.cli import main
 from tests.conftest import FIXTURES

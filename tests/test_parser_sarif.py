@@ -16,8 +16,8 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, CodeLocation, Confidence, Finding, ImageLocation, PackageLocation, Severity
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.sarif import TOOL_PROFILES, profile_for
-from normalizers.registry import detect, parse_report, parser_for
-from normalizers.report import Report
+from normalizers.parsing import detect, parse_report, parser_for
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.parser_helpers import finding_dicts, manifest_expected, parse_bytes, parse_fixture, parse_path, truncated

@@ -13,7 +13,7 @@ from normalizers.model import CodeLocation, Confidence, Severity
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.sonarqube import hotspots as sonarqube_hotspots
 from normalizers.parsers.sonarqube import issues as sonarqube_issues
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.parser_helpers import (

@@ -15,8 +15,8 @@ from normalizers.emit.sarif import emit_sarif
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, Finding, PackageLocation, Scope, Severity
 from normalizers.parsers.supply_chain import PARSER, purl_for
-from normalizers.registry import detect
-from normalizers.report import Report
+from normalizers.parsing import detect
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from pipeline.cli import main
 from pipeline.scanners.base import Options, ScanContext, SkipKind

@@ -10,8 +10,8 @@ import pytest
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Scope, Skipped
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report, parser_for
-from normalizers.report import Report
+from normalizers.parsing import parse_report, parser_for
+from normalizers.raw_report import Report
 from normalizers.results import Results, finding_to_dict, results_from_dict, results_to_dict
 from normalizers.tool_id import ToolId
 from tests.snapshot import assert_snapshot

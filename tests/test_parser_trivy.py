@@ -28,8 +28,8 @@ from normalizers.model import (
 )
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.trivy import repo_relative
-from normalizers.registry import parse_report, parser_for
-from normalizers.report import Report
+from normalizers.parsing import parse_report, parser_for
+from normalizers.raw_report import Report
 from normalizers.results import finding_to_dict
 from normalizers.tool_id import ToolId
 from tests.mutations import assert_never_crashes

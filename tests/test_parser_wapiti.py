@@ -16,7 +16,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Finding, ParseResult, Severity, UrlLocation
 from normalizers.parsers import wapiti
 from normalizers.parsers.base import ParseOptions
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.dast_target import vulnerable_app

@@ -16,7 +16,7 @@ from normalizers.model import Confidence, Severity, UrlLocation
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.zap import json_format as zap_json
 from normalizers.parsers.zap import xml_format as zap_xml
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.parser_helpers import (

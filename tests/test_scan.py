@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from normalizers.model import Category, Scope, Severity
-from normalizers.registry import PARSER_MODULES
+from normalizers.parsing import PARSER_MODULES
 from normalizers.tool_id import ToolId
 from pipeline import scan as scan_module
 from pipeline.cli import main

@@ -20,8 +20,8 @@ import pytest
 from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.model import HostLocation, Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.config import parse_scan_config
 from pipeline.errors import ConfigError, ScannerError
 from pipeline.scanners import lynis

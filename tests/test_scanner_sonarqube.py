@@ -27,8 +27,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from pipeline.errors import ScannerError
 from pipeline.scanners import sonarqube

@@ -23,8 +23,8 @@ import pytest
 
 from normalizers.model import Category
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.cli import main
 from pipeline.errors import ExitCode, ScannerError
 from pipeline.scanners.base import Options, ScanContext, SkipKind

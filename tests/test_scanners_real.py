@@ -19,8 +19,8 @@ import pytest
 
 from normalizers.model import Category, CodeLocation, Finding, UrlLocation
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.config import load_scan_config
 from pipeline.scanners.base import Options, ScanContext, SkipKind
 from pipeline.scanners.registry import ScannerName, scanner_for

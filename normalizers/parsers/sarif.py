@@ -58,7 +58,7 @@ from normalizers.model import (
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.dependency_check import mapping as dc
 from normalizers.parsers.paths import repo_relative
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.text import truncate
 from normalizers.tool_id import ToolId
 

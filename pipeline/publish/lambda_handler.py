@@ -37,8 +37,8 @@ from normalizers.dedupe import merge_duplicates
 from normalizers.errors import NormalizerError
 from normalizers.model import Category, Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.errors import PublishError
 from pipeline.publish.securityhub import PublishRequest, PublishSettings, aws_session, publish
 

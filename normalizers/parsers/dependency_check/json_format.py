@@ -13,7 +13,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Finding, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.dependency_check import mapping as dc
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 _VULNERABILITY_LISTS = (("vulnerabilities", False), ("suppressedVulnerabilities", True))

@@ -19,7 +19,7 @@ from normalizers.errors import UnsupportedReportError
 from normalizers.model import Finding, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.dependency_check import mapping as dc
-from normalizers.report import Report, local_name
+from normalizers.raw_report import Report, local_name
 from normalizers.tool_id import ToolId
 
 _VULNERABILITY_TAGS = {"vulnerability": False, "suppressedVulnerability": True}

@@ -23,7 +23,7 @@ from normalizers.errors import UnsupportedReportError
 from normalizers.model import Finding, Severity, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.sonarqube import responses as sonar
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 _REQUIRED = frozenset({"rule", "component"})

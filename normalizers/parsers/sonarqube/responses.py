@@ -15,7 +15,7 @@ from typing import Any
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, CodeLocation, Tool
-from normalizers.report import Report
+from normalizers.raw_report import Report
 
 TOOL = Tool(name="SonarQube", category=Category.SAST)
 _EXPORTER_HTML_TITLE = b"<title>SonarQube Vulnerability Report</title>"

@@ -14,7 +14,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Finding, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.zap.mapping import TOOL_NAME, site_findings, text_or_none, zap_tool
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 

@@ -14,7 +14,7 @@ from normalizers.errors import UnsupportedReportError
 from normalizers.model import Finding, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.zap.mapping import site_findings, zap_tool
-from normalizers.report import Report, local_name
+from normalizers.raw_report import Report, local_name
 from normalizers.tool_id import ToolId
 
 _ROOT = "OWASPZAPReport"

@@ -1,4 +1,4 @@
-"""The scanner's report: Tollgate's supply-chain JSON format, read by normalizers/parsers/supply_chain.py.
+"""The firewall scanner's findings document: Tollgate's supply-chain JSON, read by normalizers/parsers/supply_chain.py.
 
 ```
 {"format": "tollgate-supply-chain/1",

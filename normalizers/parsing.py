@@ -8,7 +8,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.identity import with_fingerprints
 from normalizers.model import Finding, ParseResult, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 # Module per tool; each module exposes `PARSER`. A test checks this covers every ToolId.
