@@ -17,7 +17,7 @@ name is compared with the popular list of its ecosystem:
    are caught by (1); this catches the bare name itself (`@angular/animations` -> `animations`).
 
 What keeps the false positives down (measured on the 2,000 PyPI and npm names ranked just below
-the bundled lists; tests/test_firewall_typosquat.py):
+the bundled lists; tests/pipeline/firewall/test_typosquat.py):
 - single edits count only inside a word (a run between `-`, `_`, `.`, `/`) of at least
   `MIN_EDIT_LENGTH` characters, and a replaced character only in a word of at least
   `MIN_REPLACE_LENGTH`: in short words one edit reaches other real names (`isort`/`usort`,
