@@ -33,7 +33,7 @@ from normalizers.raw_report import Report
 from normalizers.results import finding_to_dict
 from normalizers.tool_id import ToolId
 from tests import conftest
-from tests.normalizers.parsers.mutations import assert_never_crashes
+from tests.normalizers.parsers.helpers import assert_never_crashes
 from tests.snapshot import assert_snapshot
 
 FIXTURES = conftest.FIXTURES / "trivy"

@@ -19,7 +19,6 @@ from normalizers.parsers.base import ParseOptions
 from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
-from tests.normalizers.parsers.dast_target import vulnerable_app
 from tests.normalizers.parsers.helpers import (
     finding_dicts,
     manifest_expected,
@@ -27,6 +26,7 @@ from tests.normalizers.parsers.helpers import (
     parse_fixture,
     parse_path,
     truncated,
+    vulnerable_app,
 )
 from tests.snapshot import assert_snapshot
 

@@ -14,8 +14,7 @@ from normalizers.identity import scoped_id
 from normalizers.results import Results, results_to_dict
 from pipeline.cli import main
 from tests.conftest import ROOT
-from tests.pipeline.publish.aws_hooks import FaultInjector
-from tests.pipeline.publish.helpers import code_findings, package_findings, scope
+from tests.pipeline.publish.helpers import FaultInjector, code_findings, package_findings, scope
 
 pytest_plugins = ("tests.moto_server",)  # moto_server (one per session) and aws (reset per test)
 

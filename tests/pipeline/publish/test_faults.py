@@ -19,8 +19,7 @@ from pipeline.publish.securityhub import (
     publish,
     publish_asff,
 )
-from tests.pipeline.publish.aws_hooks import FaultInjector
-from tests.pipeline.publish.helpers import package_findings, scope
+from tests.pipeline.publish.helpers import FaultInjector, package_findings, scope
 
 ACCOUNT = "123456789012"
 

@@ -12,8 +12,7 @@ import pytest
 from normalizers.identity import scoped_id
 from pipeline.publish.lifecycle import ARCHIVED
 from pipeline.publish.securityhub import PublishOutcome, PublishRequest, PublishSettings, publish
-from tests.pipeline.publish.aws_hooks import CallCounter
-from tests.pipeline.publish.helpers import code_findings, package_findings, scope
+from tests.pipeline.publish.helpers import CallCounter, code_findings, package_findings, scope
 
 T0 = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"  # moto's default account, as STS GetCallerIdentity reports it

@@ -15,8 +15,7 @@ from pipeline.cli import main
 from pipeline.errors import ExitCode
 from pipeline.report.render import render_html
 from tests.pipeline.helpers import finding, write_results
-from tests.pipeline.report.helpers import HOSTILE, counting_server, hostile_findings, hostile_view
-from tests.pipeline.report.pngcheck import read_png
+from tests.pipeline.report.helpers import HOSTILE, counting_server, hostile_findings, hostile_view, read_png
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "span", "h1", "h2", "p", "section",
                 "table", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "svg", "text", "rect", "div",

@@ -17,8 +17,7 @@ from pipeline.report.pdf import write_pdf
 from tests.conftest import FIXTURES
 from tests.normalizers.parsers.helpers import parse_fixture
 from tests.pipeline.helpers import write_results
-from tests.pipeline.report.helpers import counting_server, hostile_findings
-from tests.pipeline.report.pngcheck import Png, read_png
+from tests.pipeline.report.helpers import Png, counting_server, hostile_findings, read_png
 
 pytest.importorskip("weasyprint", reason="WeasyPrint is missing: pip install 'tollgate[pdf]'")
 POPPLER_SKIP = "poppler is not installed; as root: apt-get install -y --no-install-recommends poppler-utils"
