@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from normalizers.errors import MalformedReportError, NormalizerError, UnsupportedReportError
+from normalizers.errors import NormalizerError, UnsupportedReportError
 from normalizers.model import CodeLocation, Confidence, Severity
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.sonarqube import hotspots as sonarqube_hotspots
@@ -17,14 +17,11 @@ from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.normalizers.parsers.helpers import (
-    finding_dicts,
     manifest_expected,
     parse_bytes,
     parse_fixture,
     parse_path,
-    truncated,
 )
-from tests.snapshot import assert_snapshot
 
 SONAR = FIXTURES / "sonarqube"
 EXPORTER_ERROR = "written by the third-party 'sonar-report' exporter, not a SonarQube Web API response"
@@ -160,20 +157,6 @@ def test_bad_records_are_skipped() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("name", "tool_id"),
-    [
-        ("findings_over_api.json", ToolId.SONARQUBE_ISSUES),
-        ("sonarqube-ws_issues-search-example.json", ToolId.SONARQUBE_ISSUES),
-        ("api_sonarqube_issues.json", ToolId.SONARQUBE_ISSUES),
-        ("sonarqube-ws_hotspots-search-example.json", ToolId.SONARQUBE_HOTSPOTS),
-        ("api_sonarqube_hotspots_one_vuln.json", ToolId.SONARQUBE_HOTSPOTS),
-    ],
-)
-def test_golden_snapshot(name: str, tool_id: ToolId) -> None:
-    assert_snapshot(f"sonarqube/{Path(name).stem}", finding_dicts(parse_fixture("sonarqube", name, tool_id)))
-
-
 def test_empty_issue_page_has_no_findings() -> None:
     result = parse_fixture("sonarqube", "findings_over_api_empty.json", ToolId.SONARQUBE_ISSUES)
     assert (result.findings, result.skipped) == ((), ())
@@ -206,27 +189,6 @@ def test_other_formats_are_unsupported(
     assert not parser.sniff(report)
     with pytest.raises(UnsupportedReportError, match=rf"^{re.escape(str(other))}: not a SonarQube api/"):
         list(parser.parse(report, ParseOptions()))
-
-
-@pytest.mark.parametrize(
-    ("tool_id", "other"),
-    [
-        (ToolId.SONARQUBE_ISSUES, SONAR / "sonarqube-ws_hotspots-search-example.json"),
-        (ToolId.SONARQUBE_HOTSPOTS, SONAR / "sonarqube-ws_issues-search-example.json"),
-    ],
-)
-def test_registry_refuses_another_format_for_a_claimed_tool(tool_id: ToolId, other: Path) -> None:
-    with pytest.raises(UnsupportedReportError, match=rf"^{re.escape(str(other))}: not a {tool_id.value} report"):
-        parse_path(other, tool_id)
-
-
-@pytest.mark.parametrize("tool_id", [ToolId.SONARQUBE_ISSUES, ToolId.SONARQUBE_HOTSPOTS])
-def test_truncated_and_empty_responses_are_malformed(tool_id: ToolId) -> None:
-    report = truncated(SONAR / "findings_over_api.json")
-    with pytest.raises(MalformedReportError, match=rf"^{re.escape(report.source)}: not valid JSON"):
-        parse_bytes(report.source, report.raw, tool_id)
-    with pytest.raises(MalformedReportError, match=r"^empty\.json: the report is empty"):
-        parse_bytes("empty.json", b"", tool_id)
 
 
 # DefectDojo's count per file (MANIFEST expected_findings) against Tollgate's, one reason per row.

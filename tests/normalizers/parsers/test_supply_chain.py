@@ -22,9 +22,8 @@ from pipeline.cli import main
 from pipeline.scanners.base import Options, ScanContext, SkipKind
 from pipeline.scanners.supply_chain import SCANNER
 from tests.conftest import ROOT
-from tests.normalizers.parsers.helpers import finding_dicts, parse_bytes, parse_fixture, truncated
+from tests.normalizers.parsers.helpers import parse_bytes, parse_fixture, truncated
 from tests.pipeline.firewall.helpers import SUPPLY_CHAIN
-from tests.snapshot import assert_snapshot
 from tests.validation import asff_problems, sarif_problems
 
 REPORT = "tollgate-supply-chain-fixtures.json"
@@ -80,11 +79,6 @@ def test_sarif_puts_findings_on_the_manifest_line_and_validates() -> None:
     assert ("TG-SC-QUARANTINE", "pipenv/Pipfile.lock", 210) in places
     asff = emit_asff(findings, AsffContext("123456789012", "eu-west-1", Scope("acme/web"))).findings
     assert asff_problems(asff) == [] and len(asff) == len(findings)
-
-
-def test_golden_snapshot() -> None:
-    assert_snapshot("supply_chain/fixtures", finding_dicts(parse_fixture("supply_chain/report", REPORT,
-                                                                         ToolId.SUPPLY_CHAIN)))
 
 
 def test_detected_by_content_and_refusals() -> None:

@@ -10,10 +10,9 @@ from normalizers.model import Scope, Skipped
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report, parser_for
 from normalizers.raw_report import Report
-from normalizers.results import Results, finding_to_dict, results_from_dict, results_to_dict
+from normalizers.results import Results, results_from_dict, results_to_dict
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
-from tests.snapshot import assert_snapshot
 
 RESULTS_FILES = ["trivy-fs.results.json", "image-and-guardduty.results.json"]
 PARSER = parser_for(ToolId.TOLLGATE_RESULTS)
@@ -68,12 +67,6 @@ def test_a_parse_written_and_read_back_is_identical_including_skips_and_metrics(
     assert again.metrics == (("hardening_index", "64"),)
 
 
-@pytest.mark.parametrize("name", RESULTS_FILES)
-def test_golden_snapshot(name: str) -> None:
-    result = parse_report(read(name), ParseOptions(), tool_id=ToolId.TOLLGATE_RESULTS)
-    assert_snapshot(f"tollgate_results/{name.removesuffix('.json')}", [finding_to_dict(f) for f in result.findings])
-
-
 def test_only_results_files_are_sniffed() -> None:
     assert PARSER.sniff(read("trivy-fs.results.json"))
     for other in ("trivy/alpine-310.json.golden", "asff/guardduty.json", "trivy/legacy_no_vuln.json"):
@@ -85,12 +78,7 @@ def test_only_results_files_are_sniffed() -> None:
 def test_another_format_is_refused_and_a_bad_file_is_malformed() -> None:
     with pytest.raises(UnsupportedReportError, match=r"guardduty\.json: not a Tollgate results file"):
         list(PARSER.parse(Report.from_path(str(FIXTURES / "asff" / "guardduty.json")), ParseOptions()))
-    raw = read("trivy-fs.results.json").raw
-    with pytest.raises(MalformedReportError, match=r"^cut\.json: not valid JSON"):
-        parse_report(Report("cut.json", raw[: len(raw) // 3]), ParseOptions(), tool_id=ToolId.TOLLGATE_RESULTS)
-    with pytest.raises(MalformedReportError, match=r"^empty\.json: the report is empty"):
-        parse_report(Report("empty.json", b""), ParseOptions(), tool_id=ToolId.TOLLGATE_RESULTS)
-    document = orjson.loads(raw)
+    document = orjson.loads(read("trivy-fs.results.json").raw)
     document["findings"][1]["severity"] = "SEVERE"
     with pytest.raises(MalformedReportError, match=r"^bad\.json: a Tollgate results file with a bad record"):
         list(PARSER.parse(Report("bad.json", orjson.dumps(document)), ParseOptions()))

@@ -20,15 +20,11 @@ from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.normalizers.parsers.helpers import (
-    finding_dicts,
-    manifest_expected,
     parse_bytes,
     parse_fixture,
     parse_path,
-    truncated,
     vulnerable_app,
 )
-from tests.snapshot import assert_snapshot
 
 WAPITI = FIXTURES / "wapiti"
 RECORDED_JSON = "wapiti-3.0.4-dast-target.json"
@@ -117,20 +113,6 @@ def test_releases_before_3_0_4_count_levels_downwards() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", [RECORDED_JSON, "example.xml"])
-def test_golden_snapshot(name: str) -> None:
-    assert_snapshot(f"wapiti/{Path(name).stem}", finding_dicts(parse_fixture("wapiti", name, ToolId.WAPITI)))
-
-
-@pytest.mark.parametrize("name", [RECORDED_JSON, RECORDED_XML])
-def test_truncated_report_is_malformed_and_named(name: str) -> None:
-    report = truncated(WAPITI / name)
-    with pytest.raises(MalformedReportError, match=rf"^{re.escape(report.source)}: not (valid JSON|well-formed XML)"):
-        parse_bytes(report.source, report.raw, ToolId.WAPITI)
-    with pytest.raises(MalformedReportError, match=r"^empty\.json: the report is empty"):
-        parse_bytes("empty.json", b"\n", ToolId.WAPITI)
-
-
 def test_broken_sections_are_malformed() -> None:
     report = json.loads((WAPITI / RECORDED_JSON).read_bytes())
     report["vulnerabilities"]["SQL Injection"] = "not a list"
@@ -146,29 +128,6 @@ def test_other_formats_are_unsupported(other: Path) -> None:
     assert not wapiti.PARSER.sniff(report)
     with pytest.raises(UnsupportedReportError, match=rf"^{re.escape(str(other))}: not a Wapiti"):
         list(wapiti.PARSER.parse(report, ParseOptions()))
-
-
-def test_registry_refuses_another_format_for_wapiti() -> None:
-    other = FIXTURES / "zap" / "some_2.9.0.xml"
-    with pytest.raises(UnsupportedReportError, match=rf"^{re.escape(str(other))}: not a wapiti report"):
-        parse_path(other, ToolId.WAPITI)
-
-
-# DefectDojo's count (MANIFEST expected_findings) against Tollgate's, with the reason for any gap.
-COUNTS = {
-    "example.xml": ("5", 5, "same: one finding per entry"),
-    "cwe.xml": ("1", 1, "same"),
-    "cwe_multi_cwe_fabricated.xml": ("", 1, "no DefectDojo count; 1 entry"),
-}
-
-
-def test_corpus_sweep(corpus: Path) -> None:
-    expected = manifest_expected(corpus, "wapiti")
-    assert set(expected) == set(COUNTS), "a corpus Wapiti file has no row in COUNTS"
-    for name, (dojo_count, our_count, why) in COUNTS.items():
-        result = parse_path(corpus / "wapiti" / name, ToolId.WAPITI)
-        assert expected[name] == dojo_count, f"{name}: MANIFEST changed"
-        assert (len(result.findings), result.skipped) == (our_count, ()), f"{name}: {why}"
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from xml.etree.ElementTree import tostring
 import pytest
 from defusedxml import ElementTree as SafeElementTree
 
-from normalizers.errors import MalformedReportError, UnsupportedReportError
+from normalizers.errors import UnsupportedReportError
 from normalizers.model import Confidence, Severity, UrlLocation
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.zap import json_format as zap_json
@@ -21,13 +21,9 @@ from normalizers.tool_id import ToolId
 from tests.conftest import FIXTURES
 from tests.normalizers.parsers.helpers import (
     finding_dicts,
-    manifest_expected,
     parse_bytes,
     parse_fixture,
-    parse_path,
-    truncated,
 )
-from tests.snapshot import assert_snapshot
 
 ZAP = FIXTURES / "zap"
 
@@ -159,35 +155,6 @@ def test_a_bad_alert_is_skipped_not_dropped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "tool_id"),
-    [
-        ("basic-traditional-json.json", ToolId.ZAP_JSON),
-        ("javascript-action_report_json.json", ToolId.ZAP_JSON),
-        ("basic-traditional-xml.xml", ToolId.ZAP_XML),
-        ("some_2.9.0.xml", ToolId.ZAP_XML),
-    ],
-)
-def test_golden_snapshot(name: str, tool_id: ToolId) -> None:
-    assert_snapshot(f"zap/{Path(name).stem}", finding_dicts(parse_fixture("zap", name, tool_id)))
-
-
-@pytest.mark.parametrize(
-    ("name", "tool_id"),
-    [("pipeline-templates_zap-2.14.0_report_json.json", ToolId.ZAP_JSON), ("some_2.9.0.xml", ToolId.ZAP_XML)],
-)
-def test_truncated_report_is_malformed_and_named(name: str, tool_id: ToolId) -> None:
-    report = truncated(ZAP / name)
-    with pytest.raises(MalformedReportError, match=rf"^{re.escape(report.source)}: "):
-        parse_bytes(report.source, report.raw, tool_id)
-
-
-@pytest.mark.parametrize("tool_id", [ToolId.ZAP_JSON, ToolId.ZAP_XML])
-def test_empty_report_is_malformed(tool_id: ToolId) -> None:
-    with pytest.raises(MalformedReportError, match=r"^empty\.out: the report is empty"):
-        parse_bytes("empty.out", b"  \n", tool_id)
-
-
-@pytest.mark.parametrize(
     ("parser", "other"),
     [
         (zap_json.PARSER, ZAP / "basic-traditional-xml.xml"),
@@ -203,45 +170,3 @@ def test_other_formats_are_unsupported(parser: zap_json.ZapJsonParser | zap_xml.
         list(parser.parse(report, ParseOptions()))
 
 
-@pytest.mark.parametrize(
-    ("tool_id", "other"),
-    [(ToolId.ZAP_JSON, ZAP / "basic-traditional-xml.xml"), (ToolId.ZAP_XML, FIXTURES / "wapiti" / "example.xml")],
-)
-def test_registry_refuses_another_format_for_a_claimed_tool(tool_id: ToolId, other: Path) -> None:
-    with pytest.raises(UnsupportedReportError, match=rf"^{re.escape(str(other))}: not a {tool_id.value} report"):
-        parse_path(other, tool_id)
-
-
-# Tollgate makes one finding per alert instance; DefectDojo one per alert. Each row: file,
-# DefectDojo's count (MANIFEST expected_findings), Tollgate's count, why they differ.
-COUNTS = {
-    "0_zap_sample.xml": ("4", 12, "4 alerts with 12 instances; one finding per instance"),
-    "0_zap_sample_without_zap3.xml": ("", 11, "no DefectDojo count; 3 alerts with 11 instances"),
-    "1_zap_sample_0_and_new_absent.xml": ("4", 12, "4 alerts (one commented out) with 12 instances"),
-    "2_zap_sample_0_and_new_endpoint.xml": ("4", 13, "4 alerts with 13 instances"),
-    "5_zap_sample_one.xml": ("2", 6, "2 alerts with 6 instances"),
-    "basic-traditional-json.json": ("", 2, "no DefectDojo count; 1 alert with 2 instances"),
-    "basic-traditional-json-plus.json": ("", 2, "no DefectDojo count; 1 alert with 2 instances"),
-    "basic-traditional-xml.xml": ("", 2, "no DefectDojo count; 1 alert with 2 instances"),
-    "basic-traditional-xml-plus.xml": ("", 2, "no DefectDojo count; 1 alert with 2 instances"),
-    "dvwa_baseline_dojo.xml": ("19", 124, "19 alerts with 124 instances"),
-    "dvwa_baseline_dojo_fabricated_internal_duplicates.xml": ("", 123, "no DefectDojo count; 123 instances"),
-    "dvwa_baseline_dojo_fabricated_internal_duplicates_subset.xml": ("", 75, "no DefectDojo count; 75 instances"),
-    "dvwa_baseline_dojo_subset.xml": ("", 97, "no DefectDojo count; 97 instances"),
-    "empty_2.9.0.xml": ("0", 0, "same: no alerts"),
-    "javascript-action_report_json.json": ("", 27, "no DefectDojo count; 8 alerts with 27 instances"),
-    "pipeline-templates_zap-2.14.0_report_json.json": ("", 61, "no DefectDojo count; 12 alerts, 61 instances"),
-    "some_2.9.0.xml": ("7", 17, "7 alerts with 17 instances"),
-    "zap-results-first-scan.xml": ("15", 130, "15 alerts with 130 instances"),
-    "zap-xml-plus-format.xml": ("1", 1, "same: 1 alert with 1 instance"),
-}
-
-
-def test_corpus_sweep_every_zap_report_normalizes(corpus: Path) -> None:
-    expected = manifest_expected(corpus, "zap")
-    assert set(expected) == set(COUNTS), "a corpus ZAP file has no row in COUNTS"
-    for name, (dojo_count, our_count, why) in COUNTS.items():
-        tool_id = ToolId.ZAP_JSON if name.endswith(".json") else ToolId.ZAP_XML
-        result = parse_path(corpus / "zap" / name, tool_id)
-        assert expected[name] == dojo_count, f"{name}: MANIFEST changed"
-        assert (len(result.findings), result.skipped) == (our_count, ()), f"{name}: {why}"
