@@ -35,7 +35,7 @@ RECORDED_IN = {
     "findings_over_api_empty.json": _FIXTURES / "sonarqube",
     "sonarqube-ws_hotspots-search-example.json": _FIXTURES / "sonarqube",
     "sonarqube-ws_qualitygates-project_status-example.json": _FIXTURES / "sonarqube",
-    "sonarqube-ws_ce-task-example.json": _FIXTURES / "sonarqube_api",
+    "sonarqube-ws_ce-task-example.json": _FIXTURES / "sonarqube",
 }
 
 

@@ -14,7 +14,7 @@ from normalizers.emit.asff import AsffContext, emit_asff
 from tests.conftest import CORPUS, FIXTURES
 from tests.normalizers.helpers import NOW, SCOPE, all_findings
 
-REAL_ASFF = FIXTURES / "asff_validator"
+REAL_ASFF = FIXTURES / "asff"
 GOOD = emit_asff(all_findings(), AsffContext("123456789012", "eu-west-1", SCOPE, now=NOW)).findings
 PACKAGE = next(f for f in GOOD if f["GeneratorId"] == "tollgate/trivy/CVE-2024-29041")
 

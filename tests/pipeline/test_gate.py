@@ -23,7 +23,7 @@ from tests import conftest
 from tests.conftest import ROOT
 from tests.pipeline.helpers import code, finding, fingerprinted, image, package, results_document, url, write_results
 
-FIXTURES = conftest.FIXTURES / "gate"
+FIXTURES = conftest.FIXTURES / "sarif"
 TODAY = date(2026, 6, 1)
 
 

@@ -22,7 +22,7 @@ from tests.conftest import CORPUS, FIXTURES
 from tests.validation import asff_problems, sarif_problems
 
 REPORT_SUFFIXES = {".json", ".xml", ".sarif", ".golden", ".dat"}
-NOT_REPORTS = {"schemas", "asff_validator", "gate"}  # schemas and hand-built validator inputs
+NOT_REPORTS = {"schemas"}
 CONTEXT = AsffContext("123456789012", "eu-west-1", Scope("acme/web", branch="main"))
 
 

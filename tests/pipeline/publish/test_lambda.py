@@ -12,7 +12,7 @@ import pytest
 from pipeline.publish.lambda_handler import handler, scope_of, tag_value
 from tests.conftest import FIXTURES
 
-REPORT = FIXTURES / "publish" / "VulnerableJavaWebApplication_dependency-check-report.json"
+REPORT = FIXTURES / "dependency_check" / "VulnerableJavaWebApplication_dependency-check-report.json"
 BUCKET = "tollgate-reports"
 KEY = "reports/annesa123/VulnerableJavaWebApplication/run-1/dependency-check-report.json"
 METADATA = {

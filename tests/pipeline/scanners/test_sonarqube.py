@@ -1,6 +1,6 @@
 """The SonarQube runner against a local stub that replays SonarQube's recorded API responses.
 
-The stub (127.0.0.1 only) serves the recorded bodies in tests/fixtures/sonarqube_api (see its
+The stub (127.0.0.1 only) serves the recorded bodies in tests/fixtures/sonarqube (see its
 SOURCES.md): `api/ce/task` (first PENDING, then the recorded SUCCESS), `api/qualitygates/
 project_status` and `api/hotspots/search` as recorded, and `api/issues/search` over a project
 of 13,500 issues built from the recorded issue records (each copy gets its own key, a creation
@@ -35,7 +35,7 @@ from pipeline.scanners import sonarqube
 from pipeline.scanners.base import Options, ScanContext, SkipKind
 from tests import conftest
 
-FIXTURES = conftest.FIXTURES / "sonarqube_api"
+FIXTURES = conftest.FIXTURES / "sonarqube"
 TOKEN = "squ_test_token_never_logged_0123456789"  # noqa: S105 - the stub's own token
 PROJECT = "tollgate-demo"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"

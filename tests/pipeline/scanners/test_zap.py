@@ -5,7 +5,7 @@ is a proxy-style server on 127.0.0.1. Each endpoint the runner calls answers wit
 API documentation gives (https://www.zaproxy.org/docs/api/): views return `{"<name>": value}`,
 actions `{"Result": "OK"}` or an id, errors HTTP 400 `{"code": ..., "message": ...}`, and
 `OTHER/core/other/jsonreport/` returns a real ZAP 2.14.0 traditional-JSON report
-(tests/fixtures/zap_api, see SOURCES.md). Status views report progress before completion.
+(tests/fixtures/zap, see SOURCES.md). Status views report progress before completion.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pipeline.scope import Allowlist
 from tests.conftest import FIXTURES
 from tests.loopback import serving
 
-REPORT = FIXTURES / "zap_api" / "pipeline-templates_zap-2.14.0_report_json.json"
+REPORT = FIXTURES / "zap" / "pipeline-templates_zap-2.14.0_report_json.json"
 API_KEY = "zap-test-key"
 AUTH_HEADER = "Authorization: Bearer secret-session-token"
 TARGET = "http://127.0.0.1:8999/shop/"
