@@ -31,9 +31,12 @@ import boto3  # noqa: E402 - after the path set-up, like the imports below
 
 from pipeline.publish.ratelimit import IMPORT_RATE, Rate  # noqa: E402
 from pipeline.publish.securityhub import PublishRequest, PublishSettings, publish  # noqa: E402
-from tests.aws_hooks import CallCounter  # noqa: E402
 from tests.moto_server import DUMMY_ENVIRONMENT, free_port, moto_server_command, reset  # noqa: E402
-from tests.publish_factory import package_findings, scope  # noqa: E402
+from tests.pipeline.publish.helpers import (  # noqa: E402
+    CallCounter,
+    package_findings,
+    scope,
+)
 
 
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:

@@ -31,7 +31,7 @@ from pipeline.scanners.base import ActionInput, CommandScanner, Invocation, Opti
 from pipeline.scanners.reference import scanner_table
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "tests" / "fixtures" / "publish" / "VulnerableJavaWebApplication_dependency-check-report.json"
+REPORT = ROOT / "tests" / "fixtures" / "dependency_check" / "VulnerableJavaWebApplication_dependency-check-report.json"
 POLICY = "fail-on: medium\n"
 
 pytest_plugins = ("tests.moto_server",)

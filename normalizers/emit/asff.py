@@ -66,7 +66,7 @@ MAX_REFERENCE_URLS = 20
 MAX_FINDING_BYTES = 240 * 1024
 
 # The partitions whose regions do not match the commercial `aws` patterns, as botocore's
-# partitions.json declares them (tests/test_emit_asff.py compares the two). A region that
+# partitions.json declares them (tests/normalizers/emit/test_asff.py compares the two). A region that
 # matches none of them is in `aws`.
 PARTITION_REGION_PATTERNS = (
     ("aws-cn", re.compile(r"^cn\-\w+\-\d+$")),

@@ -65,7 +65,7 @@ from normalizers.parsers.trivy import (
     text,
     texts,
 )
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "asff"

@@ -21,7 +21,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, CodeLocation, Confidence, Finding, Remediation, Severity, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.paths import repo_relative
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "detect-secrets"

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, Finding, HostLocation, Remediation, Severity, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "Lynis"

@@ -40,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, Finding, Remediation, Severity, Skipped, Tool, UrlLocation
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "NCP Web Security Checker"

@@ -15,7 +15,7 @@ Decisions:
   1. a package: a purl in the result's logical locations, its artifact's properties or its
      properties, or package labels (`Package:`, `Installed Version:`, `Fixed Version:`) in the
      message or rule help of a vulnerability result -> PackageLocation, manifest = the artifact.
-     dependency-check's SARIF goes through `dependency_check_common`, so it gets the same
+     dependency-check's SARIF goes through `dependency_check.mapping`, so it gets the same
      identity as the same scan's JSON or XML report.
   2. the first physical location: CodeLocation with the artifact URI made repository-relative
      (`uriBaseId` chains resolved through `originalUriBaseIds`; a base that
@@ -57,10 +57,10 @@ from normalizers.model import (
     Tool,
     UrlLocation,
 )
-from normalizers.parsers import dependency_check_common as dc
 from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.parsers.dependency_check import mapping as dc
 from normalizers.parsers.paths import repo_relative
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.text import truncate
 from normalizers.tool_id import ToolId
 

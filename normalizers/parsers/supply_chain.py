@@ -1,6 +1,6 @@
 """Tollgate's supply-chain report (`"format": "tollgate-supply-chain/1"`), written by the firewall scanner.
 
-The format is documented in pipeline/firewall/report.py; it is detected by its `format` value.
+The format is documented in pipeline/firewall/findings_document.py; it is detected by its `format` value.
 Each finding becomes a Finding on a `PackageLocation` with the manifest path and line, so SARIF
 puts it on the line that declares the package, and a purl (`pkg:pypi/reqeusts`,
 `pkg:npm/%40types/node@20.1.0`) built by packageurl-python (PyPI names PEP 503-normalized).
@@ -31,7 +31,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, Confidence, Finding, PackageLocation, Remediation, Severity, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.paths import repo_relative
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 FORMAT_PREFIX = "tollgate-supply-chain/"

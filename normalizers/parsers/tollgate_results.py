@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from normalizers.errors import UnsupportedReportError
 from normalizers.model import Finding, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.results import RESULTS_SCHEMA, is_results_document, results_from_dict
 from normalizers.tool_id import ToolId
 

@@ -62,7 +62,7 @@ from normalizers.model import (
 )
 from normalizers.parsers import paths
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.report import Report
+from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "trivy"

@@ -32,7 +32,7 @@ from xml.etree.ElementTree import Element
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, Finding, Remediation, Severity, Skipped, Tool, UrlLocation
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.report import Report, local_name
+from normalizers.raw_report import Report, local_name
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "Wapiti"

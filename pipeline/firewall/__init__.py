@@ -15,5 +15,5 @@ Modules, one job each:
 - `registry`, `cache`, `facts`: registry metadata, cached on disk, reduced to the facts the
   reputation table scores;
 - `config`: the `firewall:` section of `.tollgate.yml`;
-- `engine`: every check on one package; `report`: the scanner's report; `server`: the HTTP API.
+- `engine`: every check on one package; `findings_document`: the scanner's output format; `server`: the HTTP API.
 """

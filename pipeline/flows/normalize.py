@@ -14,8 +14,8 @@ from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
 from normalizers.model import Finding, ParseResult, Scope, Skipped
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from normalizers.results import Results, results_to_dict
 from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic

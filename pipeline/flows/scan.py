@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, TextIO
 from normalizers.errors import NormalizerError
 from normalizers.model import Category, ParseResult, Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.atomic import write_atomic
 from pipeline.config import OptionOverride, ScanConfig, ScannerSettings, load_scan_config
 from pipeline.config_file import discover

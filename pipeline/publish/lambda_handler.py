@@ -42,8 +42,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from normalizers.errors import NormalizerError
 from normalizers.model import Category, Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from pipeline.config_file import DEFAULT_CONFIG_FILE
 from pipeline.errors import ConfigError, PublishError
 from pipeline.flows.normalize import outcome_from_parsed

@@ -31,7 +31,7 @@ from typing import Any
 
 AsffFinding = Mapping[str, Any]
 
-# The ProductFields keys normalizers.emit.asff writes; tests/test_publish_lifecycle.py checks
+# The ProductFields keys normalizers.emit.asff writes; tests/pipeline/publish/test_lifecycle.py checks
 # the emitter's output against them, so a rename there cannot silently disable archiving.
 PRODUCT_FIELD_REPOSITORY = "tollgate/Repository"
 PRODUCT_FIELD_CATEGORY = "tollgate/Category"

@@ -6,7 +6,7 @@ O_APPEND and written in one `write` call, which the kernel places at the end of 
 as a unit: a summary is never interleaved with another step's, nor half-written by a
 crash in the middle of rendering (rendering finishes before the file is opened).
 GitHub drops a step summary over 1 MiB; the summary's tables are bounded well below that
-(top findings only, every cell shortened), which tests/test_report_markdown.py checks.
+(top findings only, every cell shortened), which tests/pipeline/report/test_markdown.py checks.
 """
 
 from __future__ import annotations

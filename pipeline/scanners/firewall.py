@@ -28,10 +28,10 @@ from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.firewall.config import load_firewall_config
 from pipeline.firewall.engine import Firewall, Verdict
+from pipeline.firewall.findings_document import build_report, finding_record
 from pipeline.firewall.manifests import is_manifest, read_manifests
 from pipeline.firewall.model import DeclaredPackage, Hit
 from pipeline.firewall.registry import Registry, Status
-from pipeline.firewall.report import build_report, finding_record
 from pipeline.scanners.base import (
     Options,
     ReportFile,

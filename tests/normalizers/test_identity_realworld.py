@@ -18,16 +18,16 @@ from pathlib import Path
 
 import orjson
 import pytest
-from pipeline.scanners.registry import ScannerName, scanner_for
 
 from normalizers.model import CodeLocation, Finding, ParseResult, Scope
 from normalizers.parsers.base import ParseOptions
-from normalizers.registry import parse_report
-from normalizers.report import Report
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from normalizers.results import Results
 from normalizers.tool_id import ToolId
 from pipeline.gate import baseline_from_results, compare
-from pipeline.scanners.base import Options, ScanContext
+from pipeline.scanners.base import Options, ScanContext, ScannerName
+from pipeline.scanners.catalog import scanner_for
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +39,11 @@ CHECKOV_VENV = Path("/work/main/.venv-checkov/bin/checkov")
 # repository -> (subfolders copied, scanners run on them)
 REPOSITORIES: dict[str, tuple[tuple[str, ...], tuple[ScannerName, ...]]] = {
     "terragoat": (("terraform/aws", "LICENSE"),
-                  (ScannerName.TRIVY_CONFIG, ScannerName.HADOLINT, ScannerName.CHECKOV)),
+                  ("trivy-config", "hadolint", "checkov")),
     "pygoat": (("introduction", "Dockerfile", "LICENSE.md"),
-               (ScannerName.TRIVY_CONFIG, ScannerName.HADOLINT, ScannerName.CHECKOV, ScannerName.SEMGREP,
-                ScannerName.BANDIT)),
-    "click": (("src", "LICENSE.txt"), (ScannerName.SEMGREP, ScannerName.BANDIT)),
+               ("trivy-config", "hadolint", "checkov", "semgrep",
+                "bandit")),
+    "click": (("src", "LICENSE.txt"), ("semgrep", "bandit")),
 }
 _COMMENT = {".py": "# {}", ".tf": "# {}", ".yml": "# {}", ".yaml": "# {}", ".sh": "# {}", ".toml": "# {}",
             ".js": "// {}", ".ts": "// {}", ".html": "<!-- {} -->", ".htm": "<!-- {} -->", ".xml": "<!-- {} -->"}
@@ -74,7 +74,7 @@ def _context(root: Path, work: Path) -> ScanContext:
 def _ready(name: ScannerName, root: Path, work: Path) -> None:
     reason = scanner_for(name).readiness(_context(root, work), Options())
     if reason is not None:
-        pytest.skip(f"{name.value}: {reason.message}")
+        pytest.skip(f"{name}: {reason.message}")
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, S
 
     def get(repository: str, name: ScannerName) -> tuple[Scan, Scan]:
         if (repository, name) not in cache:
-            base = tmp_path_factory.mktemp(f"{repository}-{name.value}")
+            base = tmp_path_factory.mktemp(f"{repository}-{name}")
             root = _copy(repository, base)
             _ready(name, root, base / "raw")
             first = _scan(name, root, base / "raw")
@@ -191,7 +191,7 @@ def test_every_raw_result_is_kept_merged_or_skipped_with_a_reason(
 
 def test_trivy_keeps_the_five_eks_logging_results_apart(scans: Callable[[str, ScannerName], tuple[Scan, Scan]]
                                                          ) -> None:
-    first, _ = scans("terragoat", ScannerName.TRIVY_CONFIG)
+    first, _ = scans("terragoat", "trivy-config")
     logging = [f for f in first.findings if f.rule_id == "AWS-0038"]
     assert len(logging) == 5
     resources = {f.location.resource for f in logging if isinstance(f.location, CodeLocation)}
@@ -200,8 +200,8 @@ def test_trivy_keeps_the_five_eks_logging_results_apart(scans: Callable[[str, Sc
 
 def test_fixing_one_checkov_check_on_one_resource_is_one_fixed_and_nothing_new(tmp_path: Path) -> None:
     root = _copy("terragoat", tmp_path)
-    _ready(ScannerName.CHECKOV, root, tmp_path / "raw")
-    first = _scan(ScannerName.CHECKOV, root, tmp_path / "raw")
+    _ready("checkov", root, tmp_path / "raw")
+    first = _scan("checkov", root, tmp_path / "raw")
     on_web_host = [f for f in first.findings if getattr(f.location, "resource", None) == "aws_instance.web_host"]
     assert "CKV_AWS_126" in {f.rule_id for f in on_web_host}  # detailed monitoring is off
     assert len(on_web_host) > 1  # the other checks on the resource must stay unchanged
@@ -211,7 +211,7 @@ def test_fixing_one_checkov_check_on_one_resource_is_one_fixed_and_nothing_new(t
     header = 'resource "aws_instance" "web_host" {\n'
     assert text.count(header) == 1
     ec2.write_text(text.replace(header, header + "  monitoring = true\n"), encoding="utf-8")
-    second = _scan(ScannerName.CHECKOV, root, tmp_path / "raw-2")
+    second = _scan("checkov", root, tmp_path / "raw-2")
 
     results = Results(scope=Scope("bridgecrewio/terragoat"), findings=tuple(first.findings))
     baseline = baseline_from_results(results, "first run")

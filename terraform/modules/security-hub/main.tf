@@ -11,7 +11,7 @@ locals {
   create_alerts = var.create && var.create_alerts
 
   # What normalizers/emit/asff.py writes on every Tollgate finding (ProductName, and GeneratorId
-  # tollgate/<tool>/<rule>); tests/test_terraform.py checks both against the emitter.
+  # tollgate/<tool>/<rule>); tests/terraform/test_terraform.py checks both against the emitter.
   product_name     = "Tollgate"
   generator_prefix = "tollgate/"
 

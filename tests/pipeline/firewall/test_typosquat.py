@@ -1,0 +1,120 @@
+"""Typosquats are flagged with their target; popular names, and the names just below them, mostly are not."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
+from pipeline.firewall.popular import popular_names
+from pipeline.firewall.typosquat import TyposquatIndex
+from tests.conftest import FIXTURES
+from tests.pipeline.firewall.helpers import offline_firewall
+
+SUPPLY_CHAIN = FIXTURES / "supply_chain"
+
+
+@cache
+def bundled_index(ecosystem: Ecosystem) -> TyposquatIndex:
+    return TyposquatIndex(ecosystem, popular_names(ecosystem))
+
+
+def first(name: str, ecosystem: Ecosystem = Ecosystem.PYPI) -> tuple[str, str, bool]:
+    hit = bundled_index(ecosystem).look_alikes(name)[0]
+    return hit.target, hit.technique, hit.explicit
+
+
+@pytest.mark.parametrize("name, ecosystem, target, technique", [
+    ("reqeusts", Ecosystem.PYPI, "requests", "transposition"),
+    ("numppy", Ecosystem.PYPI, "numpy", "repetition"),
+    ("numpyy", Ecosystem.PYPI, "numpy", "repetition"),
+    ("crossenv", Ecosystem.NPM, "cross-env", "delimiter or scope variant"),
+    ("request2", Ecosystem.PYPI, "requests", "replacement"),
+    ("reqests", Ecosystem.PYPI, "requests", "omission"),
+    ("pythondateutil", Ecosystem.PYPI, "python-dateutil", "delimiter or scope variant"),
+    ("fiask", Ecosystem.PYPI, "flask", "homoglyph"),
+    ("djang0", Ecosystem.PYPI, "django", "homoglyph"),
+    ("@types-node", Ecosystem.NPM, "@types/node", "delimiter or scope variant"),
+    ("@typescript_eslint/parser", Ecosystem.NPM, "@typescript-eslint/parser", "delimiter or scope variant"),
+])
+def test_known_typosquats_name_their_target(name: str, ecosystem: Ecosystem, target: str, technique: str) -> None:
+    assert first(name, ecosystem) == (target, technique, True)
+
+
+def test_fuzzy_similarity_and_unscoped_copies_are_the_weaker_signal() -> None:
+    assert first("opentelemetry-instrumnetaton-flask") == (  # two edits in one word
+        "opentelemetry-instrumentation-flask", "two edits", False)
+    assert first("python-dateutils") == ("python-dateutil", "plural", False)  # singular/plural pairs are common
+    assert first("types-node", Ecosystem.NPM) == ("@types/node", "delimiter or scope variant", False)
+    assert first("dezcordjs", Ecosystem.NPM)[1:] == ("sound-alike", False)
+    assert first("node-mongoose-orm", Ecosystem.NPM) == ("mongoose", "combosquatting", False)
+    index = TyposquatIndex(Ecosystem.NPM, ["@acme/widgets-kit"])
+    (hit,) = index.look_alikes("widgets-kit")
+    assert (hit.target, hit.technique, hit.explicit) == ("@acme/widgets-kit", "unscoped copy of a scoped name", False)
+
+
+def test_pep_503_spellings_are_the_package_itself() -> None:
+    index = bundled_index(Ecosystem.PYPI)
+    assert index.look_alikes("Python_DateUtil") == ()
+    assert index.look_alikes("python.dateutil") == ()
+    assert index.look_alikes("REQUESTS") == ()
+
+
+def test_the_bundled_lists_are_real_and_large() -> None:
+    pypi, npm = popular_names(Ecosystem.PYPI), popular_names(Ecosystem.NPM)
+    assert len(pypi) >= 10_000 and len(npm) >= 10_000
+    assert pypi[:3] == ("boto3", "packaging", "urllib3") and npm[:3] == ("semver", "minimatch", "debug")
+    assert {"requests", "numpy", "python-dateutil", "django"} <= set(pypi)
+    assert {"cross-env", "express", "lodash", "@types/node"} <= set(npm)
+
+
+@pytest.mark.parametrize("ecosystem", list(Ecosystem))
+def test_popular_names_checked_against_themselves_give_no_findings(ecosystem: Ecosystem) -> None:
+    names = popular_names(ecosystem)
+    index = bundled_index(ecosystem)
+    assert [name for name in names if index.look_alikes(name)] == []
+
+
+@pytest.mark.parametrize("ecosystem, limit", [(Ecosystem.PYPI, 0.01), (Ecosystem.NPM, 0.015)])
+def test_false_positives_on_the_next_2000_popular_names(ecosystem: Ecosystem, limit: float) -> None:
+    """Legitimate names ranked just below the bundled list: the few that look like a popular name are
+    real look-alikes (`cchardet`/`chardet`, `babel-core`/`@babel/core`), kept under 1 % and 1.5 %."""
+    names = (SUPPLY_CHAIN / f"popular-next-{ecosystem.value}.txt").read_text(encoding="utf-8").split()
+    assert len(names) == 2000
+    flagged = [name for name in names if bundled_index(ecosystem).look_alikes(name)]
+    assert len(flagged) / len(names) <= limit, flagged
+
+
+def test_allowlisted_and_unrelated_names_are_quiet() -> None:
+    allowlisted = offline_firewall({"allowlist": [{"ecosystem": "pypi", "name": "reqeusts", "reason": "ours"}]})
+    assert allowlisted.check(DeclaredPackage("reqeusts", Ecosystem.PYPI, "requirements.txt", 1)).hits == ()
+    assert offline_firewall().check(DeclaredPackage("reqeusts", Ecosystem.PYPI, "requirements.txt", 1)).hits[0].rule \
+        is RuleId.TYPOSQUAT
+    index = bundled_index(Ecosystem.PYPI)
+    assert index.look_alikes("tollgate") == ()
+    assert index.look_alikes("uuid7-extra-tools") == ()
+
+
+@pytest.mark.parametrize("name, ecosystem", [
+    *((name, Ecosystem.PYPI) for name in (
+        "requests-oauthlib", "types-requests", "pytest-cov", "djangorestframework", "Django", "python_dateutil",
+        "requests-toolbelt", "types-PyYAML", "opencv-python-headless", "psycopg2-binary", "mypy-boto3-s3")),
+    *((name, Ecosystem.NPM) for name in (
+        "@types/node", "react-dom", "react", "@types/react-dom", "lodash.merge", "lodash-es", "cross-env",
+        "@babel/core", "JSONStream")),
+])
+def test_real_popular_names_near_each_other_are_not_typosquats(name: str, ecosystem: Ecosystem) -> None:
+    assert bundled_index(ecosystem).look_alikes(name) == ()
+
+
+@pytest.mark.parametrize("name, ecosystem, neighbour", [
+    ("is-object", Ecosystem.NPM, "isobject"), ("esbuild-linux-arm64", Ecosystem.NPM, "@esbuild/linux-arm64"),
+    ("rollup-plugin-node-resolve", Ecosystem.NPM, "@rollup/plugin-node-resolve"),
+    ("django-rest-framework", Ecosystem.PYPI, "djangorestframework"),
+])
+def test_a_name_that_is_itself_popular_is_never_a_typosquat(name: str, ecosystem: Ecosystem, neighbour: str) -> None:
+    """Both names of each pair are in the index: the older unscoped originals of scoped packages among them."""
+    index = bundled_index(ecosystem)
+    assert index.is_popular(name) and index.is_popular(neighbour)
+    assert index.look_alikes(name) == ()

@@ -1,0 +1,196 @@
+"""The lifecycle plan: CreatedAt kept, UpdatedAt strictly increasing, archiving only inside the scope."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from normalizers.emit.asff import AsffContext, emit_asff
+from pipeline.publish.lifecycle import (
+    ARCHIVED,
+    PRODUCT_FIELD_BRANCH,
+    PRODUCT_FIELD_CATEGORY,
+    PRODUCT_FIELD_ENVIRONMENT,
+    PRODUCT_FIELD_PREVIOUS_ID,
+    PRODUCT_FIELD_REPOSITORY,
+    TOLLGATE_GENERATOR_PREFIX,
+    PublishScope,
+    format_timestamp,
+    next_updated_at,
+    parse_timestamp,
+    plan_import,
+)
+from tests.pipeline.publish.helpers import code_findings, package_findings, scope
+
+ACCOUNT = "123456789012"
+PRODUCT = f"arn:aws:securityhub:us-east-1:{ACCOUNT}:product/{ACCOUNT}/default"
+NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
+EARLIER = "2026-11-01T08:00:00.000Z"
+SCOPE = PublishScope(product_arn=PRODUCT, repository="octo/shop", categories=frozenset({"sca"}), branch="main")
+
+
+def asff(finding_id: str, *, repository: str = "octo/shop", category: str = "sca", branch: str | None = "main",
+         environment: str | None = None, stamp: str = EARLIER, **extra: Any) -> dict[str, Any]:
+    fields = {PRODUCT_FIELD_REPOSITORY: repository, PRODUCT_FIELD_CATEGORY: category}
+    if branch:
+        fields[PRODUCT_FIELD_BRANCH] = branch
+    if environment:
+        fields[PRODUCT_FIELD_ENVIRONMENT] = environment
+    return {
+        "Id": finding_id,
+        "ProductArn": PRODUCT,
+        "GeneratorId": f"tollgate/{category}/trivy",
+        "CreatedAt": stamp,
+        "UpdatedAt": stamp,
+        "ProductFields": fields,
+        **extra,
+    }
+
+
+def fresh(finding_id: str, **kwargs: Any) -> dict[str, Any]:
+    return asff(finding_id, stamp=format_timestamp(NOW), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-22T12:00:00Z", datetime(2026, 11, 22, 12, tzinfo=timezone.utc)),
+        ("2026-11-22T12:00:00.5Z", datetime(2026, 11, 22, 12, 0, 0, 500000, tzinfo=timezone.utc)),
+        ("2026-11-22T12:00:00.123456789Z", datetime(2026, 11, 22, 12, 0, 0, 123456, tzinfo=timezone.utc)),
+        ("2026-11-22T14:00:00.000+02:00", datetime(2026, 11, 22, 12, tzinfo=timezone.utc)),
+        ("2026-11-22T14:00:00+0200", datetime(2026, 11, 22, 12, tzinfo=timezone.utc)),
+    ],
+)
+def test_timestamps_parse_in_every_form_security_hub_returns(text: str, expected: datetime) -> None:
+    assert parse_timestamp(text) == expected
+
+
+def test_timestamps_are_written_in_utc_with_milliseconds() -> None:
+    moment = datetime(2026, 11, 22, 14, 0, 0, 123999, tzinfo=timezone(timedelta(hours=2)))
+    assert format_timestamp(moment) == "2026-11-22T12:00:00.123Z"
+
+
+def test_a_bad_timestamp_is_refused() -> None:
+    with pytest.raises(ValueError, match="RFC 3339"):
+        parse_timestamp("yesterday")
+
+
+def test_updated_at_is_now_or_one_millisecond_past_the_stored_one() -> None:
+    assert next_updated_at(NOW, None) == NOW
+    assert next_updated_at(NOW, NOW - timedelta(hours=1)) == NOW
+    assert next_updated_at(NOW, NOW) == NOW + timedelta(milliseconds=1)
+    assert next_updated_at(NOW, NOW + timedelta(seconds=5)) == NOW + timedelta(seconds=5, milliseconds=1)
+
+
+def test_a_new_finding_is_sent_as_emitted() -> None:
+    plan = plan_import([fresh("a")], [], SCOPE, NOW)
+    assert plan.new_ids == {"a"} and not plan.updated_ids and not plan.archived_ids
+    assert plan.findings == ({**fresh("a"), "RecordState": "ACTIVE"},)
+
+
+def test_a_seen_finding_keeps_created_at_and_moves_updated_at_forward() -> None:
+    stored = asff("a", stamp="2026-11-01T08:00:00.000Z", UpdatedAt="2026-11-22T12:00:00.000Z")
+    (sent,) = plan_import([fresh("a")], [stored], SCOPE, NOW).findings
+    assert sent["CreatedAt"] == "2026-11-01T08:00:00.000Z"
+    assert sent["UpdatedAt"] == "2026-11-22T12:00:00.001Z"  # the clock did not move: +1 ms
+
+
+def test_an_archived_finding_that_returns_is_active_again_with_its_first_sighting() -> None:
+    stored = asff("a", RecordState=ARCHIVED)
+    plan = plan_import([fresh("a")], [stored], SCOPE, NOW)
+    assert plan.updated_ids == {"a"} and not plan.archived_ids
+    assert plan.findings[0]["RecordState"] == "ACTIVE"
+    assert plan.findings[0]["CreatedAt"] == EARLIER
+
+
+def test_a_finding_gone_from_the_scope_is_archived_without_customer_fields() -> None:
+    stored = asff("gone", RecordState="ACTIVE", Workflow={"Status": "NOTIFIED"}, Note={"Text": "triaged"})
+    plan = plan_import([fresh("kept")], [stored], SCOPE, NOW)
+    assert plan.archived_ids == {"gone"}
+    archived = plan.findings[-1]
+    assert archived["RecordState"] == ARCHIVED
+    assert archived["UpdatedAt"] == format_timestamp(NOW)
+    assert archived["CreatedAt"] == EARLIER
+    assert "Workflow" not in archived and "Note" not in archived
+
+
+@pytest.mark.parametrize(
+    "outside",
+    [
+        asff("other-repo", repository="octo/other"),
+        asff("other-branch", branch="feature"),
+        asff("other-category", category="sast"),
+        asff("has-environment", environment="staging"),
+        asff("not-tollgate", GeneratorId="trivy/CVE-2024-1"),
+        asff("other-product", ProductArn="arn:aws:securityhub:us-east-1::product/aquasecurity/aquasecurity"),
+        asff("already-archived", RecordState=ARCHIVED),
+    ],
+    ids=lambda f: f["Id"],
+)
+def test_nothing_outside_the_scope_is_archived(outside: dict[str, Any]) -> None:
+    plan = plan_import([], [outside], SCOPE, NOW)
+    assert plan.findings == () and not plan.archived_ids
+
+
+def test_an_environment_scope_archives_its_environment_on_any_branch() -> None:
+    scope = PublishScope(product_arn=PRODUCT, repository="octo/shop", categories=frozenset({"dast"}),
+                         environment="staging", branch="main")
+    stored = [
+        asff("staging-dast", category="dast", environment="staging", branch="release"),
+        asff("prod-dast", category="dast", environment="production"),
+        asff("branch-dast", category="dast"),
+    ]
+    assert plan_import([], stored, scope, NOW).archived_ids == {"staging-dast"}
+
+
+def test_foreign_findings_with_a_colliding_id_lend_no_created_at() -> None:
+    foreign = asff("a", ProductArn="arn:aws:securityhub:us-east-1::product/aquasecurity/aquasecurity")
+    plan = plan_import([fresh("a")], [foreign], SCOPE, NOW)
+    assert plan.new_ids == {"a"}
+    assert plan.findings[0]["CreatedAt"] == format_timestamp(NOW)
+
+
+def test_an_unreadable_stored_timestamp_falls_back_to_now() -> None:
+    stored = asff("a", UpdatedAt="last tuesday")
+    (sent,) = plan_import([fresh("a")], [stored], SCOPE, NOW).findings
+    assert (sent["CreatedAt"], sent["UpdatedAt"]) == (EARLIER, format_timestamp(NOW))
+
+
+def test_a_repeated_id_is_sent_once_and_reported() -> None:
+    plan = plan_import([fresh("a"), fresh("a", Title="second")], [], SCOPE, NOW)
+    assert len(plan.findings) == 1 and "Title" not in plan.findings[0]
+    assert plan.duplicate_ids == ("a",)
+
+
+def test_the_emitter_writes_the_fields_the_lifecycle_scopes_by() -> None:
+    """The contract with normalizers.emit.asff: a rename there must fail here, not disable archiving."""
+    findings = (*package_findings(1), *code_findings(1))
+    context = AsffContext(ACCOUNT, "us-east-1", scope(environment="staging"), now=format_timestamp(NOW))
+    emitted = emit_asff(findings, context).findings
+    publish_scope = PublishScope(product_arn=PRODUCT, repository="octo/shop", categories=frozenset({"sca", "sast"}),
+                                 environment="staging")
+    assert [publish_scope.covers(f) for f in emitted] == [True, True]
+    assert all(f["GeneratorId"].startswith(TOLLGATE_GENERATOR_PREFIX) for f in emitted)
+    assert {f["ProductFields"][PRODUCT_FIELD_BRANCH] for f in emitted} == {"main"}
+
+
+def test_a_v1_id_is_superseded_once_by_its_v2_id_keeping_its_first_sighting() -> None:
+    """docs/identity.md: the first v2 publish updates, it does not create and archive."""
+    stored_v1 = asff("tollgate/octo/shop/sca/v1-id")
+    current = fresh("tollgate/octo/shop/sca/v2-id")
+    current["ProductFields"] = {**current["ProductFields"], PRODUCT_FIELD_PREVIOUS_ID: stored_v1["Id"]}
+    plan = plan_import([current], [stored_v1], SCOPE, NOW)
+    assert not plan.new_ids and plan.updated_ids == {current["Id"]}
+    assert plan.superseded_ids == {stored_v1["Id"]} and not plan.archived_ids
+    sent, archived_v1 = plan.findings
+    assert sent["CreatedAt"] == EARLIER and sent["RecordState"] == "ACTIVE"
+    assert archived_v1["Id"] == stored_v1["Id"] and archived_v1["RecordState"] == ARCHIVED
+
+
+def test_the_emitter_names_each_findings_v1_id() -> None:
+    (document,) = emit_asff(code_findings(1), AsffContext(account=ACCOUNT, region="us-east-1",
+                                                              scope=scope())).findings
+    previous = document["ProductFields"][PRODUCT_FIELD_PREVIOUS_ID]
+    assert previous.startswith("tollgate/") and previous != document["Id"]

@@ -1,0 +1,608 @@
+"""Checks of terraform/ that need no registry and no AWS account.
+
+Every file is parsed with python-hcl2; Checkov runs offline once per session; `terraform validate`
+runs offline where Terraform and a provider mirror are installed (tests.terraform_config); the
+contracts between the modules and the Python code (the ASFF emitter, the importer's handler) are
+checked against the code itself. UPDATE_SNAPSHOTS=1 rewrites the README tables from the variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from normalizers.emit.asff import AsffContext, emit_asff
+from normalizers.model import Category, PackageLocation, Scope, Severity, Tool
+from normalizers.model import Finding as ModelFinding
+from pipeline.publish import lambda_handler
+from tests.terraform.helpers import (
+    DOCS_BEGIN,
+    DOCS_END,
+    EXAMPLES,
+    MODULES,
+    ROOT,
+    TERRAFORM,
+    OfflineTerraform,
+    Validation,
+    comparable_inputs,
+    documented_inputs,
+    documented_outputs,
+    example_dirs,
+    input_rows,
+    labelled,
+    locals_of,
+    merged,
+    module_dirs,
+    output_rows,
+    parse,
+    render_docs,
+    replace_docs,
+    required_providers,
+    required_version,
+    resolve,
+    tf_files,
+    typed,
+    unwrap,
+)
+
+MODULE_NAMES = ["findings-importer", "github-oidc-role", "monitoring", "report-bucket", "security-hub"]
+# Called only from other modules, never from a root module.
+INTERNAL_MODULES = ["kms-key"]
+MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
+SKIP_COMMENT = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
+module_params = pytest.mark.parametrize("module", module_dirs(), ids=lambda path: path.name)
+
+
+def test_the_modules_and_two_examples_exist() -> None:
+    assert [path.name for path in module_dirs()] == sorted(MODULE_NAMES + INTERNAL_MODULES)
+    assert [path.name for path in example_dirs()] == ["complete", "disabled"]
+    for module in module_dirs():
+        assert sorted(path.name for path in module.iterdir()) == sorted(MODULE_FILES), module.name
+
+
+@pytest.mark.parametrize("path", tf_files(), ids=lambda path: str(path.relative_to(TERRAFORM)))
+def test_every_tf_file_parses(path: Path) -> None:
+    document = parse(path)
+    assert document, f"{path} parsed to nothing"
+
+
+# ---------------------------------------------------------------------------------------------
+# Module conventions (terraform-aws-modules)
+# ---------------------------------------------------------------------------------------------
+
+
+@module_params
+def test_every_variable_has_a_type_and_a_markdown_safe_description(module: Path) -> None:
+    for name, body in merged(module, "variable").items():
+        assert unwrap(body.get("type")), f"{module.name}: variable {name} has no type"
+        assert unwrap(body["type"]) != "any", f"{module.name}: variable {name} is typed any"
+        description = body.get("description", "")
+        assert len(description) > 10, f"{module.name}: variable {name} has no description"
+        assert not set(description) & set("<>|"), f"{module.name}: {name}'s description breaks the README table"
+
+
+@module_params
+def test_create_toggle_drives_every_resource(module: Path) -> None:
+    create = merged(module, "variable")["create"]
+    assert (unwrap(create["type"]), create["default"]) == ("bool", True)
+    for (type_name, name), body in merged(module, "resource").items():
+        assert name == "this", f"{module.name}: {type_name}.{name} should be named this"
+        toggle = unwrap(body.get("count") or body.get("for_each") or "")
+        assert toggle, f"{module.name}: {type_name}.this is created unconditionally"
+    for (type_name, name), body in merged(module, "data").items():
+        if type_name in {"aws_iam_policy_document", "archive_file"}:
+            assert "count" in body, f"{module.name}: data {type_name}.{name} is read even when create = false"
+
+
+@module_params
+def test_outputs_are_described_and_null_safe(module: Path) -> None:
+    for name, body in merged(module, "output").items():
+        assert body.get("description"), f"{module.name}: output {name} has no description"
+        value = unwrap(body["value"])
+        if "[0]" in value:
+            assert value.startswith("try("), f"{module.name}: output {name} indexes [0] outside try(): {value}"
+
+
+@pytest.mark.parametrize("directory", [*module_dirs(), *example_dirs()], ids=lambda path: path.name)
+def test_versions_pin_terraform_and_the_hashicorp_providers(directory: Path) -> None:
+    assert required_version(directory) == ">= 1.5.0"
+    providers = required_providers(directory)
+    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
+    for name, provider in providers.items():
+        assert provider["source"] == f"hashicorp/{name}"
+
+
+@module_params
+def test_readme_tables_match_variables_and_outputs(module: Path) -> None:
+    readme_path = module / "README.md"
+    readme = readme_path.read_text(encoding="utf-8")
+    assert DOCS_BEGIN in readme and DOCS_END in readme, f"{readme_path} lacks the terraform-docs markers"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        readme = replace_docs(readme, render_docs(module))
+        readme_path.write_text(readme, encoding="utf-8")
+    assert documented_inputs(readme) == comparable_inputs(input_rows(module)), (
+        f"{readme_path}: the inputs table is stale; run with UPDATE_SNAPSHOTS=1")
+    assert documented_outputs(readme) == output_rows(module), (
+        f"{readme_path}: the outputs table is stale; run with UPDATE_SNAPSHOTS=1")
+
+
+def _local_module_calls() -> list[tuple[Path, str, dict[str, Any]]]:
+    calls = []
+    for path in tf_files():
+        for name, body in labelled(parse(path), "module").items():
+            calls.append((path, name, body))
+    return calls
+
+
+@pytest.mark.parametrize("call", _local_module_calls(), ids=lambda call: f"{call[0].parent.name}:{call[1]}")
+def test_module_calls_pass_only_existing_inputs_and_every_required_one(call: tuple[Path, str, dict[str, Any]]) -> None:
+    path, name, body = call
+    source = (path.parent / body["source"]).resolve()
+    assert source.parent == MODULES, f"{path}: module {name} is not one of terraform/modules"
+    variables = merged(source, "variable")
+    passed = set(body) - {"source", "count", "for_each", "depends_on", "providers"}
+    assert passed <= set(variables), f"{path}: module {name} passes unknown inputs {sorted(passed - set(variables))}"
+    required = {variable for variable, spec in variables.items() if "default" not in spec}
+    assert required <= passed, f"{path}: module {name} misses required inputs {sorted(required - passed)}"
+
+
+def test_examples_use_every_module_and_the_disabled_one_creates_nothing() -> None:
+    for example in example_dirs():
+        sources = {Path(body["source"]).name for body in merged(example, "module").values()}
+        assert sources == set(MODULE_NAMES), f"{example.name} does not use every module"
+    for name, body in merged(EXAMPLES / "disabled", "module").items():
+        assert body["create"] is False, f"disabled example: module {name} is not create = false"
+
+
+@pytest.mark.parametrize("example", example_dirs(), ids=lambda path: path.name)
+def test_every_example_has_a_readme_that_says_how_to_run_it_and_what_it_uses(example: Path) -> None:
+    readme = (example / "README.md").read_text(encoding="utf-8")
+    for command in ("terraform init", "terraform plan"):
+        assert command in readme, f"{example.name}/README.md does not say how to run it ({command})"
+    for body in merged(example, "module").values():
+        assert f"`{Path(body['source']).name}`" in readme, f"{example.name}/README.md omits {body['source']}"
+    variables = merged(example, "variable")
+    required = [name for name, spec in variables.items() if "default" not in spec]
+    for name in required:
+        assert f"{name}" in readme, f"{example.name}/README.md omits the required variable {name}"
+    if not required:
+        assert "takes no variables" in readme, f"{example.name}/README.md should say it takes no variables"
+
+
+# ---------------------------------------------------------------------------------------------
+# GitHub OIDC trust: validations evaluated as parsed expressions
+# ---------------------------------------------------------------------------------------------
+
+OIDC = MODULES / "github-oidc-role"
+Rule = Callable[[str], bool]
+_ALL_MATCH = re.compile(r'^alltrue\(\[for (\w+) in var\.subjects : can\(regex\("(.*)", \1\)\)\]\)$')
+_NOT_CONTAINS = re.compile(r'^!contains\(var\.subjects, "(.*)"\)$')
+
+
+def _hcl_string(literal: str) -> str:
+    return literal.replace('\\"', '"').replace("\\\\", "\\")
+
+
+def _subject_rule(condition: str) -> Rule:
+    """A per-subject predicate from a validation condition over var.subjects (two forms are used)."""
+    all_match = _ALL_MATCH.match(condition)
+    if all_match:
+        pattern = re.compile(_hcl_string(all_match.group(2)))
+        return lambda subject: pattern.search(subject) is not None
+    not_contains = _NOT_CONTAINS.match(condition)
+    if not_contains:
+        forbidden = _hcl_string(not_contains.group(1))
+        return lambda subject: subject != forbidden
+    raise AssertionError(f"the test cannot evaluate this subjects validation: {condition}")
+
+
+def _subject_rules() -> dict[str, Rule]:
+    """error_message -> rule, for every validation block of var.subjects."""
+    validations = merged(OIDC, "variable")["subjects"]["validation"]
+    return {block["error_message"]: _subject_rule(unwrap(block["condition"])) for block in validations}
+
+
+def _rejections(subject: str) -> list[str]:
+    return [message for message, rule in _subject_rules().items() if not rule(subject)]
+
+
+@pytest.mark.parametrize("subject", [
+    "repo:owner/name:ref:refs/heads/main",
+    "repo:octo-org/octo.repo_1:environment:production",
+    "repo:octo-org/octo-repo:pull_request",
+    "repo:octo-org/octo-repo:ref:refs/tags/v*",
+])
+def test_oidc_subject_validation_accepts_pinned_repositories(subject: str) -> None:
+    assert _rejections(subject) == []
+
+
+@pytest.mark.parametrize(("subject", "reason"), [
+    ("*", "every GitHub repository"),
+    ("repo:*/x:*", "must not contain wildcards"),
+    ("repo:own?r/name:ref:refs/heads/main", "must not contain wildcards"),
+    ("repo:owner/*:ref:refs/heads/main", "must not contain wildcards"),
+    ("repo:name:ref:refs/heads/main", "must start with repo:owner/name:"),
+    ("repo:/name:ref:refs/heads/main", "must start with repo:owner/name:"),
+    ("repo:owner/name", "must start with repo:owner/name:"),
+    ("owner/name:ref:refs/heads/main", "must start with repo:owner/name:"),
+])
+def test_oidc_subject_validation_rejects_unpinned_subjects(subject: str, reason: str) -> None:
+    rejections = _rejections(subject)
+    assert any(reason in message for message in rejections), f"{subject!r} rejected only by {rejections}"
+
+
+def test_oidc_audience_must_be_sts() -> None:
+    audience = merged(OIDC, "variable")["audience"]
+    assert audience["default"] == "sts.amazonaws.com"
+    conditions = [unwrap(block["condition"]) for block in audience["validation"]]
+    assert conditions == ['var.audience == "sts.amazonaws.com"']
+
+
+def test_oidc_repositories_and_branches_cannot_widen_the_trust() -> None:
+    variables = merged(OIDC, "variable")
+    repository_rule = re.compile(_ALL_MATCH.pattern.replace(r"var\.subjects", r"var\.repositories"))
+    condition = unwrap(variables["repositories"]["validation"][0]["condition"])
+    match = repository_rule.match(condition)
+    assert match, f"unexpected repositories validation: {condition}"
+    pattern = re.compile(_hcl_string(match.group(2)))
+    assert pattern.search("octo-org/octo-repo")
+    for bad in ("*/octo-repo", "octo-org/*", "octo-org", "octo-org/octo-repo:ref"):
+        assert not pattern.search(bad), bad
+    branch_condition = unwrap(variables["branches"]["validation"][0]["condition"])
+    assert 'branch != "*"' in branch_condition
+
+
+def test_oidc_trust_pins_issuer_audience_and_subjects() -> None:
+    local_values = locals_of(OIDC / "main.tf")
+    assert local_values["oidc_host"] == "token.actions.githubusercontent.com"
+    for name in ("branch_subjects", "environment_subjects", "pull_request_subjects"):
+        assert '"repo:${' in unwrap(local_values[name]), f"{name} does not build repo:owner/name subjects"
+    trust = merged(OIDC, "data")[("aws_iam_policy_document", "trust")]
+    [statement] = trust["statement"]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {(c["test"], c["variable"]): c["values"] for c in statement["condition"]}
+    assert conditions == {
+        ("StringEquals", "${local.oidc_host}:aud"): ["${var.audience}"],
+        ("StringLike", "${local.oidc_host}:sub"): "${local.subjects}",
+    }
+    role = merged(OIDC, "resource")[("aws_iam_role", "this")]
+    [precondition] = role["lifecycle"][0]["precondition"]
+    assert unwrap(precondition["condition"]) == "length(local.subjects) > 0"
+
+
+# ---------------------------------------------------------------------------------------------
+# Least privilege
+# ---------------------------------------------------------------------------------------------
+
+
+def _policy_documents() -> list[tuple[str, str, dict[str, Any]]]:
+    """(module, document name, statement) for every statement, dynamic ones included."""
+    found = []
+    for module in module_dirs():
+        for (type_name, name), body in merged(module, "data").items():
+            if type_name != "aws_iam_policy_document":
+                continue
+            statements = list(body.get("statement", []))
+            for dynamic in body.get("dynamic", []):
+                statements += [block["content"][0] for label, block in dynamic.items() if label == "statement"]
+            found += [(module.name, name, statement) for statement in statements]
+    return found
+
+
+def test_no_wildcard_actions_and_no_star_resources_outside_key_policies() -> None:
+    for module, document, statement in _policy_documents():
+        actions = statement.get("actions", [])
+        assert "*" not in actions, f"{module}/{document}: action *"
+        if module == "kms-key" or statement.get("effect") == "Deny":  # a key policy's "*" is the key itself
+            continue
+        assert not [a for a in actions if "*" in a], f"{module}/{document}: wildcard action in {actions}"
+        resources = statement.get("resources", [])
+        star = isinstance(resources, list) and "*" in resources
+        assert not star or statement.get("sid") == "WriteTraces", f"{module}/{document}: {statement.get('sid')} on *"
+
+
+def test_findings_are_imported_only_into_the_accounts_own_product() -> None:
+    imports = [(m, s) for m, _, s in _policy_documents() if "securityhub:BatchImportFindings" in s.get("actions", [])]
+    assert {module for module, _ in imports} == {"findings-importer", "github-oidc-role"}
+    for module, statement in imports:
+        assert statement["actions"] == ["securityhub:BatchImportFindings"]
+        [resource] = statement["resources"]
+        assert re.fullmatch(
+            r"arn:\$\{local\.partition\}:securityhub:\$\{local\.\w*region\}:\$\{local\.account_id\}"
+            r":product/\$\{local\.account_id\}/default", resource), f"{module}: {resource}"
+        local_values = locals_of(MODULES / module / "main.tf")
+        assert unwrap(local_values["partition"]) == "data.aws_partition.current.partition"
+
+
+def test_partition_is_never_hard_coded() -> None:
+    for path in tf_files():
+        assert not re.search(r"arn:aws(-[a-z-]+)?:", path.read_text(encoding="utf-8")), f"{path} hard-codes a partition"
+
+
+def test_workflow_role_puts_reports_only_under_its_repositories_prefixes() -> None:
+    [upload] = [s for m, _, s in _policy_documents() if m == "github-oidc-role" and "s3:PutObject" in s["actions"]]
+    assert upload["actions"] == ["s3:PutObject"]
+    assert unwrap(upload["resources"]) == (
+        "[for repository in local.trusted_repositories : "
+        '"${statement.value}/${local.reports_prefix}${repository}/*"]')
+    s3_actions = [a for m, _, s in _policy_documents() if m == "github-oidc-role" for a in s["actions"] if "s3:" in a]
+    assert s3_actions == ["s3:PutObject"]
+
+
+def test_reports_prefix_is_the_handlers_contract() -> None:
+    for module in ("findings-importer", "github-oidc-role"):
+        assert locals_of(MODULES / module / "main.tf")["reports_prefix"] == lambda_handler.REPORTS_PREFIX
+
+
+def test_importer_runs_the_publishers_handler_on_python_3_12() -> None:
+    local_values = locals_of(MODULES / "findings-importer" / "main.tf")
+    assert local_values["runtime"] == "python3.12"
+    module_name, _, function = local_values["handler"].rpartition(".")
+    assert module_name == lambda_handler.__name__
+    assert callable(getattr(lambda_handler, function))
+    function_body = merged(MODULES / "findings-importer", "resource")[("aws_lambda_function", "this")]
+    assert function_body["tracing_config"][0]["mode"] == "Active"
+    assert unwrap(function_body["reserved_concurrent_executions"]) == "var.reserved_concurrent_executions"
+    assert unwrap(function_body["dead_letter_config"][0]["target_arn"]) == "aws_sqs_queue.this[0].arn"
+
+
+# ---------------------------------------------------------------------------------------------
+# One KMS key pattern: modules/kms-key
+# ---------------------------------------------------------------------------------------------
+
+KMS_KEY = MODULES / "kms-key"
+KMS_CALLERS = ["findings-importer", "monitoring", "report-bucket", "security-hub"]
+
+
+def test_the_kms_key_pattern_exists_once() -> None:
+    keys = [(path, name) for path in tf_files() for (type_name, name) in typed(parse(path), "resource")
+            if type_name == "aws_kms_key"]
+    assert keys == [(KMS_KEY / "main.tf", "this")]
+    root_grant = re.compile(r'actions\s*=\s*\["kms:\*"\]')
+    root_grants = [path for path in tf_files() if root_grant.search(path.read_text(encoding="utf-8"))]
+    assert root_grants == [KMS_KEY / "main.tf"]
+    key = merged(KMS_KEY, "resource")[("aws_kms_key", "this")]
+    assert key["enable_key_rotation"] is True
+    assert unwrap(key["deletion_window_in_days"]) == "var.deletion_window_in_days"
+
+
+def test_every_module_with_a_key_calls_kms_key_and_keeps_the_key_in_state() -> None:
+    callers = {module.name: calls for module in module_dirs()
+               if (calls := {name: body for name, body in merged(module, "module").items()
+                             if body["source"] == "../kms-key"})}
+    assert sorted(callers) == KMS_CALLERS
+    for module, calls in callers.items():
+        assert list(calls) == ["kms"], module
+        assert unwrap(calls["kms"]["deletion_window_in_days"]) == "var.kms_key_deletion_window_days", module
+        moved = [block for path in sorted((MODULES / module).glob("*.tf")) for block in parse(path).get("moved", [])]
+        assert moved == [{"from": "${aws_kms_key.this}", "to": "${module.kms.aws_kms_key.this}"}], module
+
+# ---------------------------------------------------------------------------------------------
+# Event patterns, evaluated against real emitter output
+# ---------------------------------------------------------------------------------------------
+
+
+def _rule_matches(rule: Any, value: Any) -> bool:
+    if not isinstance(rule, dict):
+        return bool(rule == value)
+    if "prefix" in rule:
+        return isinstance(value, str) and value.startswith(rule["prefix"])
+    if rule.get("numeric", [None])[0] == ">=":
+        return isinstance(value, (int, float)) and value >= rule["numeric"][1]
+    raise AssertionError(f"the test does not implement the EventBridge rule {rule}")
+
+
+def event_matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    """EventBridge matching for the subset the modules use: values, prefix, numeric >=, arrays."""
+    for key, expected in pattern.items():
+        if key not in event:
+            return False
+        actual = event[key]
+        candidates = actual if isinstance(actual, list) else [actual]
+        if isinstance(expected, dict):
+            if not any(isinstance(item, dict) and event_matches(expected, item) for item in candidates):
+                return False
+        elif not any(_rule_matches(rule, item) for rule in expected for item in candidates):
+            return False
+    return True
+
+
+def _module_pattern(module: str, local_name: str) -> dict[str, Any]:
+    path = MODULES / module
+    return resolve(locals_of(path / "main.tf")[local_name], merged(path, "variable"), locals_of(path / "main.tf"))
+
+
+def _imported_event(severity: Severity, active: bool = True) -> dict[str, Any]:
+    finding = ModelFinding(
+        tool=Tool("dependency-check", Category.SCA), rule_id="CVE-2023-33202", title="bcpg-jdk18on: CVE-2023-33202",
+        severity=severity, location=PackageLocation("bcpg-jdk18on", "1.71", manifest_path="pom.xml"), active=active)
+    [document] = emit_asff([finding], AsffContext("123456789012", "us-east-1", Scope("octo-org/octo-repo"))).findings
+    # Security Hub adds the workflow status of a newly imported finding.
+    document = {**document, "Workflow": {"Status": "NEW"}}
+    return {"source": "aws.securityhub", "detail-type": "Security Hub Findings - Imported",
+            "detail": {"findings": [json.loads(json.dumps(document))]}}
+
+
+def test_security_hub_alert_rule_matches_what_the_emitter_writes() -> None:
+    pattern = _module_pattern("security-hub", "alert_event_pattern")
+    assert event_matches(pattern, _imported_event(Severity.CRITICAL))
+    assert event_matches(pattern, _imported_event(Severity.HIGH))
+    assert not event_matches(pattern, _imported_event(Severity.MEDIUM))
+    assert not event_matches(pattern, _imported_event(Severity.HIGH, active=False))
+
+
+def test_insights_filter_on_what_the_emitter_writes() -> None:
+    local_values = locals_of(MODULES / "security-hub" / "main.tf")
+    document = _imported_event(Severity.HIGH)["detail"]["findings"][0]
+    assert document["ProductName"] == local_values["product_name"]
+    assert document["GeneratorId"].startswith(local_values["generator_prefix"])
+    assert document["Resources"][0]["Id"] == "octo-org/octo-repo"  # what open_by_repository groups by
+    insight = merged(MODULES / "security-hub", "resource")[("aws_securityhub_insight", "this")]
+    filters = insight["filters"][0]
+    assert filters["product_name"][0] == {"comparison": "EQUALS", "value": "${local.product_name}"}
+    assert filters["generator_id"][0] == {"comparison": "PREFIX", "value": "${local.generator_prefix}"}
+
+
+def test_guardduty_alerts_start_at_severity_8() -> None:
+    pattern = _module_pattern("monitoring", "guardduty_pattern")
+    event = {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": 8.0}}
+    assert event_matches(pattern, event)
+    assert not event_matches(pattern, {**event, "detail": {"severity": 7.9}})
+
+
+def test_api_change_alerts_cover_the_seed_pipelines_list() -> None:
+    """SOURCES.md A: NACL, security group, IAM, access key, Lambda, S3 policy and SSM changes."""
+    groups = locals_of(MODULES / "monitoring" / "main.tf")["api_changes"]
+    expected = ["access_key", "iam", "lambda", "network_acl", "s3_policy", "security_group", "ssm"]
+    assert sorted(groups) == expected
+    assert sorted(merged(MODULES / "monitoring", "variable")["api_change_alerts"]["default"]) == expected
+    lambda_event = {"source": "aws.lambda", "detail-type": "AWS API Call via CloudTrail",
+                    "detail": {"eventSource": "lambda.amazonaws.com", "eventName": "UpdateFunctionCode20150331v2"}}
+    names = [{"prefix": name} for name in groups["lambda"]["event_names"]]
+    assert event_matches({"detail": {"eventName": names}}, lambda_event)
+
+
+# ---------------------------------------------------------------------------------------------
+# terraform validate, offline
+# ---------------------------------------------------------------------------------------------
+
+DEV_OVERRIDE_WARNING = "Provider development overrides are in effect"
+
+
+@pytest.fixture(scope="module")
+def offline_terraform(tmp_path_factory: pytest.TempPathFactory) -> OfflineTerraform:
+    found = OfflineTerraform.find(tmp_path_factory.mktemp("terraform"))
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
+def _assert_valid(result: Validation) -> None:
+    assert result.errors == [] and result.valid, "\n".join(error.text for error in result.errors)
+    unexpected = [warning.text for warning in result.warnings if DEV_OVERRIDE_WARNING not in warning.text]
+    assert unexpected == [], "\n".join(unexpected)
+
+
+@pytest.mark.parametrize("directory", [*module_dirs(), *example_dirs()], ids=lambda path: path.name)
+def test_terraform_validate_passes(offline_terraform: OfflineTerraform, directory: Path) -> None:
+    copy = offline_terraform.tree / directory.relative_to(TERRAFORM)
+    missing = offline_terraform.missing_providers(copy)
+    if missing:
+        pytest.skip(f"no hashicorp/{', hashicorp/'.join(missing)} in the provider mirror (CI's terraform job has it)")
+    _assert_valid(offline_terraform.validate(copy))
+
+
+# What monitoring passes, with its references made literal.
+_CLOUDTRAIL = {
+    "sid": "CloudTrailEncryptsThisTrail",
+    "service": "cloudtrail.amazonaws.com",
+    "actions": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+    "conditions": [{"test": "StringEquals", "variable": "aws:SourceArn",
+                    "values": ["arn:aws-us-gov:cloudtrail:us-gov-west-1:111122223333:trail/t"]}],
+}
+_EVENTS = {"sid": "EventBridgePublishesToEncryptedTopic", "service": "events.amazonaws.com",
+           "actions": ["kms:GenerateDataKey*", "kms:Decrypt"]}
+_ACTIONS = "actions must be non-empty and only"
+_SIDS = "sids must be unique"
+_PRINCIPAL = "service must be an AWS service principal"
+
+# kms-key calls with literal arguments, so that validate runs the module's validations:
+# name -> (arguments, the error expected, or None for a call that must pass).
+KMS_KEY_CALLS: dict[str, tuple[dict[str, Any], str | None]] = {
+    "accepted": ({"service_statements": [_CLOUDTRAIL, _EVENTS], "deletion_window_in_days": 7}, None),
+    "disabled": ({"create": False, "service_statements": [_EVENTS]}, None),
+    "every_action": ({"service_statements": [{**_EVENTS, "actions": ["kms:*"]}]}, _ACTIONS),
+    "key_policy": ({"service_statements": [{**_EVENTS, "actions": ["kms:Decrypt", "kms:PutKeyPolicy"]}]}, _ACTIONS),
+    "deletion": ({"service_statements": [{**_EVENTS, "actions": ["kms:ScheduleKeyDeletion"]}]}, _ACTIONS),
+    "grants": ({"service_statements": [{**_EVENTS, "actions": ["kms:CreateGrant"]}]}, _ACTIONS),
+    "no_action": ({"service_statements": [{**_EVENTS, "actions": []}]}, _ACTIONS),
+    "any_principal": ({"service_statements": [{**_EVENTS, "service": "*"}]}, _PRINCIPAL),
+    "account": ({"service_statements": [{**_EVENTS, "service": "111122223333"}]}, _PRINCIPAL),
+    "lookalike": ({"service_statements": [{**_EVENTS, "service": "logs.amazonaws.com.example.org"}]}, _PRINCIPAL),
+    "root_sid": ({"service_statements": [{**_EVENTS, "sid": "AccountAdministersKeyThroughIam"}]}, _SIDS),
+    "same_sid": ({"service_statements": [_EVENTS, _EVENTS]}, _SIDS),
+    "bad_sid": ({"service_statements": [{**_EVENTS, "sid": "two words"}]}, "letters and digits only"),
+    "window_short": ({"deletion_window_in_days": 6}, "deletion_window_in_days must be between 7 and 30"),
+    "window_long": ({"deletion_window_in_days": 31}, "deletion_window_in_days must be between 7 and 30"),
+    "blank": ({"description": "  "}, "description must be non-empty"),
+}
+
+
+@pytest.fixture(scope="module")
+def kms_key_calls(offline_terraform: OfflineTerraform) -> Validation:
+    """One root module with every call of KMS_KEY_CALLS, validated once."""
+    probe = offline_terraform.tree / "probes" / "kms-key"
+    probe.mkdir(parents=True)
+    calls = {name: {"source": "../../modules/kms-key", "description": "Tollgate probe", **arguments}
+             for name, (arguments, _) in KMS_KEY_CALLS.items()}
+    (probe / "main.tf.json").write_text(json.dumps({"module": calls}), encoding="utf-8")
+    return offline_terraform.validate(probe)
+
+
+@pytest.mark.parametrize("name", KMS_KEY_CALLS)
+def test_kms_key_validations_refuse_what_widens_or_weakens_the_key(kms_key_calls: Validation, name: str) -> None:
+    expected = KMS_KEY_CALLS[name][1]
+    errors = kms_key_calls.errors_in(f"module.{name}")
+    if expected is None:
+        assert errors == []
+    else:
+        assert errors and all(expected in error for error in errors), "\n".join(errors) or "accepted"
+
+
+def test_kms_key_calls_raise_no_error_outside_the_calls(kms_key_calls: Validation) -> None:
+    contexts = {f"module.{name}" for name in KMS_KEY_CALLS}
+    assert [error.text for error in kms_key_calls.errors if error.context not in contexts] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkov, offline, once per session
+# ---------------------------------------------------------------------------------------------
+
+
+def _checkov_binary() -> Path | None:
+    configured = os.environ.get("TOLLGATE_CHECKOV")
+    candidate = Path(configured) if configured else ROOT / ".venv-checkov" / "bin" / "checkov"
+    return candidate if candidate.is_file() else None
+
+
+@pytest.fixture(scope="module")
+def checkov_report() -> dict[str, Any]:
+    binary = _checkov_binary()
+    if binary is None:
+        pytest.skip("Checkov is not installed: run `make checkov` (it needs its own venv)")
+    command = [str(binary), "-d", "terraform", "--framework", "terraform", "--skip-download", "-o", "json", "--quiet"]
+    environment = {**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "1"}
+    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600,
+                            check=False)
+    assert result.returncode in (0, 1), f"checkov failed to run: {result.stderr[-2000:]}"
+    report = json.loads(result.stdout)
+    return report[0] if isinstance(report, list) else report
+
+
+def test_checkov_reports_no_failed_checks(checkov_report: dict[str, Any]) -> None:
+    summary = checkov_report["summary"]
+    failed = [f"{c['check_id']} {c['resource']} {c['file_path']}:{c['file_line_range']}"
+              for c in checkov_report["results"].get("failed_checks", [])]
+    assert failed == [], "\n".join(failed)
+    assert summary["parsing_errors"] == 0
+    assert summary["resource_count"] > 0 and summary["passed"] > 0
+
+
+def test_every_checkov_skip_is_inline_with_a_written_reason() -> None:
+    skips = []
+    for path in tf_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = SKIP_COMMENT.search(line)
+            if match:
+                skips.append((path.name, match.group(1), (match.group(2) or "").strip()))
+    assert skips, "expected the documented skips (key policies, Lambda VPC, ...)"
+    for name, check, reason in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", check), f"{name}: malformed check id {check}"
+        assert len(reason.split()) >= 5, f"{name}: skip of {check} has no real reason: {reason!r}"
