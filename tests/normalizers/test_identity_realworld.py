@@ -163,7 +163,7 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, S
     yield get
 
 
-@pytest.mark.parametrize(("repository", "name"), CASES, ids=[f"{r}-{n.value}" for r, n in CASES])
+@pytest.mark.parametrize(("repository", "name"), CASES, ids=[f"{r}-{n}" for r, n in CASES])
 def test_blank_lines_and_comments_change_no_identity(scans: Callable[[str, ScannerName], tuple[Scan, Scan]],
                                                      repository: str, name: ScannerName) -> None:
     first, second = scans(repository, name)
@@ -174,7 +174,7 @@ def test_blank_lines_and_comments_change_no_identity(scans: Callable[[str, Scann
     assert len(set(before)) == len(before)  # one finding per identity: merges happened at parse time
 
 
-@pytest.mark.parametrize(("repository", "name"), CASES, ids=[f"{r}-{n.value}" for r, n in CASES])
+@pytest.mark.parametrize(("repository", "name"), CASES, ids=[f"{r}-{n}" for r, n in CASES])
 def test_every_raw_result_is_kept_merged_or_skipped_with_a_reason(
         scans: Callable[[str, ScannerName], tuple[Scan, Scan]], repository: str, name: ScannerName) -> None:
     for scan in scans(repository, name):

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pipeline.scan import ScanRequest, run_scan, selected
 
 from normalizers.model import Category, Scope
 from pipeline.cli import main
-from pipeline.config import load_scan_config, parse_scan_config
+from pipeline.config import parse_scan_config
 from pipeline.errors import ConfigError, ExitCode
+from pipeline.flows.scan import ScanPlan, ScanRequest, run_scan, selected
+from pipeline.scanners import catalog
 from pipeline.scanners.base import Options, ScanContext, ScannerTimeout, SkipKind
-from pipeline.scanners.catalog import DAST_ENGINES, ScannerName, scanner_for
+from pipeline.scanners.catalog import scanner_for
 from pipeline.scanners.ncp_wsc import SCANNER
 from pipeline.scope import Allowlist
 from tests.ncp_wsc_stub import ACCESS_KEY, CANCELLED_FLOW, SECRET_KEY, THROTTLED, WscStub, serve
@@ -44,7 +45,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WscStub, str]]:
 
 def write_config(tmp_path: Path, url: str, **wsc: object) -> Path:
     """Only ncp-wsc among the non-DAST scanners' peers: every other scanner is off."""
-    scanners: dict[str, dict[str, object]] = {name.value: {"enabled": False} for name in ScannerName}
+    scanners: dict[str, dict[str, object]] = {name: {"enabled": False} for name in catalog.names()}
     scanners["ncp-wsc"] = {"enabled": True, "base-url": url, "poll-seconds": 0.01, **wsc}
     scanners["wapiti"] = {"enabled": True}  # on, so that --dast-engine is what keeps it out
     path = tmp_path / "tollgate.yml"
@@ -155,7 +156,7 @@ def test_the_instance_option_attaches_too(api: tuple[WscStub, str], tmp_path: Pa
     stub, url = api
     instance = stub.add_job(TARGET)
     request = ScanRequest(source=tmp_path, out_dir=tmp_path / "out", scope=Scope("acme/shop"),
-                          config=load_scan_config(write_config(tmp_path, url, instance=instance)),
+                          config=write_config(tmp_path, url, instance=instance),
                           dast_engines=frozenset({"ncp-wsc"}), fail_on="none")
     outcome = run_scan(request)
     assert outcome.exit_code == ExitCode.PASSED
@@ -215,21 +216,26 @@ def test_readiness_refuses_bad_options_before_anything_runs(tmp_path: Path) -> N
 
 def test_dast_engine_picks_the_dast_engines_and_leaves_the_rest() -> None:
     config = parse_scan_config("scan:\n  scanners:\n    zap: {enabled: false}\n", "t.yml")
-    base = ScanRequest(source=Path(), out_dir=Path(), config=config, scope=Scope("a/b"))
-    everything = selected(base)
+    base = ScanRequest(source=Path(), out_dir=Path(), scope=Scope("a/b"))
+
+    def selected_for(request: ScanRequest) -> list[str]:
+        return selected(ScanPlan(request, config, None, None, ()))  # type: ignore[arg-type]
+
+    everything = selected_for(base)
     assert "wapiti" in everything and "zap" not in everything
-    only_wsc = selected(dataclasses.replace(base, dast_engines=frozenset({"ncp-wsc"})))
-    assert only_wsc == [n for n in everything if n not in DAST_ENGINES] + ["ncp-wsc"]
-    zap = selected(dataclasses.replace(base, dast_engines=frozenset({"zap"})))  # disabled, but named
+    only_wsc = selected_for(dataclasses.replace(base, dast_engines=frozenset({"ncp-wsc"})))
+    assert only_wsc == [n for n in everything if n not in catalog.dast_engines()] + ["ncp-wsc"]
+    zap = selected_for(dataclasses.replace(base, dast_engines=frozenset({"zap"})))  # disabled, but named
     assert "zap" in zap and "wapiti" not in zap
     skipped = dataclasses.replace(base, dast_engines=frozenset({"zap"}), skip=frozenset({"zap"}))
-    assert not set(selected(skipped)) & set(DAST_ENGINES)
+    assert not set(selected_for(skipped)) & set(catalog.dast_engines())
     only = dataclasses.replace(base, only=frozenset({"semgrep"}), dast_engines=frozenset({"zap"}))
-    assert selected(only) == ["semgrep", "zap"]
+    assert selected_for(only) == ["semgrep", "zap"]
 
 
 def test_dast_engines_are_exactly_the_dast_scanners() -> None:
-    assert {name for name in ScannerName if scanner_for(name).spec.category is Category.DAST} == set(DAST_ENGINES)
+    dast = {name for name in catalog.names() if scanner_for(name).spec.category is Category.DAST}
+    assert dast == set(catalog.dast_engines())
 
 
 @pytest.mark.parametrize("arguments, message", [

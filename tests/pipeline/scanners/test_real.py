@@ -22,8 +22,9 @@ from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
 from pipeline.config import load_scan_config
-from pipeline.scanners.base import Options, ScanContext, SkipKind
-from pipeline.scanners.catalog import ScannerName, scanner_for
+from pipeline.scanners import catalog
+from pipeline.scanners.base import Options, ScanContext, ScannerName, SkipKind
+from pipeline.scanners.catalog import scanner_for
 from pipeline.scope import Allowlist, GuardedTarget
 from tests.conftest import ROOT
 
@@ -94,7 +95,7 @@ EXPECTED = [
     ("checkov", "container runs as root", "CKV_DOCKER_8", "Dockerfile"),
     ("checkov", "open security group", "CKV_AWS_24", "terraform/main.tf"),
 ]
-SOURCE_SCANNERS = sorted({name for name, *_ in EXPECTED}, key=list(ScannerName).index)
+SOURCE_SCANNERS = sorted({name for name, *_ in EXPECTED}, key=list(catalog.names()).index)
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +104,14 @@ def source_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[ScannerNam
     results: dict[ScannerName, list[Finding] | str] = {}
     for name in SOURCE_SCANNERS:
         try:
-            results[name] = run_scanner(name, tmp_path_factory.mktemp(name.value))
+            results[name] = run_scanner(name, tmp_path_factory.mktemp(name))
         except pytest.skip.Exception as skipped:
             results[name] = str(skipped)
     return results
 
 
 @pytest.mark.parametrize(
-    "name, problem, rule, where", EXPECTED, ids=[f"{n.value}-{p.replace(' ', '_')}" for n, p, _, _ in EXPECTED]
+    "name, problem, rule, where", EXPECTED, ids=[f"{n}-{p.replace(' ', '_')}" for n, p, _, _ in EXPECTED]
 )
 def test_planted_problem_found(source_findings: dict[ScannerName, list[Finding] | str], name: ScannerName,
                                problem: str, rule: str, where: str) -> None:
@@ -118,7 +119,7 @@ def test_planted_problem_found(source_findings: dict[ScannerName, list[Finding] 
     if isinstance(findings, str):
         pytest.skip(findings)
     matches = found(findings, rule, where)
-    assert matches, f"{name.value} did not report {problem} ({rule} in {where}); it reported " + ", ".join(
+    assert matches, f"{name} did not report {problem} ({rule} in {where}); it reported " + ", ".join(
         sorted({f"{f.rule_id}@{getattr(f.location, 'path', '')}" for f in findings})
     )
     assert all(m.fingerprint for m in matches)

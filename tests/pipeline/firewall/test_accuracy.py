@@ -20,7 +20,7 @@ from normalizers.model import Severity
 from pipeline.firewall.manifests import is_manifest, read_manifests
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
 from tests.conftest import FIXTURES, ROOT
-from tests.firewall_helpers import offline_firewall
+from tests.pipeline.firewall.helpers import offline_firewall
 
 SHARED = ROOT.parent / "shared"
 SAMPLE = FIXTURES / "firewall" / "typosquats-sample.csv"
