@@ -222,7 +222,8 @@ def test_prowler_checks_per_region_keep_their_region_and_passed_checks_are_inact
     report = Report.from_path(str(corpus / "asff" / "prowler-output.asff.json"))
     result = parse_report(report, ParseOptions(), tool_id=ToolId.ASFF)
 
-    assert len(result.findings) == 731
+    assert result.reconciliation is not None  # exact duplicates merge at parse time, counted, never lost
+    assert result.reconciliation.raw == len(result.findings) + result.reconciliation.merged == 731
     assert sum(not f.active for f in result.findings) == 441  # Compliance.Status PASSED
     assert {f.tool.name for f in result.findings} == {"prowler"}
     analyzer = [f for f in result.findings if f.rule_id == "prowler-accessanalyzer_enabled"]
@@ -242,7 +243,9 @@ def test_finding_counts_agree_with_defectdojo(corpus: Path) -> None:
     for row in rows:
         report = Report.from_path(str(corpus / row["tool"] / row["file"]))
         result = parse_report(report, ParseOptions(), tool_id=ToolId.ASFF)
-        assert len(result.findings) == int(row["expected_findings"]), row["file"]
+        assert result.reconciliation is not None
+        counted = len(result.findings) + result.reconciliation.merged  # exact duplicates merge, counted
+        assert counted == int(row["expected_findings"]), row["file"]
     inspector = parse_report(Report.from_path(str(corpus / "awssecurityhub" / "inspector_ec2_cve.json")),
                              ParseOptions(), tool_id=ToolId.ASFF)
     assert len({f.fingerprint for f in inspector.findings}) == 2
