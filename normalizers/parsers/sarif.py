@@ -11,6 +11,8 @@ Decisions:
   gives it); else `properties["security-severity"]` of the result or its rule (a CVSS-like score);
   else `level` (result, then the rule's `defaultConfiguration`, then the SARIF default: `warning`
   for `kind: fail`, `none` otherwise): error HIGH, warning MEDIUM, note LOW, none INFO.
+  Then `normalizers.severity` calibrates the tools whose ratings mean something else (Checkov,
+  hadolint, Bandit, and the checks of tables/iac_checks.yml).
 - Location, first that applies:
   1. a package: a purl in the result's logical locations, its artifact's properties or its
      properties, or package labels (`Package:`, `Installed Version:`, `Fixed Version:`) in the
@@ -59,6 +61,7 @@ from normalizers.parsers import dependency_check_common as dc
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.paths import repo_relative
 from normalizers.report import Report
+from normalizers.severity import RuleFacts, calibrated
 from normalizers.text import truncate
 from normalizers.tool_id import ToolId
 
@@ -450,10 +453,15 @@ def _severity(result: dict[str, Any], rule: dict[str, Any], properties: Mapping[
     score = dc.number(raw_score)
     if score is not None:
         return Severity.from_cvss(score), str(raw_score), ()
+    level = _level(result, rule)
+    return _LEVEL_SEVERITY.get(level, Severity.MEDIUM), level, ()
+
+
+def _level(result: dict[str, Any], rule: dict[str, Any]) -> str:
+    """The result's level, else the rule's configured one, else SARIF's default for its kind."""
     configured = _dict(rule.get("defaultConfiguration")).get("level")
     default = "warning" if result.get("kind", "fail") == "fail" else "none"
-    level = _str(result.get("level")) or _str(configured) or default
-    return _LEVEL_SEVERITY.get(level, Severity.MEDIUM), level, ()
+    return _str(result.get("level")) or _str(configured) or default
 
 
 def _suppression_reason(result: dict[str, Any]) -> str | None:
@@ -519,12 +527,14 @@ def _finding(result: Any, run: _Run) -> Finding:
     package = _package(result, rule, run, facts=facts, properties=properties, message=message,
                        path=physical[0] if physical else "")
     severity, original, cvss = _severity(result, rule, properties, run)
+    title = truncate(facts.title or (message.splitlines()[0] if message else None) or facts.name or rule_id, 256)
+    severity = calibrated(RuleFacts(run.tool_name, rule_id, title, _level(result, rule), properties)) or severity
     reason = _suppression_reason(result)
     image = ImageLocation(run.image, run.image_digest, package=package) if package and run.image else None
     return Finding(
         tool=run.tools[Category.IMAGE if image else _category(run, facts, package)],
         rule_id=rule_id,
-        title=truncate(facts.title or (message.splitlines()[0] if message else None) or facts.name or rule_id, 256),
+        title=title,
         severity=severity,
         location=image or package or _code_location(result, run, physical),
         description=_description(message, facts),
