@@ -151,6 +151,20 @@ class Remediation:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What one more tool said about a merged finding's problem: its rule, its words, its place."""
+
+    tool: str
+    rule_id: str
+    title: str
+    severity: Severity
+    description: str = ""
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem at one place, as one tool (or several, after merging) reported it.
 
@@ -177,6 +191,8 @@ class Finding:
     suppression_reason: str | None = None
     confirmed_by: tuple[str, ...] = ()  # other tools that reported the same identity
     properties: tuple[tuple[str, str], ...] = ()  # tool-specific extras worth keeping
+    # The other tools' reports of the same problem, kept when findings merge (normalizers.merge).
+    evidence: tuple[Evidence, ...] = ()
     fingerprint: str = ""
 
     @property

@@ -8,6 +8,7 @@ from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.identity import with_fingerprints
 from normalizers.model import Finding, ParseResult, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
+from normalizers.redact import redact_findings
 from normalizers.report import Report
 from normalizers.tool_id import ToolId
 
@@ -74,7 +75,7 @@ def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None =
     return ParseResult(
         tool_id=parser.tool_id.value,
         source=report.source,
-        findings=tuple(with_fingerprints(findings)),
+        findings=tuple(with_fingerprints(redact_findings(findings))),
         skipped=tuple(skipped),
         metrics=tuple(sorted(parser.metrics(report).items())),
     )

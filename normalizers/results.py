@@ -17,6 +17,7 @@ from normalizers.model import (
     CodeLocation,
     Confidence,
     Cvss,
+    Evidence,
     Finding,
     HostLocation,
     ImageLocation,
@@ -90,6 +91,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "suppression_reason": f.suppression_reason,
         "confirmed_by": list(f.confirmed_by),
         "properties": dict(f.properties),
+        "evidence": [{**e.__dict__, "severity": e.severity.value} for e in f.evidence],
     }
 
 
@@ -163,6 +165,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         suppression_reason=d.get("suppression_reason"),
         confirmed_by=tuple(d.get("confirmed_by") or ()),
         properties=tuple((d.get("properties") or {}).items()),
+        evidence=tuple(Evidence(**{**e, "severity": Severity(e["severity"])}) for e in d.get("evidence") or ()),
         fingerprint=d.get("fingerprint") or "",
     )
 

@@ -16,6 +16,7 @@ from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
 from normalizers.model import Finding, ParseResult, Scope, Skipped
 from normalizers.parsers.base import ParseOptions
+from normalizers.redact import redact_text
 from normalizers.registry import parse_report
 from normalizers.report import Report
 from normalizers.results import Results, results_to_dict
@@ -107,7 +108,7 @@ def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
 def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> NormalizeOutcome:
     findings: list[Finding] = merge_duplicates(f for result in parsed for f in result.findings)
     skipped: list[Skipped] = [s for result in parsed for s in result.skipped]
-    warnings = [f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}" for s in skipped]
+    warnings = [redact_text(f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}") for s in skipped]
     results = Results(
         scope=scope,
         findings=tuple(findings),
