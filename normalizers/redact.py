@@ -11,7 +11,8 @@ It masks, keeping at most a short prefix (`F12Z…`):
   enough to be unambiguous, and in its own finding whatever its length.
 
 The pass runs in `normalizers.registry.parse_report`, so every path from a report to an output
-(normalize, scan, the publish Lambda, gate) goes through it, and again over merged findings.
+(normalize, scan, the publish Lambda, gate) goes through it; merged findings are made of
+redacted ones.
 """
 
 from __future__ import annotations
