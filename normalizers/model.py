@@ -154,6 +154,20 @@ class Remediation:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What one more tool said about a merged finding's problem: its rule, its words, its place."""
+
+    tool: str
+    rule_id: str
+    title: str
+    severity: Severity
+    description: str = ""
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem at one place, as one tool (or several, after merging) reported it.
 
@@ -183,6 +197,8 @@ class Finding:
     # The tool's text for this one result (not the rule's): it tells two results of one rule
     # at one place apart (Trivy's five missing EKS log types on one cluster).
     message: str | None = None
+    # The other tools' reports of the same problem, kept when findings merge (normalizers.merge).
+    evidence: tuple[Evidence, ...] = ()
     fingerprint: str = ""
 
     @property

@@ -11,6 +11,7 @@ from normalizers.identity import with_fingerprints
 from normalizers.model import Finding, ParseResult, Reconciliation, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.raw_report import Report
+from normalizers.redact import redact_findings
 from normalizers.source_tree import SourceTree
 from normalizers.tool_id import ToolId
 
@@ -74,7 +75,8 @@ def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None =
             findings.append(item)
         else:
             skipped.append(item)
-    identified = with_fingerprints(findings, SourceTree(options.source_root))
+    # Redacted before anything else reads them: no secret reaches an identity, an emitter or a log.
+    identified = with_fingerprints(redact_findings(findings), SourceTree(options.source_root))
     kept = merge_duplicates(identified)  # exact duplicates only: one identity is one tool, rule, place, message
     return ParseResult(
         tool_id=parser.tool_id.value,

@@ -18,6 +18,7 @@ from normalizers.model import (
     CodeLocation,
     Confidence,
     Cvss,
+    Evidence,
     Finding,
     HostLocation,
     ImageLocation,
@@ -97,6 +98,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "confirmed_by": list(f.confirmed_by),
         "properties": dict(f.properties),
         "message": f.message,
+        "evidence": [{**e.__dict__, "severity": e.severity.value} for e in f.evidence],
     }
 
 
@@ -182,6 +184,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         confirmed_by=tuple(d.get("confirmed_by") or ()),
         properties=tuple((d.get("properties") or {}).items()),
         message=d.get("message"),
+        evidence=tuple(Evidence(**{**e, "severity": Severity(e["severity"])}) for e in d.get("evidence") or ()),
         fingerprint=d.get("fingerprint") or "",
     )
 

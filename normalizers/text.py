@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 
 _BLOCK_TAGS = frozenset({"p", "br", "li", "div", "tr", "ul", "ol", "pre", "h1", "h2", "h3", "h4"})
@@ -51,3 +52,75 @@ def unescape(value: str | None) -> str:
 def truncate(value: str, limit: int, marker: str = "…") -> str:
     """Cut to `limit` characters, marking the cut, so a limit never yields an empty field."""
     return value if len(value) <= limit else value[: limit - len(marker)] + marker
+
+
+# Trivy's SARIF messages open with a block of labels ("Artifact: x", "Type: y",
+# "Vulnerability DS-0002", "Severity: HIGH", "Message: …", "Link: [id](url)"). Everything but the
+# message is already in the finding (location, rule, severity); the link becomes a reference.
+_HEADER_LINE = re.compile(
+    r"^(?:(?P<label>artifact|type|target|class|severity|package|pkgpath|installed version|fixed version|"
+    r"version|fix version|location|data namespace|resource|line|check|message|link):[ \t]*(?P<value>.*)"
+    r"|(?:vulnerability|misconfiguration|secret)[ \t]+\S+)$",
+    re.I,
+)
+_MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\((https?://[^)\s]+)\)|(https?://\S+)")
+_METAVARIABLE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
+
+
+def split_labelled_header(text: str) -> tuple[str, tuple[str, ...]]:
+    """(the text without a leading Trivy-style label block, the links the block held).
+
+    The block's "Message:" is kept as the first line of what remains; text that does not open
+    with at least two label lines is returned unchanged.
+    """
+    lines = text.strip().splitlines()
+    matches = []
+    for line in lines:
+        match = _HEADER_LINE.match(line.strip())
+        if match is None:
+            break
+        matches.append(match)
+    if len(matches) < 2:
+        return text.strip(), ()
+    body, links = [], []
+    for match in matches:
+        label = (match.group("label") or "").lower()
+        if label == "message":
+            body.append(match.group("value"))
+        elif label == "link":
+            links += [a or b for a, b in _MARKDOWN_LINK.findall(match.group("value"))]
+    body += lines[len(matches):]
+    return "\n".join(body).strip(), tuple(links)
+
+
+def resolve_metavariables(template: str, resolved: str) -> str | None:
+    """A rule text with Semgrep metavariables ($FUNC) filled from the result message that resolved them.
+
+    The message is the same sentence with the values in (Semgrep resolves messages, not rule
+    descriptions); where the template does not match it the values are unknown and None is
+    returned, so a "$METHOD()" never reaches a reader.
+    """
+    names = _METAVARIABLE.findall(template)
+    if not names:
+        return template
+    pattern = "(.+?)".join(re.escape(part) for part in _METAVARIABLE.split(template))
+    for candidate in (resolved.strip(), *(line.strip() for line in resolved.splitlines())):
+        match = re.fullmatch(pattern, candidate, re.S)
+        if match:
+            return _filled(template, dict(zip(names, match.groups(), strict=True)))
+    return None
+
+
+def _filled(template: str, values: dict[str, str]) -> str:
+    return _METAVARIABLE.sub(lambda m: values[m.group(0)], template)
+
+
+def without_title(description: str, title: str) -> str:
+    """The description minus a copy of the title at its start (Bandit and Semgrep repeat it)."""
+    text, head = description.strip(), title.strip().rstrip(".")
+    if not head or not text.startswith(head):
+        return text
+    rest = text[len(head):]
+    if rest and rest[0] not in ".:\n":
+        return text  # the title is only the start of a longer sentence
+    return rest.lstrip(".:").strip()

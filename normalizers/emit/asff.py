@@ -304,6 +304,7 @@ def _product_fields(finding: Finding, scope: Scope, warnings: list[str], previou
         ("tollgate/PreviousId", previous_id),
         ("tollgate/Confidence", None if finding.confidence is Confidence.UNKNOWN else finding.confidence.value),
         ("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)),
+        ("tollgate/ConfirmedByRules", ", ".join(f"{e.tool} {e.rule_id}" for e in finding.evidence)),
         ("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
         ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids)),
         ("tollgate/SuppressionReason", None if finding.active else finding.suppression_reason or "reported inactive"),

@@ -41,6 +41,7 @@ from normalizers.model import (
     CodeLocation,
     Confidence,
     Cvss,
+    Evidence,
     Finding,
     HostLocation,
     ImageLocation,
@@ -332,10 +333,31 @@ def _result(finding: Finding, rule_index: int, options: SarifOptions) -> dict[st
         "partialFingerprints": fingerprints,
         "properties": _result_properties(finding),
     }
+    related = _related_locations(finding)
+    if related:
+        result["relatedLocations"] = related
     if not finding.active:
         reason = finding.suppression_reason or f"suppressed or resolved in {finding.tool.name}"
         result["suppressions"] = [{"kind": "external", "justification": reason}]
     return result
+
+
+def _related_locations(finding: Finding) -> list[dict[str, Any]]:
+    """Where each other tool of a merged finding reported the problem (SARIF §3.27.22)."""
+    related = []
+    for index, evidence in enumerate(finding.evidence, start=1):
+        uri = relative_uri(evidence.path or "")
+        if not uri or not evidence.start_line or evidence.start_line < 1:
+            continue
+        region: dict[str, Any] = {"startLine": evidence.start_line}
+        if evidence.end_line and evidence.end_line > evidence.start_line:
+            region["endLine"] = evidence.end_line
+        related.append({
+            "id": index,
+            "physicalLocation": {"artifactLocation": {"uri": uri}, "region": region},
+            "message": {"text": _escape_message(f"{evidence.tool} {evidence.rule_id}: {evidence.title}")},
+        })
+    return related
 
 
 def _anchor(finding: Finding, options: SarifOptions) -> _Anchor:
@@ -416,6 +438,7 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
         "originalSeverity": finding.original_severity,
         "confidence": finding.confidence.value if finding.confidence is not Confidence.UNKNOWN else None,
         "confirmedBy": list(finding.confirmed_by),
+        "evidence": [_evidence_dict(e) for e in finding.evidence],
         "cwe": list(finding.cwe),
         "cvss": [_cvss_dict(c) for c in finding.cvss],
         "vulnerabilityIds": list(finding.vulnerability_ids),
@@ -423,6 +446,12 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
     }
     properties.update({key: value for key, value in optional.items() if value})
     return properties
+
+
+def _evidence_dict(evidence: Evidence) -> dict[str, Any]:
+    entry = {"tool": evidence.tool, "ruleId": evidence.rule_id, "title": evidence.title,
+             "severity": evidence.severity.value, "description": evidence.description}
+    return {k: v for k, v in entry.items() if v}
 
 
 def _cvss_dict(score: Cvss) -> dict[str, Any]:

@@ -11,6 +11,8 @@ Decisions:
   gives it); else `properties["security-severity"]` of the result or its rule (a CVSS-like score);
   else `level` (result, then the rule's `defaultConfiguration`, then the SARIF default: `warning`
   for `kind: fail`, `none` otherwise): error HIGH, warning MEDIUM, note LOW, none INFO.
+  Then `normalizers.severity` calibrates the tools whose ratings mean something else (Checkov,
+  hadolint, Bandit, and the checks of tables/iac_checks.yml).
 - Location, first that applies:
   1. a package: a purl in the result's logical locations, its artifact's properties or its
      properties, or package labels (`Package:`, `Installed Version:`, `Fixed Version:`) in the
@@ -61,7 +63,8 @@ from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.dependency_check import mapping as dc
 from normalizers.parsers.paths import repo_relative
 from normalizers.raw_report import Report
-from normalizers.text import truncate
+from normalizers.severity import RuleFacts, calibrated
+from normalizers.text import resolve_metavariables, split_labelled_header, truncate, without_title
 from normalizers.tool_id import ToolId
 
 SeverityRule = Callable[[Mapping[str, Any], Mapping[str, Any]], tuple[Severity, "str | None", tuple[Cvss, ...]]]
@@ -116,6 +119,7 @@ _PACKAGE_PROPERTIES = {"name": ("component", "packageName", "package_name", "pkg
 _ABSOLUTE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|/|\\)")
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+_PLACEHOLDER_TITLE = re.compile(r"^[\w .-]{1,40} Finding: \S+$")  # Semgrep's "Semgrep Finding: <rule id>"
 
 
 def profile_for(tool_name: str) -> ToolProfile | None:
@@ -452,10 +456,15 @@ def _severity(result: dict[str, Any], rule: dict[str, Any], properties: Mapping[
     score = dc.number(raw_score)
     if score is not None:
         return Severity.from_cvss(score), str(raw_score), ()
+    level = _level(result, rule)
+    return _LEVEL_SEVERITY.get(level, Severity.MEDIUM), level, ()
+
+
+def _level(result: dict[str, Any], rule: dict[str, Any]) -> str:
+    """The result's level, else the rule's configured one, else SARIF's default for its kind."""
     configured = _dict(rule.get("defaultConfiguration")).get("level")
     default = "warning" if result.get("kind", "fail") == "fail" else "none"
-    level = _str(result.get("level")) or _str(configured) or default
-    return _LEVEL_SEVERITY.get(level, Severity.MEDIUM), level, ()
+    return _str(result.get("level")) or _str(configured) or default
 
 
 def _suppression_reason(result: dict[str, Any]) -> str | None:
@@ -487,19 +496,36 @@ def _properties(rule: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     return {**rule_properties, **result_properties} if result_properties else rule_properties
 
 
-def _description(message: str, facts: _RuleFacts) -> str:
-    full = facts.full_description
-    if not full or full in message:
-        return message
-    return f"{message}\n\n{full}" if message else full
+def _title(facts: _RuleFacts, message: str, rule_id: str) -> str:
+    """The rule's short description, unless it is a placeholder ("Semgrep Finding: id"), else the message."""
+    short = facts.title
+    if short and (_PLACEHOLDER_TITLE.match(short) or short.strip() == rule_id):
+        short = None
+    short = resolve_metavariables(short, message) if short else None
+    first_line = message.splitlines()[0] if message else None
+    return truncate(short or first_line or facts.name or rule_id, 256)
 
 
-def _remediation(result: dict[str, Any], facts: _RuleFacts) -> Remediation | None:
-    """The result's own fix description first (it is about this place), else the rule's help."""
+def _description(message: str, facts: _RuleFacts, title: str) -> str:
+    """The message and the rule's full description, each once, without a copy of the title."""
+    full = resolve_metavariables(facts.full_description, message) if facts.full_description else None
+    if full and full not in message:
+        message = f"{message}\n\n{full}" if message else full
+    return without_title(message, title)
+
+
+def _remediation(result: dict[str, Any], facts: _RuleFacts, *, message: str, title: str,
+                 description: str) -> Remediation | None:
+    """The result's own fix description first (it is about this place), else the rule's help,
+    unless the help only repeats the title and description (Trivy's and Checkov's do)."""
     fix = next((d for f in _dicts(result.get("fixes")) if (d := _text(f.get("description")))), None)
-    if fix is None:
-        return facts.remediation
-    return Remediation(fix, facts.remediation.url if facts.remediation else None)
+    url = facts.remediation.url if facts.remediation else None
+    if fix is None and facts.remediation and facts.remediation.text:
+        help_text = resolve_metavariables(split_labelled_header(facts.remediation.text)[0], message)
+        help_text = without_title(help_text, title) if help_text else None
+        said = " ".join(f"{title} {message} {description}".split())
+        fix = help_text if help_text and " ".join(help_text.split()) not in said else None
+    return Remediation(fix, url) if fix or url else None
 
 
 def _confidence(facts: _RuleFacts, properties: Mapping[str, Any]) -> Confidence:
@@ -521,22 +547,26 @@ def _finding(result: Any, run: _Run) -> Finding:
     package = _package(result, rule, run, facts=facts, properties=properties, message=message,
                        path=physical[0] if physical else "")
     severity, original, cvss = _severity(result, rule, properties, run)
+    text, links = split_labelled_header(message)
+    title = _title(facts, text, rule_id)
+    description = _description(text, facts, title)
+    severity = calibrated(RuleFacts(run.tool_name, rule_id, title, _level(result, rule), properties)) or severity
     reason = _suppression_reason(result)
     image = ImageLocation(run.image, run.image_digest, package=package) if package and run.image else None
     return Finding(
         tool=run.tools[Category.IMAGE if image else _category(run, facts, package)],
         rule_id=rule_id,
-        title=truncate(facts.title or (message.splitlines()[0] if message else None) or facts.name or rule_id, 256),
+        title=title,
         severity=severity,
         location=image or package or _code_location(result, run, physical),
-        description=_description(message, facts),
+        description=description,
         original_severity=original,
         confidence=_confidence(facts, properties),
         cwe=facts.cwe or dc.cwe_ids(_cwe_texts({}, _dict(result.get("properties")))),
         cvss=cvss,
         vulnerability_ids=facts.vulnerability_ids,
-        remediation=_remediation(result, facts),
-        references=facts.references,
+        remediation=_remediation(result, facts, message=text, title=title, description=description),
+        references=tuple(dict.fromkeys((*facts.references, *links))),
         active=reason is None,
         suppression_reason=reason,
         properties=_other_locations(physicals),

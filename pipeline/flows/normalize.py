@@ -12,10 +12,12 @@ import orjson
 from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
+from normalizers.merge import merge_across_tools
 from normalizers.model import Finding, ParseResult, Scope, Skipped
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
+from normalizers.redact import redact_text
 from normalizers.results import Results, results_to_dict
 from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic
@@ -77,9 +79,9 @@ def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
 
 
 def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> NormalizeOutcome:
-    findings: list[Finding] = merge_duplicates(f for result in parsed for f in result.findings)
+    findings: list[Finding] = merge_across_tools(merge_duplicates(f for result in parsed for f in result.findings))
     skipped: list[Skipped] = [s for result in parsed for s in result.skipped]
-    warnings = [f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}" for s in skipped]
+    warnings = [redact_text(f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}") for s in skipped]
     results = Results(
         scope=scope,
         findings=tuple(findings),

@@ -1,0 +1,62 @@
+"""Equivalent IaC and Dockerfile checks across Checkov, Trivy, KICS and hadolint (tables/iac_checks.yml)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+from normalizers.model import Severity
+
+_TRIVY_ID = re.compile(r"^(?:AVD-)?([A-Z]+)-?(\d+)$")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One problem as every tool that knows it names it, and its calibrated severity."""
+
+    problem: str
+    ids: frozenset[str]
+    severity: Severity
+    source: str  # "Trivy DS-0002", "KICS <uuid>" or "Tollgate"
+    why: str | None = None
+
+    @property
+    def overrides_every_tool(self) -> bool:
+        """Tollgate's own rating applies to every tool; a tool's rating only to tools without one."""
+        return self.source == "Tollgate"
+
+
+def canonical_id(rule_id: str) -> str:
+    """DS002, AVD-DS-0002 and ds-0002 are one Trivy id; Checkov, hadolint and KICS ids pass upper-cased."""
+    rule_id = rule_id.strip().upper()
+    match = _TRIVY_ID.match(rule_id)
+    if match and not rule_id.startswith(("CKV", "DL", "SC")):
+        prefix, number = match.groups()
+        return f"{prefix}-{int(number):04d}"
+    return rule_id
+
+
+@functools.cache
+def _table() -> dict[str, Check]:
+    document = yaml.safe_load(resources.files("normalizers.tables").joinpath("iac_checks.yml").read_text("utf-8"))
+    by_id: dict[str, Check] = {}
+    for entry in document["checks"]:
+        ids = frozenset(canonical_id(i) for i in entry["ids"])
+        check = Check(entry["problem"], ids, Severity(entry["severity"]), entry["from"], entry.get("why"))
+        for rule_id in ids:
+            if rule_id in by_id:
+                raise ValueError(f"iac_checks.yml: {rule_id} is in two entries")
+            by_id[rule_id] = check
+    return by_id
+
+
+def check_for(rule_id: str) -> Check | None:
+    return _table().get(canonical_id(rule_id))
+
+
+def all_checks() -> frozenset[Check]:
+    return frozenset(_table().values())

@@ -1,0 +1,175 @@
+"""Secrets never leave: one pass over every text field of every finding, before any emitter.
+
+It masks, keeping at most a short prefix (`F12Z…`):
+- tokens in known formats, wherever they appear (AWS key ids and secret keys, GitHub, Slack,
+  Stripe and Google tokens, JWTs, private key blocks), and literals assigned to a
+  credential-named key (`password = "…"`, `DB_PASSWORD=…`);
+- the values that secret scanners and credential rules point at: the quoted literals (and, for
+  secret scanners, the assigned values) in the title, message and snippet of a finding from
+  Bandit B105 to B107, a Semgrep or Checkov credential rule, Trivy's secret scan, or any tool of
+  the secrets category. Such a value is masked in every finding of the report where it is long
+  enough to be unambiguous, and in its own finding whatever its length.
+
+The pass runs in `normalizers.parsing.parse_report`, so every path from a report to an output
+(normalize, scan, the publish Lambda, gate) goes through it; merged findings are made of
+redacted ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Callable, Iterable
+
+from normalizers.model import Category, CodeLocation, Evidence, Finding, Location, Remediation, UrlLocation
+
+MASK = "…"
+_REPORT_WIDE_LENGTH = 8  # a shorter value ("admin") is masked only in its own finding
+
+# (pattern, group to mask): the group is the secret; the rest of the match stays readable.
+_KNOWN_FORMATS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(.*?)"
+                r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S), 1),
+    (re.compile(r"\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16})\b"), 1),
+    (re.compile(r"(?i)aws.{0,30}?(?:secret|key).{0,30}?[\s'\"=:(]([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), 1),
+    (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"), 1),
+    (re.compile(r"\b(xox[abposre]-[A-Za-z0-9-]{10,})"), 1),
+    (re.compile(r"hooks\.slack\.com/services/([A-Za-z0-9_/-]{8,})"), 1),
+    (re.compile(r"\b(eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})"), 1),
+    (re.compile(r"\b(AIza[0-9A-Za-z_-]{35})"), 1),
+    (re.compile(r"\b([rs]k_live_[0-9A-Za-z]{20,})"), 1),
+    (re.compile(r"\b(glpat-[0-9A-Za-z_-]{20,})"), 1),
+    (re.compile(r"\b(npm_[A-Za-z0-9]{36})\b"), 1),
+    # A literal assigned to a credential-named key, in code, YAML, .env or Terraform:
+    # `password = "…"`, `DB_PASSWORD=…`, `secret_key: '…'`. References (var.x, ${X}, env()) are not values.
+    (re.compile(r"(?i)[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
+                r"(?:[_-]?(?:key|id|value|hash|str|string))?"
+                r"[\"']?\s*(?::=|=>|[:=])\s*(?:(?P<q>[\"'`])(?!\$\{|var\.|local\.)([^\"'`\n]{4,256}?)(?P=q)"
+                r"|(?![\"'`$]|var\.|local\.|env\b|os\.)([^\s\"'`(){},;]{8,256}))"), 0),
+)
+_QUOTED = re.compile(r"""(['"`])([^'"`\n]{4,256}?)\1""")
+_ASSIGNED = re.compile(r"""[=:]\s*([^\s'"`,;)]{8,256})""")
+_CREDENTIAL_RULE = re.compile(r"hard-?coded|secret|password|passwd|credential|api[-_]?key|token|private[-_]?key", re.I)
+_BANDIT_CREDENTIAL_RULES = frozenset({"B105", "B106", "B107"})
+_NAME = re.compile(r"[a-z_]+(?:\.[A-Za-z_]\w*)*|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_NOT_VALUES = frozenset({"true", "false", "none", "null", "nil", "undefined", "required", "optional"})
+
+
+def mask(value: str) -> str:
+    """At most a quarter of the value, and never more than four characters, then `…`."""
+    return value[: min(4, len(value) // 4)] + MASK
+
+
+def redact_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Every finding with every text field masked; findings without secrets come back unchanged."""
+    findings = list(findings)
+    own = [_pointed_values(f) for f in findings]
+    report_wide = {v for values in own for v in values if len(v) >= _REPORT_WIDE_LENGTH}
+    return [_redacted(f, _masker(report_wide | values)) for f, values in zip(findings, own, strict=True)]
+
+
+def redact_text(text: str) -> str:
+    """Known-format tokens masked in free text (log lines, messages that are not findings)."""
+    return _masker(set())(text)
+
+
+def _is_credential_finding(finding: Finding) -> bool:
+    tool = finding.tool.name.lower()
+    rule = finding.rule_id.upper()
+    if finding.category is Category.SECRETS or rule.startswith("CKV_SECRET"):
+        return True
+    if tool.startswith("bandit"):
+        return rule in _BANDIT_CREDENTIAL_RULES
+    return tool.startswith("semgrep") and bool(_CREDENTIAL_RULE.search(finding.rule_id))
+
+
+def _pointed_values(finding: Finding) -> set[str]:
+    """The values a secret scanner or credential rule points at in its own texts."""
+    if not _is_credential_finding(finding):
+        return set()
+    snippet = finding.location.snippet if isinstance(finding.location, CodeLocation) else None
+    texts = [finding.title, finding.description, snippet or ""]
+    values = {m.group(2) for text in texts for m in _QUOTED.finditer(text)}
+    if finding.category is Category.SECRETS and snippet:
+        values |= {m.group(1) for m in _ASSIGNED.finditer(snippet)}
+    return {v for v in values if not _is_masked(v)}
+
+
+def _is_masked(value: str) -> bool:
+    """Masked already, by us (`F12Z…`) or by the tool (`********`, Checkov's `AKIA****`)."""
+    return MASK in value or not value.strip() or value.count("*") >= max(3, len(value) // 2)
+
+
+def _masker(values: set[str]) -> Callable[[str], str]:
+    ordered = sorted(values, key=len, reverse=True)  # a value inside a longer one must not split it
+
+    def masked(text: str) -> str:
+        for pattern, group in _KNOWN_FORMATS:
+            text = pattern.sub(functools.partial(_mask_group, group=group), text)
+        for value in ordered:
+            if value in text:
+                text = text.replace(value, mask(value))
+        return text
+
+    return masked
+
+
+def _mask_group(match: re.Match[str], *, group: int) -> str:
+    if group == 0:  # a credential assignment: the value is the quoted or the bare alternative
+        group = 2 if match.group(2) is not None else 3
+        value = match.group(group)
+        if _is_masked(value) or value.lower() in _NOT_VALUES or (group == 3 and _NAME.fullmatch(value)):
+            return match.group(0)  # already masked, a keyword, or a bare name (a variable, not a value)
+    start, end = match.span(group)
+    whole_start = match.start()
+    text = match.group(0)
+    secret = match.group(group)
+    if not secret.strip():
+        return text
+    return text[: start - whole_start] + mask(secret.strip()) + text[end - whole_start:]
+
+
+def _redacted(finding: Finding, masked: Callable[[str], str]) -> Finding:
+    def opt(text: str | None) -> str | None:
+        return masked(text) if text else text
+
+    redacted = dataclasses.replace(
+        finding,
+        rule_id=masked(finding.rule_id),
+        title=masked(finding.title),
+        description=masked(finding.description),
+        remediation=_remediation(finding.remediation, masked),
+        references=tuple(masked(r) for r in finding.references),
+        suppression_reason=opt(finding.suppression_reason),
+        properties=tuple((key, masked(value)) for key, value in finding.properties),
+        location=_location(finding.location, masked),
+        evidence=tuple(_evidence(e, masked) for e in finding.evidence),
+    )
+    return finding if redacted == finding else redacted
+
+
+def _remediation(remediation: Remediation | None, masked: Callable[[str], str]) -> Remediation | None:
+    if remediation is None:
+        return None
+    return Remediation(masked(remediation.text) if remediation.text else remediation.text,
+                       masked(remediation.url) if remediation.url else remediation.url)
+
+
+def _location(location: Location, masked: Callable[[str], str]) -> Location:
+    if isinstance(location, CodeLocation) and location.snippet:
+        return dataclasses.replace(location, snippet=masked(location.snippet))
+    if isinstance(location, UrlLocation):
+        return dataclasses.replace(
+            location,
+            url=masked(location.url),
+            parameter=masked(location.parameter) if location.parameter else location.parameter,
+            attack=masked(location.attack) if location.attack else location.attack,
+            evidence=masked(location.evidence) if location.evidence else location.evidence,
+        )
+    return location
+
+
+def _evidence(evidence: Evidence, masked: Callable[[str], str]) -> Evidence:
+    return dataclasses.replace(evidence, rule_id=masked(evidence.rule_id), title=masked(evidence.title),
+                               description=masked(evidence.description))

@@ -1,0 +1,1 @@
+"""Data tables the normalizers read: check equivalences and severity calibration (see docs/severity.md)."""
