@@ -39,7 +39,9 @@ FINGERPRINT_VERSION = "v2"
 LEGACY_FINGERPRINT_VERSION = "v1"
 MAX_ID_LENGTH = 512
 _WHITESPACE = re.compile(r"\s+")
-_DIGITS = re.compile(r"\d+")
+# A line or column number quoted in a message moves with unrelated edits; an identifier (CVE-2024-2529,
+# a version) does not, and tells two results apart.
+_POSITIONS = re.compile(r"\b(line|lines|ln|row|column|col)(\s*[:#]?\s*)\d+(\s*[-–]\s*\d+)?", re.IGNORECASE)
 _PACKAGE_NAME_TAIL = re.compile(r"[:/]")
 _VULN_ID_PREFERENCE = ("CVE-", "GHSA-")
 
@@ -155,8 +157,8 @@ def location_key(location: Location, line_text: str | None = None) -> str:
 
 
 def message_key(message: str | None) -> str:
-    """Whitespace-insensitive, digits folded: a message that quotes a line number must not move."""
-    return _DIGITS.sub("#", normalized_snippet(message or ""))
+    """Whitespace-insensitive, line numbers folded: a message that quotes its line must not move."""
+    return _POSITIONS.sub(r"\1\2#", normalized_snippet(message or ""))
 
 
 def primary_vulnerability_id(finding: Finding) -> str:

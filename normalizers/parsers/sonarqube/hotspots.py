@@ -43,6 +43,7 @@ def _finding(hotspot: dict[str, Any], paths: dict[str, str]) -> Finding | str:
         confidence=Confidence.HIGH if resolution == _CONFIRMED_RESOLUTION else Confidence.LOW,
         location=sonar.code_location(hotspot, sonar.component_path(hotspot, paths)),
         description=f"Security hotspot ({category}): {message}" if category else message,
+        message=message,  # two issues of one rule at one place (the project) differ by it
         active=not closed,
         suppression_reason=f"SonarQube: hotspot reviewed as {resolution}" if closed else None,
         properties=sonar.properties(

@@ -90,6 +90,7 @@ def _finding(issue: dict[str, Any], paths: dict[str, str], rule_names: dict[str,
         original_severity=severity[1],
         location=sonar.code_location(issue, sonar.component_path(issue, paths), anchor),
         description=f"{rule_names[rule]}: {message}" if rule in rule_names else message,
+        message=message,  # two issues of one rule at one place (the project) differ by it
         cwe=sonar.cwe_from_tags(issue.get("tags")),
         active=suppression is None,
         suppression_reason=suppression,

@@ -11,6 +11,7 @@ import csv
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,9 @@ import orjson
 
 from normalizers.errors import NormalizerError
 from normalizers.identity import with_fingerprints
-from normalizers.model import Finding, ParseResult
+from normalizers.model import Finding, ParseResult, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.parsing import parse_report
+from normalizers.parsing import parse_report, parser_for
 from normalizers.raw_report import Report
 from normalizers.results import finding_to_dict
 from normalizers.tool_id import ToolId
@@ -40,6 +41,27 @@ def parse_path(path: Path, tool_id: ToolId, source_root: str | None = None) -> P
 
 def parse_bytes(source: str, raw: bytes, tool_id: ToolId) -> ParseResult:
     return parse_report(Report(source=source, raw=raw), ParseOptions(), tool_id=tool_id)
+
+
+@dataclass(frozen=True)
+class Records:
+    """What a parser itself yields, one record per instance: before identity and the exact-duplicate merge."""
+
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def records_of(report: Report, tool_id: ToolId, source_root: str | None = None) -> Records:
+    items = list(parser_for(tool_id).parse(report, ParseOptions(source_root=source_root)))
+    return Records(tuple(i for i in items if isinstance(i, Finding)), tuple(i for i in items if isinstance(i, Skipped)))
+
+
+def records_fixture(area: str, name: str, tool_id: ToolId) -> Records:
+    return records_of(Report.from_path(str(FIXTURES / area / name)), tool_id)
+
+
+def records_bytes(source: str, raw: bytes, tool_id: ToolId) -> Records:
+    return records_of(Report(source=source, raw=raw), tool_id)
 
 
 def finding_dicts(result: ParseResult) -> list[dict[str, Any]]:

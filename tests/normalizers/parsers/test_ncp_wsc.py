@@ -26,7 +26,7 @@ from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
 from pipeline.cli import main
 from tests.conftest import FIXTURES
-from tests.normalizers.parsers.helpers import parse_bytes, parse_fixture
+from tests.normalizers.parsers.helpers import Records, parse_bytes, parse_fixture, records_fixture
 from tests.validation import asff_problems, sarif_problems
 
 WSC = FIXTURES / "ncp_wsc"
@@ -39,7 +39,7 @@ def _url(finding: Finding) -> UrlLocation:
     return finding.location
 
 
-def _by_rule(result: ParseResult, rule_id: str) -> list[Finding]:
+def _by_rule(result: ParseResult | Records, rule_id: str) -> list[Finding]:
     return [f for f in result.findings if f.rule_id == rule_id]
 
 
@@ -65,16 +65,17 @@ def test_an_injection_maps_every_field() -> None:
 
 def test_identity_follows_the_url_rules_of_zap() -> None:
     """Scheme, host, path, method and parameter: query values never split one problem in two."""
-    result = parse_fixture("ncp_wsc", ENVELOPE, ToolId.NCP_WSC)
-    first, second = _by_rule(result, "XSS")
-    assert url_key(_url(first)) == "https|shop.example.com|/search|GET|q"
-    assert first.fingerprint == second.fingerprint
-    assert len(merge_duplicates(result.findings)) == len(result.findings) - 1
+    records = records_fixture("ncp_wsc", ENVELOPE, ToolId.NCP_WSC)
+    first, second = _by_rule(records, "XSS")
+    assert url_key(_url(first)) == url_key(_url(second)) == "https|shop.example.com|/search|GET|q"
+    result = parse_fixture("ncp_wsc", ENVELOPE, ToolId.NCP_WSC)  # the two are one finding, counted as merged
+    assert len(result.findings) == len(records.findings) - 1 == len(merge_duplicates(result.findings))
+    assert result.reconciliation is not None and result.reconciliation.merged == 1
     assert len({f.fingerprint for f in result.findings}) == 8
 
 
 def test_relative_urls_methods_and_missing_parameters() -> None:
-    result = parse_fixture("ncp_wsc", ENVELOPE, ToolId.NCP_WSC)
+    result = records_fixture("ncp_wsc", ENVELOPE, ToolId.NCP_WSC)
     (sql,) = _by_rule(result, "SQL Injection")
     assert (_url(sql).url, _url(sql).method, _url(sql).parameter) == ("https://shop.example.com/item", "POST", "id")
     (listing,) = _by_rule(result, "Directory Listing")

@@ -32,6 +32,7 @@ INTENDED_SARIF_DIFFERENCES = {
     "references": "SARIF rules hold one NVD link in help markdown, no reference list",
     "remediation": "SARIF has no vulnerable-software ranges, so no fixed version and no upgrade advice",
     "properties": "SARIF has no vulnerability source or CISA KEV flag",
+    "message": "SARIF results carry a message text; the JSON has no per-result text beside the description",
 }
 INTENDED_SARIF_LOCATION_DIFFERENCES = {"fixed_versions"}  # the same reason as "remediation"
 # CVSS is not among them: the SARIF rule properties (cvssv2_*, cvssv3_*) rebuild the same vectors and scores.

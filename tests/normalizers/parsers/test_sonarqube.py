@@ -21,6 +21,7 @@ from tests.normalizers.parsers.helpers import (
     parse_bytes,
     parse_fixture,
     parse_path,
+    records_bytes,
 )
 
 SONAR = FIXTURES / "sonarqube"
@@ -136,7 +137,7 @@ def test_reviewed_safe_hotspot_is_inactive_and_acknowledged_is_confirmed() -> No
         {**hotspots[0], "key": "safe", "status": "REVIEWED", "resolution": "SAFE"},
         {**hotspots[0], "key": "ack", "status": "REVIEWED", "resolution": "ACKNOWLEDGED", "ruleKey": "ruby:S2068"},
     ]
-    result = parse_bytes("reviewed.json", json.dumps(hotspots).encode(), ToolId.SONARQUBE_HOTSPOTS)
+    result = records_bytes("reviewed.json", json.dumps(hotspots).encode(), ToolId.SONARQUBE_HOTSPOTS)
     assert [(f.rule_id, f.severity, f.active, f.confidence) for f in result.findings] == [
         ("hotspot:auth", Severity.HIGH, True, Confidence.LOW),
         ("hotspot:auth", Severity.HIGH, False, Confidence.LOW),

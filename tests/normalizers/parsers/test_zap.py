@@ -23,6 +23,8 @@ from tests.normalizers.parsers.helpers import (
     finding_dicts,
     parse_bytes,
     parse_fixture,
+    records_bytes,
+    records_fixture,
 )
 
 ZAP = FIXTURES / "zap"
@@ -57,7 +59,7 @@ def test_zap_2_14_json_maps_every_field_of_an_instance() -> None:
 
 
 def test_zap_2_8_json_without_program_name_keeps_alert_level_other_info() -> None:
-    result = parse_fixture("zap", "javascript-action_report_json.json", ToolId.ZAP_JSON)
+    result = records_fixture("zap", "javascript-action_report_json.json", ToolId.ZAP_JSON)
     assert {f.tool.version for f in result.findings} == {"2.8.0"}
     cache = [f for f in result.findings if f.rule_id == "10050"]
     assert len(cache) == 4
@@ -68,7 +70,7 @@ def test_zap_2_8_json_without_program_name_keeps_alert_level_other_info() -> Non
 
 
 def test_reports_add_on_json_keeps_attack_and_evidence_verbatim() -> None:
-    result = parse_fixture("zap", "basic-traditional-json.json", ToolId.ZAP_JSON)
+    result = records_fixture("zap", "basic-traditional-json.json", ToolId.ZAP_JSON)
     assert len(result.findings) == 2  # one alert, two instances
     first = result.findings[0]
     location = _url(first.location)
@@ -87,7 +89,7 @@ def test_json_and_xml_of_the_same_alerts_give_the_same_findings() -> None:
 
 
 def test_zap_2_9_xml_reads_every_instance() -> None:
-    result = parse_fixture("zap", "some_2.9.0.xml", ToolId.ZAP_XML)
+    result = records_fixture("zap", "some_2.9.0.xml", ToolId.ZAP_XML)
     assert len(result.findings) == 17 and not result.skipped
     cookie = result.findings[0]
     assert (cookie.rule_id, cookie.title, cookie.severity, cookie.cwe) == (
@@ -109,7 +111,7 @@ def test_every_site_of_a_json_report_is_read() -> None:
     first = json.loads((ZAP / "javascript-action_report_json.json").read_bytes())
     second = json.loads((ZAP / "pipeline-templates_zap-2.14.0_report_json.json").read_bytes())
     joined = {**first, "site": first["site"] + second["site"]}
-    result = parse_bytes("two-sites.json", json.dumps(joined).encode(), ToolId.ZAP_JSON)
+    result = records_bytes("two-sites.json", json.dumps(joined).encode(), ToolId.ZAP_JSON)
     hosts = {_url(f.location).url.split("/")[2] for f in result.findings}
     assert hosts == {"www.example.com", "www.itsecgames.com"}
     assert len(result.findings) == 27 + 61
@@ -119,7 +121,7 @@ def test_every_site_of_an_xml_report_is_read() -> None:
     """As above for XML: the site of one real report appended to another real report."""
     root = SafeElementTree.fromstring((ZAP / "some_2.9.0.xml").read_bytes())
     root.append(SafeElementTree.fromstring((ZAP / "zap-xml-plus-format.xml").read_bytes()).find("site"))
-    result = parse_bytes("two-sites.xml", tostring(root), ToolId.ZAP_XML)
+    result = records_bytes("two-sites.xml", tostring(root), ToolId.ZAP_XML)
     assert {_url(f.location).url.split("/")[2] for f in result.findings} == {"mainsite.com", "localhost:8080"}
     assert len(result.findings) == 17 + 1
 
@@ -135,7 +137,7 @@ def test_an_alert_without_instances_becomes_one_finding_at_the_site() -> None:
 def test_a_false_positive_confidence_is_kept_inactive() -> None:
     report = json.loads((ZAP / "basic-traditional-json.json").read_bytes())
     report["site"][0]["alerts"][0]["confidence"] = "0"
-    result = parse_bytes("false-positive.json", json.dumps(report).encode(), ToolId.ZAP_JSON)
+    result = records_bytes("false-positive.json", json.dumps(report).encode(), ToolId.ZAP_JSON)
     assert [(f.active, f.suppression_reason) for f in result.findings] == [
         (False, "marked as a false positive in ZAP (confidence 0)")
     ] * 2
@@ -146,7 +148,7 @@ def test_a_bad_alert_is_skipped_not_dropped() -> None:
     alerts = report["site"][0]["alerts"]
     alerts.append({**copy.deepcopy(alerts[0]), "riskcode": "7"})
     alerts.append("not an alert")
-    result = parse_bytes("bad-alerts.json", json.dumps(report).encode(), ToolId.ZAP_JSON)
+    result = records_bytes("bad-alerts.json", json.dumps(report).encode(), ToolId.ZAP_JSON)
     assert len(result.findings) == 2
     assert [(s.reason, s.record) for s in result.skipped] == [
         ("unknown riskcode '7'", "site[0].alerts[1]"),
@@ -170,3 +172,12 @@ def test_other_formats_are_unsupported(parser: zap_json.ZapJsonParser | zap_xml.
         list(parser.parse(report, ParseOptions()))
 
 
+
+
+def test_two_instances_at_one_url_and_parameter_are_one_finding_counted_as_merged() -> None:
+    """ZAP repeats an alert per attack; the place (URL without query values, method, parameter) is one problem."""
+    result = parse_fixture("zap", "basic-traditional-json.json", ToolId.ZAP_JSON)
+    assert len(records_fixture("zap", "basic-traditional-json.json", ToolId.ZAP_JSON).findings) == 2
+    assert len(result.findings) == 1
+    assert result.reconciliation is not None
+    assert (result.reconciliation.raw, result.reconciliation.kept, result.reconciliation.merged) == (2, 1, 1)
