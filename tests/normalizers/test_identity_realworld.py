@@ -28,13 +28,12 @@ from normalizers.tool_id import ToolId
 from pipeline.gate import baseline_from_results, compare
 from pipeline.scanners.base import Options, ScanContext, ScannerName
 from pipeline.scanners.catalog import scanner_for
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld"
-if not REALWORLD.is_dir():  # a worktree sits one level deeper than the main checkout
-    REALWORLD = Path("/work/shared/realworld")
-CHECKOV_VENV = Path("/work/main/.venv-checkov/bin/checkov")
+REALWORLD = ROOT.parent / "shared" / "realworld"
+CHECKOV_VENV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 # repository -> (subfolders copied, scanners run on them)
 REPOSITORIES: dict[str, tuple[tuple[str, ...], tuple[ScannerName, ...]]] = {

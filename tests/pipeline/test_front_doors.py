@@ -30,7 +30,7 @@ from pipeline.scanners import catalog
 from pipeline.scanners.base import ActionInput, CommandScanner, Invocation, Options, ScanContext, ScannerSpec
 from pipeline.scanners.reference import scanner_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "tests" / "fixtures" / "dependency_check" / "VulnerableJavaWebApplication_dependency-check-report.json"
 POLICY = "fail-on: medium\n"
 

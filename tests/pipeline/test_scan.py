@@ -451,5 +451,5 @@ def test_trivy_vulnerability_scans_use_the_cache_and_mirror(tmp_path: Path, name
     argv = scanner_for(name).invocations(ctx, options, "trivy")[0].argv
     joined = " ".join(argv)
     assert "--cache-dir /cache/trivy" in joined and "--db-repository mirror.example/trivy-db" in joined
-    assert "--skip-db-update" in argv and "--skip-dirs .git" in joined
+    assert "--skip-db-update" in argv and "--skip-dirs **/.git" in joined
     assert argv[-1] == target and "--format json" in joined

@@ -99,7 +99,8 @@ def test_allowed_target_is_scanned(counting_server: CountingServer, tmp_path: Pa
     if shutil.which("wapiti") is None:
         pytest.skip("Wapiti is not installed: apt-get install wapiti")
     code = scan(tmp_path, f"http://localhost:{counting_server.port}/", "localhost")
-    assert code in (ExitCode.PASSED, ExitCode.GATE_FAILED)
+    # ZAP, asked for with no daemon here, did not run: the scan is incomplete (3), yet Wapiti did attack
+    assert code == ExitCode.TOOL_FAILED
     assert counting_server.count > 0
 
 
