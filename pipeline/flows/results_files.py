@@ -34,4 +34,5 @@ def combine_results(documents: Sequence[Results]) -> Results:
         sources=tuple(s for d in documents for s in d.sources),
         metrics=tuple(dict(metric for d in documents for metric in d.metrics).items()),
         missing=tuple(dict.fromkeys(line for d in documents for line in d.missing)),
+        reconciliation=tuple(r for d in documents for r in d.reconciliation),
     )

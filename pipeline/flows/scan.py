@@ -258,7 +258,7 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPla
     )
     warnings = write_outputs(outcome, normalize_request)
     view = build_view(request.scope, verdict, server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
-                      metrics=outcome.results.metrics)
+                      metrics=outcome.results.metrics, reconciliation=outcome.results.reconciliation)
     summary = render_summary(view)
     write_atomic(outputs.summary, summary)
     write_atomic(outputs.html, render_html(view))

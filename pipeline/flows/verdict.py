@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from normalizers.errors import NormalizerError
-from normalizers.model import Finding, Scope, Severity
+from normalizers.model import Finding, Reconciliation, Scope, Severity
 from pipeline.config_file import discover
 from pipeline.errors import ConfigError
 from pipeline.flows.results_files import combine_results, load_results, read_json
@@ -51,6 +51,7 @@ class Evaluation:
     scope: Scope
     verdict: GateVerdict
     metrics: tuple[tuple[str, str], ...] = ()  # scan-level facts of every results file, for the reports
+    reconciliation: tuple[Reconciliation, ...] = ()  # per report: raw records against kept findings
 
 
 @dataclass(frozen=True)
@@ -100,4 +101,5 @@ def evaluate_results(request: VerdictRequest) -> Evaluation:
     """Results files -> one verdict, the way every front door reaches it."""
     inputs = read_gate_inputs(request.gate)
     combined = combine_results(load_results(request.results))
-    return Evaluation(combined.scope, decide(combined.findings, inputs, combined.missing), combined.metrics)
+    return Evaluation(combined.scope, decide(combined.findings, inputs, combined.missing), combined.metrics,
+                      combined.reconciliation)

@@ -22,6 +22,7 @@ from normalizers.model import (
     ImageLocation,
     Location,
     PackageLocation,
+    Reconciliation,
     Scope,
     Severity,
     UrlLocation,
@@ -73,6 +74,18 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class AccountingRow:
+    """What became of one report's records: every raw record is kept, merged or skipped for a reason."""
+
+    tool: str
+    raw: int
+    kept: int
+    merged: int
+    suppressed: int
+    skipped: str  # "2 (unknown riskcode '7': 1; ...)" or "0"
+
+
+@dataclass(frozen=True)
 class ExpiredRow:
     label: str
     expires: str
@@ -106,16 +119,20 @@ class ReportView:
     hosts: tuple[HostRow, ...]  # Lynis' hardening index per host
     facts: tuple[FactRow, ...]  # every other scan-level metric
     facts_left_out: int
+    accounting: tuple[AccountingRow, ...] = ()  # per report: raw records against kept findings
+    confirmed: int = 0  # open findings that more than one tool reported
 
 
 def view_of(evaluation: Evaluation, environ: Mapping[str, str] = os.environ) -> ReportView:
     """The view of a verdict, with links to the GitHub server the job runs on."""
     server_url = environ.get("GITHUB_SERVER_URL") or "https://github.com"
-    return build_view(evaluation.scope, evaluation.verdict, server_url=server_url, metrics=evaluation.metrics)
+    return build_view(evaluation.scope, evaluation.verdict, server_url=server_url, metrics=evaluation.metrics,
+                      reconciliation=evaluation.reconciliation)
 
 
 def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https://github.com",
-               top: int = 20, detail_limit: int = 1000, metrics: Iterable[tuple[str, str]] = ()) -> ReportView:
+               top: int = 20, detail_limit: int = 1000, metrics: Iterable[tuple[str, str]] = (),
+               reconciliation: Iterable[Reconciliation] = ()) -> ReportView:
     marks = _Marks(frozenset(map(id, verdict.failing)), frozenset(map(id, verdict.new)))
     ranked = sorted(verdict.open, key=marks.rank)
     rows = [_finding_row(f, marks, scope, server_url) for f in ranked[:max(top, detail_limit)]]
@@ -151,6 +168,8 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         hosts=facts.hosts,
         facts=facts.facts,
         facts_left_out=facts.left_out,
+        accounting=tuple(_accounting_row(r) for r in reconciliation),
+        confirmed=sum(1 for f in verdict.open if f.confirmed_by),
     )
 
 
@@ -164,6 +183,12 @@ class _Marks:
     def rank(self, finding: Finding) -> tuple[bool, bool, int]:
         """Failing first, then new before unchanged, then most severe."""
         return id(finding) not in self.failing, id(finding) not in self.new, -finding.severity.rank
+
+
+def _accounting_row(r: Reconciliation) -> AccountingRow:
+    reasons = "; ".join(f"{cell_text(reason, 120)}: {count}" for reason, count in r.skipped_reasons)
+    return AccountingRow(cell_text(r.tool), r.raw, r.kept, r.merged, r.suppressed,
+                         f"{r.skipped} ({reasons})" if reasons else str(r.skipped))
 
 
 def verdict_sentence(verdict: GateVerdict) -> str:

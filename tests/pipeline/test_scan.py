@@ -453,3 +453,20 @@ def test_trivy_vulnerability_scans_use_the_cache_and_mirror(tmp_path: Path, name
     assert "--cache-dir /cache/trivy" in joined and "--db-repository mirror.example/trivy-db" in joined
     assert "--skip-db-update" in argv and "--skip-dirs **/.git" in joined
     assert argv[-1] == target and "--format json" in joined
+
+
+def test_the_default_dependency_scan_skips_with_a_notice_offline_and_uses_a_cached_db(tmp_path: Path) -> None:
+    """trivy-fs is in the zero-setup default: offline with no DB it is skipped (not failed); with a
+    cached DB it scans without trying to update it. 127.0.0.1:9 stands for an unreachable mirror."""
+    assert scanner_for("trivy-fs").spec.enabled
+    ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "work", env={})
+    options = Options.of({"cache-dir": str(tmp_path / "cache"), "db-repository": "127.0.0.1:9/trivy-db"})
+    reason = scanner_for("trivy-fs").readiness(ctx, options)
+    assert reason is not None and reason.message.startswith("offline: no vulnerability DB in")
+    assert "127.0.0.1:9 cannot be reached" in reason.message
+    (tmp_path / "cache" / "db").mkdir(parents=True)
+    (tmp_path / "cache" / "db" / "trivy.db").write_bytes(b"")  # presence is all readiness looks at
+    if shutil.which("trivy", path=f"{os.environ.get('PATH', '')}{os.pathsep}{Path(sys.executable).parent}"):
+        assert scanner_for("trivy-fs").readiness(ctx, options) is None
+    argv = scanner_for("trivy-fs").invocations(ctx, options, "trivy")[0].argv
+    assert "--skip-db-update" in argv
