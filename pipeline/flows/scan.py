@@ -21,6 +21,7 @@ else 1 when the gate failed, else 0.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -222,7 +223,8 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
     try:
         output = scanner.run(ctx, settings.options, started + timeout)
         options = ParseOptions(source_root=str(ctx.source))
-        parsed = tuple(parse_report(Report.from_path(str(r.path)), options, r.tool_id) for r in output.reports)
+        parsed = tuple(labelled(parse_report(Report.from_path(str(r.path)), options, r.tool_id), spec.title)
+                       for r in output.reports)
     except ScannerTimeout as exc:
         return _finish(progress, ScannerRun(spec.name, spec.title, RunStatus.TIMED_OUT, time.monotonic() - started,
                                             detail=f"{exc} (timeout {timeout:g}s)"))
@@ -234,6 +236,13 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
     run = ScannerRun(spec.name, spec.title, RunStatus.COMPLETED, time.monotonic() - started, reports=output.reports,
                      findings=sum(len(p.findings) for p in parsed), notes=output.notes)
     return _finish(progress, run, parsed)
+
+
+def labelled(result: ParseResult, title: str) -> ParseResult:
+    """The report's accounting under the scanner's name (an empty SARIF report names no tool)."""
+    if result.reconciliation is None:
+        return result
+    return dataclasses.replace(result, reconciliation=dataclasses.replace(result.reconciliation, tool=title))
 
 
 def _finish(progress: Progress, run: ScannerRun, parsed: tuple[ParseResult, ...] = ()) -> Executed:

@@ -117,7 +117,7 @@ def _notes(verdicts: list[Verdict], not_checked: int, offline: bool) -> list[str
     notes = [", ".join(part for part in counts if part)]
     if unknown and offline:
         notes.append(f"offline: registry metadata comes from the cache only, and {unknown} packages are not in it, so "
-                     "they have no reputation score (scan.scanners.supply-chain.offline: false queries the registries)")
+                     "they have no reputation score (scan.scanners.firewall.offline: false queries the registries)")
     elif unknown:
         notes.append(f"{unknown} packages have no reputation score: their registry metadata could not be read")
     return notes
