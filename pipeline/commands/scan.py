@@ -77,6 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", type=Path, metavar="FILE",
                         help="previous results or SARIF; only new findings fail (overrides the policy's baseline)")
     parser.add_argument("--no-publish", action="store_true", help="do not publish even when the config says so")
+    parser.add_argument("--keep-raw", action="store_true",
+                        help="keep the scanners' own reports in OUT/raw (they quote secrets; by default removed)")
     add_location_arguments(parser)
 
 
@@ -99,6 +101,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         fail_on=args.fail_on,
         baseline=args.baseline,
         publish=not args.no_publish,
+        keep_raw=args.keep_raw,
         dast_location=args.dast_location,
         image_location=args.image_location,
         host_location=args.host_location,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +78,9 @@ class ScanRequest:
     baseline: Path | None = None  # overrides the policy's baseline
     publish: bool = True
     step_summary: bool = True  # append the summary to $GITHUB_STEP_SUMMARY when it is set
+    # The scanners' own reports and logs quote what they found, secrets included: removed after
+    # normalizing unless kept on purpose, for debugging a parser.
+    keep_raw: bool = False
     # The repository files that DAST, image and host findings point to in SARIF; None keeps SarifOptions' default.
     dast_location: str | None = None
     image_location: str | None = None
@@ -315,6 +319,8 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
     warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]
+    if not request.keep_raw:
+        shutil.rmtree(ctx.work_dir, ignore_errors=True)
     failed = bool(missing) or any(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) for r in runs)
     published = None
     try:

@@ -46,7 +46,7 @@ def audit(tmp_path_factory: pytest.TempPathFactory) -> Audit:
         pytest.skip(f"{reason.message} (as root: apt-get install -y --no-install-recommends lynis)")
     out = tmp_path_factory.mktemp("tollgate")
     argv = [sys.executable, "-m", "pipeline.cli", "scan", str(source), "--only", "host", "--out", str(out),
-            "--repo", "acme/servers", "--environment", "ci-runner", "--no-publish", "--timeout", "900"]
+            "--repo", "acme/servers", "--environment", "ci-runner", "--no-publish", "--timeout", "900", "--keep-raw"]
     run = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=1000, check=False)
     return Audit(run.returncode, run.stdout, run.stderr, out)
 

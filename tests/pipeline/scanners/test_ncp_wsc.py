@@ -57,7 +57,7 @@ def scan(tmp_path: Path, config: Path, *extra: str) -> int:
     source = tmp_path / "src"
     source.mkdir(exist_ok=True)
     return main(["scan", str(source), "--config", str(config), "--out", str(tmp_path / "out"),
-                 "--repo", "acme/shop", "--dast-engine", "ncp-wsc", *extra])
+                 "--repo", "acme/shop", "--dast-engine", "ncp-wsc", "--keep-raw", *extra])
 
 
 def results(tmp_path: Path) -> list[dict[str, object]]:
