@@ -37,6 +37,9 @@ FINGERPRINT_VERSION = "v2"
 # The scheme before content anchors, computed only to match v1 baselines and Security Hub Ids
 # once (docs/identity.md, "Migration"); it goes when the migration window closes.
 LEGACY_FINGERPRINT_VERSION = "v1"
+# The SARIF partialFingerprints key that carries the identity; the legacy one is only read (old baselines).
+FINGERPRINT_KEY = f"tollgate/{FINGERPRINT_VERSION}"
+LEGACY_FINGERPRINT_KEY = f"tollgate/{LEGACY_FINGERPRINT_VERSION}"
 MAX_ID_LENGTH = 512
 _WHITESPACE = re.compile(r"\s+")
 # A line or column number quoted in a message moves with unrelated edits; an identifier (CVE-2024-2529,

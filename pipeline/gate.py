@@ -26,15 +26,24 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
 
+import orjson
 from packageurl import PackageURL
 
-from normalizers.emit.sarif import FINGERPRINT_KEY, LEGACY_FINGERPRINT_KEY
 from normalizers.errors import MalformedReportError
-from normalizers.identity import FINGERPRINT_VERSION, LEGACY_FINGERPRINT_VERSION, legacy_fingerprints
+from normalizers.identity import (
+    FINGERPRINT_KEY,
+    FINGERPRINT_VERSION,
+    LEGACY_FINGERPRINT_KEY,
+    LEGACY_FINGERPRINT_VERSION,
+    legacy_fingerprints,
+)
 from normalizers.model import CodeLocation, Finding, ImageLocation, PackageLocation, Severity
+from normalizers.parsers.base import ParseOptions
+from normalizers.parsing import parse_report
+from normalizers.raw_report import Report
 from normalizers.results import Results, is_results_document, results_from_dict
+from normalizers.tool_id import ToolId
 from pipeline.policy import Policy, Suppression
 
 
@@ -298,45 +307,23 @@ def baseline_from_results(results: Results, source: str) -> Baseline:
 
 
 def baseline_from_sarif(document: dict[str, Any], source: str) -> Baseline:
-    entries = []
-    try:
-        for run in document["runs"]:
-            tool = ((run.get("tool") or {}).get("driver") or {}).get("name")
-            rules = ((run.get("tool") or {}).get("driver") or {}).get("rules") or []
-            for result in run.get("results") or ():
-                if _sarif_result_is_open(result):
-                    entries.append(_sarif_entry(result, rules, tool))
-    except (AttributeError, TypeError, KeyError, IndexError) as exc:
-        raise MalformedReportError(f"{source}: a SARIF baseline with a bad result ({exc!r})") from None
-    return Baseline(source, tuple(entries))
+    """The open results of a SARIF log, read by the SARIF parser that reads every other SARIF: suppressed
+    results are inactive, `baselineState: absent` ones skipped. Tollgate's own identity matches where the
+    log carries it; a third-party result falls back to rule + file + line."""
+    parsed = parse_report(Report(source=source, raw=orjson.dumps(document)), ParseOptions(), ToolId.SARIF)
+    return Baseline(source, tuple(_sarif_entry(f) for f in parsed.findings if f.active))
 
 
-def _sarif_result_is_open(result: dict[str, Any]) -> bool:
-    """Results suppressed in the SARIF (status absent means accepted) or already gone are not open."""
-    if result.get("baselineState") == "absent":
-        return False
-    return not any(s.get("status", "accepted") == "accepted" for s in result.get("suppressions") or ())
-
-
-def _sarif_entry(result: dict[str, Any], rules: list[dict[str, Any]], tool: str | None) -> BaselineEntry:
-    rule_id = result.get("ruleId") or (result.get("rule") or {}).get("id")
-    index = result.get("ruleIndex", (result.get("rule") or {}).get("index"))
-    if rule_id is None and isinstance(index, int) and 0 <= index < len(rules):
-        rule_id = rules[index].get("id")
-    physical = ((result.get("locations") or [{}])[0] or {}).get("physicalLocation") or {}
-    uri = (physical.get("artifactLocation") or {}).get("uri")
-    partial = result.get("partialFingerprints") or {}
-    legacy = FINGERPRINT_KEY not in partial and LEGACY_FINGERPRINT_KEY in partial
+def _sarif_entry(finding: Finding) -> BaselineEntry:
+    carried = dict(finding.properties)
+    legacy = FINGERPRINT_KEY not in carried and LEGACY_FINGERPRINT_KEY in carried
+    location = finding.location
     return BaselineEntry(
-        rule_id=str(rule_id or ""),
-        title=str((result.get("message") or {}).get("text") or rule_id or ""),
-        fingerprint=partial.get(LEGACY_FINGERPRINT_KEY if legacy else FINGERPRINT_KEY),
-        path=_relative_uri(uri) if uri else None,
-        line=(physical.get("region") or {}).get("startLine"),
-        tool=tool,
+        rule_id=finding.rule_id,
+        title=finding.title,
+        fingerprint=carried.get(LEGACY_FINGERPRINT_KEY if legacy else FINGERPRINT_KEY),
+        path=location.path.removeprefix("./") if isinstance(location, CodeLocation) else None,
+        line=location.start_line if isinstance(location, CodeLocation) else None,
+        tool=finding.tool.name,
         fingerprint_version=LEGACY_FINGERPRINT_VERSION if legacy else FINGERPRINT_VERSION,
     )
-
-
-def _relative_uri(uri: str) -> str:
-    return unquote(uri.removeprefix("file://")).removeprefix("./")

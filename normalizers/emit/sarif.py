@@ -35,7 +35,7 @@ import orjson
 
 from normalizers import cvss as cvss_scores
 from normalizers.emit.markdown import escape_markdown, markdown_link
-from normalizers.identity import FINGERPRINT_VERSION, LEGACY_FINGERPRINT_VERSION, fingerprint
+from normalizers.identity import FINGERPRINT_KEY, fingerprint
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -56,8 +56,6 @@ from normalizers.text import truncate
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 TOLLGATE_URI = "https://github.com/tollgate-dev/tollgate"
-FINGERPRINT_KEY = f"tollgate/{FINGERPRINT_VERSION}"
-LEGACY_FINGERPRINT_KEY = f"tollgate/{LEGACY_FINGERPRINT_VERSION}"  # read from old baselines, never written
 MAX_RULE_NAME = 255
 MAX_DESCRIPTION = 1024
 

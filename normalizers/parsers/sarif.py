@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
+from normalizers.identity import FINGERPRINT_KEY, LEGACY_FINGERPRINT_KEY
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -569,9 +570,17 @@ def _finding(result: Any, run: _Run) -> Finding:
         references=tuple(dict.fromkeys((*facts.references, *links))),
         active=reason is None,
         suppression_reason=reason,
-        properties=_other_locations(physicals),
+        properties=(*_other_locations(physicals), *_carried_identity(result)),
         message=message or None,
+        fingerprint=_str(_dict(result.get("partialFingerprints")).get(FINGERPRINT_KEY)) or "",
     )
+
+
+def _carried_identity(result: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Tollgate's own identity, when the SARIF came from Tollgate: kept, so re-reading Tollgate's SARIF
+    (a baseline, an earlier run) matches on it instead of on lines."""
+    partial = _dict(result.get("partialFingerprints"))
+    return tuple((key, value) for key in (FINGERPRINT_KEY, LEGACY_FINGERPRINT_KEY) if (value := _str(partial.get(key))))
 
 
 class SarifParser(Parser):
@@ -615,6 +624,9 @@ class SarifParser(Parser):
         for index, result in enumerate(results or ()):
             if isinstance(result, dict) and result.get("kind") in _NOT_A_PROBLEM:
                 yield Skipped(run.tool_name, f"kind '{result['kind']}' is not a problem", f"{record}.results[{index}]")
+                continue
+            if isinstance(result, dict) and result.get("baselineState") == "absent":
+                yield Skipped(run.tool_name, "baselineState 'absent': gone from this run", f"{record}.results[{index}]")
                 continue
             try:
                 yield _finding(result, run)

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from normalizers.emit.sarif import emit_sarif
-from normalizers.errors import MalformedReportError
+from normalizers.errors import NormalizerError
 from normalizers.identity import legacy_fingerprints
 from normalizers.model import Finding, Scope, Severity
 from pipeline.cli import main
@@ -218,7 +218,7 @@ def test_suppressed_sarif_results_are_not_open_in_a_baseline() -> None:
 
 @pytest.mark.parametrize("document", [{"runs": "nope"}, [], {"schema": "other"}, {"runs": [{"results": [7]}]}])
 def test_a_baseline_that_is_neither_results_nor_sarif_is_refused(document: object) -> None:
-    with pytest.raises(MalformedReportError, match=r"^base\.json: "):
+    with pytest.raises(NormalizerError, match=r"^base\.json: "):  # malformed or unsupported: exit 2 either way
         baseline_from_document(document, "base.json")
 
 

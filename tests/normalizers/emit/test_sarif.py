@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from normalizers.emit.sarif import (
-    FINGERPRINT_KEY,
     SECURITY_SEVERITY,
     SarifOptions,
     automation_id,
@@ -19,6 +18,7 @@ from normalizers.emit.sarif import (
     emit_sarif,
     relative_uri,
 )
+from normalizers.identity import FINGERPRINT_KEY
 from normalizers.model import Category, CodeLocation, Cvss, Finding, PackageLocation, Severity, Tool
 from tests.conftest import ROOT, SCHEMAS
 from tests.github_sarif_rules import Limits, check

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from normalizers.emit.sarif import SarifOptions, emit_sarif
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import (
     Category,
@@ -378,3 +379,18 @@ def test_real_bandit_hadolint_and_trivy_sarif_get_their_categories(tmp_path: Pat
     assert _code(root_user).path == "Dockerfile"
     (token,) = parsed["trivy-secret"]
     assert (token.category, token.severity, _code(token).path) == (Category.SECRETS, Severity.CRITICAL, "deploy.yml")
+
+
+def test_tollgates_own_sarif_read_again_keeps_its_identity() -> None:
+    """A baseline or an earlier run in Tollgate's SARIF matches on the identity it carries, not on lines."""
+    first = parse_fixture("merge", "vulnerable-app/bandit.sarif", ToolId.SARIF).findings
+    (document,) = emit_sarif(first, SarifOptions()).documents
+    again = parse_bytes("tollgate.sarif", json.dumps(document).encode(), ToolId.SARIF).findings
+    assert {f.fingerprint for f in again} == {f.fingerprint for f in first}
+
+
+def test_a_result_absent_from_its_run_is_a_counted_skip() -> None:
+    document = json.loads((FIXTURES / "merge" / "vulnerable-app" / "bandit.sarif").read_bytes())
+    document["runs"][0]["results"][0]["baselineState"] = "absent"
+    result = parse_bytes("absent.sarif", json.dumps(document).encode(), ToolId.SARIF)
+    assert [s.reason for s in result.skipped] == ["baselineState 'absent': gone from this run"]
