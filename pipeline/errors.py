@@ -32,5 +32,10 @@ class ScannerTimeout(ScannerError):
     """The scanner ran past its deadline and was killed with its whole process group."""
 
 
+class ScannerUnavailable(ScannerError):
+    """The scanner could not run here (data it needs cannot be fetched): skipped when only the default
+    enabled it, a missing scanner when it was asked for."""
+
+
 class PublishError(TollgateError):
     exit_code = ExitCode.TOOL_FAILED

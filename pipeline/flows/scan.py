@@ -39,7 +39,7 @@ from normalizers.raw_report import Report
 from pipeline.atomic import write_atomic
 from pipeline.config import OptionOverride, ScanConfig, ScannerSettings, load_scan_config
 from pipeline.config_file import discover
-from pipeline.errors import ConfigError, ExitCode, PublishError, ScannerTimeout, TollgateError
+from pipeline.errors import ConfigError, ExitCode, PublishError, ScannerTimeout, ScannerUnavailable, TollgateError
 from pipeline.flows.normalize import (
     NormalizeOutcome,
     NormalizeRequest,
@@ -229,6 +229,10 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
         options = ParseOptions(source_root=str(ctx.source))
         parsed = tuple(labelled(parse_report(Report.from_path(str(r.path)), options, r.tool_id), spec.title)
                        for r in output.reports)
+    except ScannerUnavailable as exc:
+        return _finish(progress, ScannerRun(spec.name, spec.title, RunStatus.SKIPPED, time.monotonic() - started,
+                                            detail=f"{SkipKind.NOT_CONFIGURED.value}: {exc}",
+                                            skip=SkipKind.NOT_CONFIGURED))
     except ScannerTimeout as exc:
         return _finish(progress, ScannerRun(spec.name, spec.title, RunStatus.TIMED_OUT, time.monotonic() - started,
                                             detail=f"{exc} (timeout {timeout:g}s)"))

