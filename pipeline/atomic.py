@@ -1,17 +1,34 @@
-"""Atomic output: write to a temp file beside the target, fsync, then rename over it."""
+"""Atomic output: write to a temp file beside the target, fsync, then rename over it.
+
+Only a regular file or a new path is replaced that way. Anything else the user names is written
+in place: `-` is stdout, and a character device (`/dev/null`, a tty), a FIFO or a socket
+(`>(…)`, `/dev/fd/N`) is opened and written, never renamed over: as root, a rename over
+`/dev/null` would replace the system's device with a regular file. The target is checked again
+right before the rename, so a device that appears meanwhile is written to, not replaced.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
+
+STDOUT = "-"
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
     """A failed run leaves either the old file or none, never a half-written one."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if os.fspath(path) == STDOUT:
+        write_stdout(payload)
+        return
+    target = Path(path)
+    if not replaceable(target):
+        write_in_place(target, payload)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o644)  # reports are meant to be read; mkstemp's 0600 would hide them
@@ -19,7 +36,40 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
+        if not replaceable(target):  # it became a device or a FIFO while we wrote
+            write_in_place(target, payload)
+        else:
+            os.replace(temp_name, target)
+    finally:
         Path(temp_name).unlink(missing_ok=True)
-        raise
+
+
+def write_stdout(payload: bytes) -> None:
+    sys.stdout.flush()  # what was printed before comes first
+    binary = getattr(sys.stdout, "buffer", None)  # absent when a caller swapped in a StringIO
+    if binary is None:
+        sys.stdout.write(payload.decode("utf-8"))
+        sys.stdout.flush()
+        return
+    binary.write(payload)
+    binary.flush()
+
+
+def replaceable(target: Path) -> bool:
+    """A new path, or a regular file (through its symlinks): the only things a rename may replace."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return True
+    return stat.S_ISREG(mode)
+
+
+def write_in_place(target: Path, payload: bytes) -> None:
+    """Open the existing device, FIFO or socket and write to it; nothing is created or renamed."""
+    descriptor = os.open(target, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(descriptor, view):]
+    finally:
+        os.close(descriptor)

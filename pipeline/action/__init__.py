@@ -9,6 +9,8 @@ can become code. Outputs go to
 
 Commands (each reads only its `TOLLGATE_*` variables and the runner's `GITHUB_*`/`RUNNER_*`):
   mask          `::add-mask::` every line of every `TOLLGATE_SECRET_*` value             (env.py)
+  guard         which side effects the run may have: SARIF upload and AWS on pull requests and forks (guards.py)
+  plan          what the runner prepares (installs, caches, ZAP) for the scan the config asks for (plan.py)
   scan          the scan flow, then SARIF split per category and the outputs             (scan.py)
   gate          the verdict with annotations; fails on a failed gate (fail-job) or a failed scanner  (gate.py)
   publish       merge the SARIF of earlier scans per category, and the combined verdict (publish.py)

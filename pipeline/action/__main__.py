@@ -15,6 +15,8 @@ from normalizers.errors import NormalizerError
 from pipeline.action.dependency_check import command_install_dependency_check
 from pipeline.action.env import Env, command_mask
 from pipeline.action.gate import command_gate
+from pipeline.action.guards import command_guard
+from pipeline.action.plan import command_plan
 from pipeline.action.publish import command_publish, command_securityhub, command_summary
 from pipeline.action.scan import command_scan
 from pipeline.action.zap_daemon import command_start_zap, command_stop_zap
@@ -22,6 +24,8 @@ from pipeline.errors import ExitCode, TollgateError
 
 COMMANDS: dict[str, Callable[[Env], int]] = {
     "mask": command_mask,
+    "guard": command_guard,
+    "plan": command_plan,
     "scan": command_scan,
     "gate": command_gate,
     "publish": command_publish,

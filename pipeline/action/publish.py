@@ -17,7 +17,7 @@ from normalizers.model import Category
 from pipeline.action.env import Env, names, runner_temp, text, words, write_outputs
 from pipeline.action.gate import verdict_outputs, verdict_request
 from pipeline.action.out_dir import OUT_ROOT, SIDECAR, fresh_out_dir
-from pipeline.action.sarif_split import sarif_outputs, split_sarif
+from pipeline.action.sarif_split import category_prefix, sarif_outputs, split_sarif
 from pipeline.errors import ConfigError, ExitCode
 from pipeline.flows.publish import PublishFlowRequest, publish_results, require_imported
 from pipeline.flows.verdict import evaluate_results
@@ -48,7 +48,8 @@ def merged_categories(results: Sequence[Path]) -> list[str]:
 def command_publish(env: Env) -> int:
     results = results_files(env)
     out_dir = fresh_out_dir(env, "publish")
-    sarif = split_sarif([s for r in results for s in sorted((r.parent / "sarif").glob("*.sarif"))], out_dir / "sarif")
+    documents = [s for r in results for s in sorted((r.parent / "sarif").glob("*.sarif"))]
+    sarif = split_sarif(documents, out_dir / "sarif", category_prefix=category_prefix(env))
     verdict = evaluate_results(verdict_request(env, tuple(results))).verdict
     write_outputs({
         "results": "\n".join(str(p) for p in results), "sarif-dir": str(out_dir / "sarif"), **sarif_outputs(sarif),

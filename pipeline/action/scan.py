@@ -21,7 +21,7 @@ from normalizers.model import Category, Scope
 from pipeline.action.env import Env, flag, names, require, text, words, write_outputs
 from pipeline.action.gate import verdict_outputs
 from pipeline.action.out_dir import SIDECAR, fresh_out_dir
-from pipeline.action.sarif_split import sarif_outputs, split_sarif, uri_prefix
+from pipeline.action.sarif_split import category_prefix, sarif_outputs, split_sarif, uri_prefix
 from pipeline.config import OptionOverride
 from pipeline.errors import ConfigError, ExitCode
 from pipeline.flows.scan import ScanRequest, run_scan, scanned_categories
@@ -95,7 +95,7 @@ def command_scan(env: Env) -> int:
     completed = set(scanned_categories(outcome.runs))
     categories = [category.value for category in Category if category.value in completed]
     (out_dir / SIDECAR).write_text(json.dumps({"categories": categories}), encoding="utf-8")
-    sarif = split_sarif([outcome.outputs.sarif], out_dir / "sarif", uri_prefix(step.path, env))
+    sarif = split_sarif([outcome.outputs.sarif], out_dir / "sarif", uri_prefix(step.path, env), category_prefix(env))
     write_outputs({
         "results": str(outcome.outputs.results), "sarif": str(outcome.outputs.sarif),
         "sarif-dir": str(out_dir / "sarif"), **sarif_outputs(sarif),

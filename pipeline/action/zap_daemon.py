@@ -1,10 +1,11 @@
 """The ZAP daemon for the DAST steps: start it in its official container, wait for it, stop it.
 
-The scope guard runs before the container starts, so nothing ever runs against a host that is
-not allowed. The container uses host networking, so ZAP reaches targets on the runner's loopback,
-but its API binds 127.0.0.1 only. The API key is new at each start, masked at once, and reaches ZAP
-in a config file in the mounted work dir, never on a command line; it leaves this step only as a
-(masked) output for the scan step. Stopping prints the container's last log lines, then removes it.
+The scope guard runs before the container starts, on the targets of the inputs and of
+`.tollgate.yml` as the scan reads them, so nothing ever runs against a host that is not allowed.
+The container uses host networking, so ZAP reaches targets on the runner's loopback, but its API
+binds 127.0.0.1 only. The API key is new at each start, masked at once, and reaches ZAP in a config
+file in the mounted work dir, never on a command line; it leaves this step only as a (masked)
+output for the scan step. Stopping prints the container's last log lines, then removes it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.action.env import Env, runner_temp, text, words, write_outputs
+from pipeline.action.env import Env, runner_temp, text, write_outputs
+from pipeline.action.plan import planned
 from pipeline.errors import ConfigError, ExitCode, ScannerError
 
 ZAP_CONTAINER = "tollgate-zap"
@@ -56,15 +58,10 @@ def zap_port(env: Env) -> int:
 
 
 def guard_targets(env: Env) -> None:
-    """The scope guard, before a container starts: nothing runs against a host not allowed."""
-    from pipeline.scope import Allowlist  # noqa: PLC0415
-
-    targets = words(env, "TOLLGATE_DAST_TARGETS")
-    if not targets:
-        raise ConfigError("input targets: no DAST target", "give the URLs of your own application")
-    allowlist = Allowlist.parse(words(env, "TOLLGATE_DAST_ALLOW"))
-    for url in targets:
-        allowlist.guard(url)
+    """The scope guard, before a container starts: the targets of the inputs and of `.tollgate.yml`,
+    read and checked as the scan reads them, so nothing runs against a host not allowed."""
+    if not planned(env).targets:
+        raise ConfigError("no DAST target", "give the URLs of your own application (targets or scan.dast.targets)")
 
 
 def prepare_work_dir(folder: Path, api_key: str) -> None:

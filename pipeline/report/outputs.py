@@ -12,12 +12,9 @@ GitHub drops a step summary over 1 MiB; the summary's tables are bounded well be
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 
-from pipeline.atomic import write_atomic
-
-STDOUT = "-"
+from pipeline.atomic import STDOUT, write_atomic
 
 
 def append_text(path: str | os.PathLike[str], text: str) -> None:
@@ -32,12 +29,8 @@ def append_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 def write_text(destination: str, text: str) -> None:
-    """`-` is stdout; anything else a file, replaced atomically."""
-    if destination == STDOUT:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        write_atomic(destination, text)
+    """`-` is stdout, a device or FIFO is written in place, a file is replaced atomically."""
+    write_atomic(destination, text)
 
 
 def publish_step_summary(markdown: str, environ: Mapping[str, str] = os.environ) -> str:

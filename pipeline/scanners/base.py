@@ -74,6 +74,9 @@ class ScannerSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)  # option -> embedded default
     action_inputs: tuple[ActionInput, ...] = ()
     dast_engine: bool = False
+    # What the composite actions prepare on the runner before it runs (pipeline/action/plan.py): `checkov`
+    # (its own venv), `dependency-check` (the CLI, its data cache), `trivy-db` (the DB cache), `zap` (a daemon).
+    runner_setup: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

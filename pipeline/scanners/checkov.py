@@ -27,6 +27,7 @@ class Checkov(CommandScanner):
         ok_exit_codes=frozenset({0, 1}),
         homepage="https://www.checkov.io",
         options={"frameworks": STRINGS},
+        runner_setup=("checkov",),
     )
     executable = "checkov"
 

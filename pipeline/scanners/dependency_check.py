@@ -36,6 +36,7 @@ class DependencyCheck(CommandScanner):
             ActionInput("dependency-check-data-dir", "data-dir"),
             ActionInput("nvd-datafeed", "nvd-datafeed"),
         ),
+        runner_setup=("dependency-check",),
     )
     executable = EXECUTABLES[0]
 

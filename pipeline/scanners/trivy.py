@@ -134,7 +134,7 @@ class TrivyFilesystem(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-fs", title="Trivy fs", category=Category.SCA,
         tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
-        options=DB_OPTIONS, action_inputs=DB_INPUTS,
+        options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy-db",),
     )
     subcommand = ("fs",)
 
@@ -143,7 +143,7 @@ class TrivyImage(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-image", title="Trivy image", category=Category.IMAGE,
         tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
-        options=DB_OPTIONS, action_inputs=DB_INPUTS,
+        options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy-db",),
     )
     subcommand = ("image",)
 

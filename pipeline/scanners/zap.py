@@ -75,6 +75,7 @@ class Zap(Scanner):
         defaults={"mode": "baseline"},
         action_inputs=(ActionInput("zap-mode", "mode"),),
         dast_engine=True,
+        runner_setup=("zap",),
     )
 
     def readiness(self, ctx: ScanContext, options: Options) -> SkipReason | None:

@@ -440,12 +440,15 @@ def test_sca_runs_dependency_check_with_the_cached_data_dir_and_the_key_off_its_
     assert argv[argv.index("--nvdDatafeed") + 1] == "https://nvd-mirror.example/feeds/"
     assert key not in " ".join(argv) and "--propertyfile" in argv
     assert f"::add-mask::{key}" in result.step("Mask secrets").stdout
-    [cache_step] = result.skipped_uses
+    restore, save = result.skipped_uses
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    assert cache_step.with_ == {"path": str(runner.runner_temp / "tollgate-dependency-check-data"),
-                                "key": f"tollgate-dependency-check-Linux-{today}",
-                                "restore-keys": "tollgate-dependency-check-Linux-"}
-    assert result.outputs["verdict"] == "failed" and not result.succeeded
+    assert restore.uses and restore.uses.startswith("actions/cache/restore@")
+    assert restore.with_ == {"path": str(runner.runner_temp / "tollgate-dependency-check-data"),
+                             "key": f"tollgate-dependency-check-Linux-{today}",
+                             "restore-keys": "tollgate-dependency-check-Linux-"}
+    assert save.uses and save.uses.startswith("actions/cache/save@")
+    assert result.outputs["verdict"] == "failed" and not result.succeeded  # saved all the same, before the gate
+    assert ran(result).index(save.name) < ran(result).index("Tollgate gate")
 
 
 def test_sca_fails_when_dependency_check_is_missing(runner: Runner) -> None:
@@ -602,6 +605,207 @@ def test_publish_merges_the_scans_uploads_per_category_and_imports_into_security
     findings = [f for page in hub.get_paginator("get_findings").paginate() for f in page["Findings"]]
     assert len(findings) == sum(expected.values())
     assert "Tollgate" in result.summary
+
+
+# --- what the effective config runs, caches, guards and categories (issues 13 and 17) ----------
+
+
+def only_enabled(folder: Path, scanner: str) -> None:
+    """A .tollgate.yml in `folder` that enables `scanner` and turns off every zero-setup default."""
+    off: dict[str, Any] = {spec.name: {"enabled": False} for spec in catalog.specs() if spec.enabled}
+    config = {"scan": {"scanners": {**off, scanner: {"enabled": True}}}}
+    (folder / ".tollgate.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+def dependency_check_release(tmp_path: Path, mirror_folder: Path) -> tuple[str, Any]:
+    """A release zip on the loopback mirror whose dependency-check.sh replays the recorded report; its SHA-256."""
+    stand_in = replaying_tool(tmp_path / "release", "dependency-check.sh",
+                              recorded_path("VulnerableJavaWebApplication_dependency-check-report.json"),
+                              "dependency-check-report.json")
+    archive = release_zip({"dependency-check/bin/dependency-check.sh": stand_in.executable.read_bytes(),
+                           "dependency-check/lib/core.jar": b"jar"})
+    (mirror_folder / "dc.zip").write_bytes(archive)
+    return hashlib.sha256(archive).hexdigest(), stand_in
+
+
+def cache_restored(key: str) -> dict[str, str]:
+    """What actions/cache/restore outputs on a miss (restore-keys or nothing): the key to save under."""
+    return {"cache-hit": "false", "cache-primary-key": key, "cache-matched-key": ""}
+
+
+def test_root_action_installs_dependency_check_that_only_the_config_enables_and_saves_its_cache_on_a_failed_gate(
+        runner: Runner, tmp_path: Path, mirror: tuple[Path, str]) -> None:
+    folder, base = mirror
+    sha256, stand_in = dependency_check_release(tmp_path, folder)
+    only_enabled(runner.workspace / "app", "dependency-check")
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    key = f"tollgate-dependency-check-Linux-{today}"
+    result = runner.run(action("."), local({
+        "path": "app", "fail-on": "medium", "dependency-check-url": f"{base}/dc.zip",
+        "dependency-check-sha256": sha256, "dependency-check-gpg-key": ""}),
+        uses_outputs={"dependency-check-cache": cache_restored(key)})
+    assert "the runner prepares dependency-check" in result.step("Plan the scan").stdout
+    assert result.step("Install dependency-check").exit_code == 0
+    assert not result.step("Restore Trivy's vulnerability DB").ran and not result.step("Start ZAP").ran
+    [argv] = stand_in.calls()
+    assert argv[argv.index("--data") + 1] == str(runner.runner_temp / "tollgate-dependency-check-data")
+    assert_counts_agree(result, dependency_check_expected(), "sca")
+    assert result.outputs["verdict"] == "failed" and result.step("Tollgate gate").exit_code == 1
+    restore, save = (result.step(name) for name in ("Restore the dependency-check data",
+                                                    "Save the dependency-check data"))
+    assert (restore.uses or "").startswith("actions/cache/restore@") and (save.uses or "").startswith(
+        "actions/cache/save@")
+    assert save.ran and save.with_ == {"path": restore.with_["path"], "key": key}
+    assert ran(result).index(save.name) < ran(result).index("Tollgate gate")
+
+
+def test_root_action_fails_closed_when_the_config_enables_dependency_check_and_it_is_not_installed(
+        runner: Runner) -> None:
+    only_enabled(runner.workspace / "app", "dependency-check")
+    result = runner.run(action("."), local({"path": "app", "install-dependency-check": "false"}),
+                        uses_outputs={"dependency-check-cache": cache_restored("k")})
+    assert result.step("Restore the dependency-check data").ran and not result.step("Install dependency-check").ran
+    assert "requested scanner did not run: dependency-check: not installed" in result.step("Tollgate scan").stderr
+    assert result.outputs["exit-code"] == "3" and result.step("Tollgate gate").exit_code == 3
+    assert result.step("Save the dependency-check data").ran and not result.succeeded
+
+
+def test_no_cache_is_saved_over_todays_exact_hit(runner: Runner, tmp_path: Path) -> None:
+    replaying_tool(tmp_path / "bin", "trivy", recorded_path("alpine-310.json.golden"))
+    database = runner.runner_temp / "tollgate-trivy-cache" / "db" / "trivy.db"
+    database.parent.mkdir(parents=True)
+    database.write_bytes(b"")  # restored by actions/cache/restore in a real run
+    hit = runner.run(action("image-scan"), local({"image": "alpine:3.10"}),
+                     uses_outputs={"trivy-cache": {"cache-hit": "true", "cache-primary-key": "k"}})
+    assert hit.succeeded and not hit.step("Save Trivy's vulnerability DB").ran
+    off = runner.run(action("image-scan"), local({"image": "alpine:3.10", "cache": "false"}))
+    assert not off.step("Restore Trivy's vulnerability DB").ran and not off.step("Save Trivy's vulnerability DB").ran
+
+
+def plan_outputs(tmp_path: Path, env: Mapping[str, str]) -> dict[str, str]:
+    output = tmp_path / "plan-output"
+    output.unlink(missing_ok=True)
+    base = {"RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output), "TOLLGATE_PATH": str(tmp_path / "repo")}
+    assert action_main(["plan"], {**base, **env}) == 0
+    return read_output_file(output)
+
+
+DAST = "scan:\n  dast:\n    targets: ['http://127.0.0.1:8999/']\n    allow: ['127.0.0.1:8999']\n"
+
+
+@pytest.mark.parametrize(("config", "env", "expected"), [
+    ("", {}, {"checkov": "true", "dependency-check": "false", "trivy-db": "false", "zap": "false"}),
+    ("scan:\n  scanners:\n    checkov: {enabled: false}\n", {}, {"checkov": "false"}),
+    ("scan:\n  scanners:\n    dependency-check: {enabled: true}\n", {}, {"dependency-check": "true"}),
+    ("scan:\n  scanners:\n    dependency-check: {enabled: true}\n", {"TOLLGATE_SCANNERS": "bandit"},
+     {"dependency-check": "false", "checkov": "false"}),  # the scanners input is the whole list
+    ("", {"TOLLGATE_IMAGE": "alpine:3.10"}, {"trivy-db": "true"}),
+    ("", {"TOLLGATE_SCANNERS": "trivy-image"}, {"trivy-db": "false"}),  # no image: nothing to scan
+    ("", {"TOLLGATE_SCANNERS": "trivy-fs"}, {"trivy-db": "true", "checkov": "false"}),
+    (DAST, {}, {"zap": "true"}),  # the targets are the config's alone
+    (DAST + "  scanners:\n    zap: {url: 'http://127.0.0.1:8090'}\n", {}, {"zap": "false"}),  # the user's daemon
+    (DAST, {"ZAP_URL": "http://127.0.0.1:8090"}, {"zap": "false"}),
+    ("", {"TOLLGATE_DAST_TARGETS": "http://127.0.0.1:8999/", "TOLLGATE_DAST_ALLOW": "127.0.0.1:8999"}, {"zap": "true"}),
+], ids=["defaults", "checkov-off", "dependency-check-on", "scanners-input", "image", "image-without-image",
+        "trivy-fs", "config-targets", "config-zap-url", "zap-url-env", "input-targets"])
+def test_the_plan_prepares_what_the_effective_config_runs(tmp_path: Path, config: str, env: dict[str, str],
+                                                          expected: dict[str, str]) -> None:
+    (tmp_path / "repo").mkdir()
+    if config:
+        (tmp_path / "repo" / ".tollgate.yml").write_text(config, encoding="utf-8")
+    outputs = plan_outputs(tmp_path, env)
+    assert set(outputs) == {"checkov", "dependency-check", "trivy-db", "zap"}
+    assert {name: outputs[name] for name in expected} == expected
+
+
+def test_the_plan_refuses_what_the_scan_refuses(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / ".tollgate.yml").write_text(DAST.replace("127.0.0.1:8999']", "127.0.0.1:1']"))
+    env = {"RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(tmp_path / "o"), "TOLLGATE_PATH": str(tmp_path / "repo")}
+    assert action_main(["plan"], env) == 2  # a target outside the allowlist: nothing is installed or started
+    assert action_main(["plan"], {**env, "TOLLGATE_SCANNERS": "nmap"}) == 2
+    assert not (tmp_path / "o").exists()
+
+
+def event(tmp_path: Path, name: str, head: str | None, base: str = "tollgate-dev/action-harness") -> dict[str, str]:
+    """The runner's event variables, with a pull-request payload whose head repository is `head`."""
+    payload = {"pull_request": {"head": {"repo": {"full_name": head, "fork": head != base} if head else None},
+                                "base": {"repo": {"full_name": base, "fork": False}}}}
+    path = tmp_path / f"event-{name}-{(head or 'gone').replace('/', '-')}.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return {"GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(path)}
+
+
+AWS_STEPS = ("AWS credentials (OIDC)", "Publish to Security Hub")
+
+
+def test_a_pull_request_skips_the_aws_steps_with_a_notice_and_still_uploads(runner: Runner, tmp_path: Path) -> None:
+    runner.base_env = {**runner.base_env, **event(tmp_path, "pull_request", "tollgate-dev/action-harness")}
+    result = runner.run(action("."), local({"path": "app", "scanners": "bandit",
+                                            "aws-role-arn": "arn:aws:iam::123456789012:role/tollgate"}))
+    assert not any(result.step(name).ran for name in AWS_STEPS)
+    assert "::notice title=Tollgate::Security Hub skipped on a pull request" in result.step(
+        "Guard pull requests and forks").stdout
+    assert set(uploads(result)) == {"tollgate/sast"} and result.outputs["verdict"] == "failed"
+
+
+def test_a_fork_skips_the_sarif_upload_and_aws_even_when_opted_in(runner: Runner, tmp_path: Path) -> None:
+    runner.base_env = {**runner.base_env, **event(tmp_path, "pull_request", "someone/action-harness")}
+    result = runner.run(action("."), local({"path": "app", "scanners": "bandit", "aws-on-pull-request": "true",
+                                            "aws-role-arn": "arn:aws:iam::123456789012:role/tollgate"}))
+    assert uploads(result) == {} and not any(result.step(name).ran for name in AWS_STEPS)
+    notices = result.step("Guard pull requests and forks").stdout
+    assert "SARIF upload skipped: a pull request from a fork" in notices
+    assert "Security Hub skipped: a pull request from a fork" in notices
+    assert result.step("Tollgate gate").exit_code == 1  # the gate still decides
+    publish = runner.run(action("publish"), local({"aws-role-arn": "arn:aws:iam::123456789012:role/tollgate"}))
+    assert uploads(publish) == {} and not any(publish.step(name).ran for name in AWS_STEPS)
+
+
+@pytest.mark.parametrize(("env", "head", "expected"), [
+    ({}, None, (True, False, False)),  # not a pull request; no role, no securityhub
+    ({"TOLLGATE_AWS_ROLE_ARN": "arn:r"}, None, (True, True, True)),
+    ({"TOLLGATE_AWS_ROLE_ARN": "arn:r"}, "o/r", (True, False, False)),  # a pull request, not opted in
+    ({"TOLLGATE_AWS_ROLE_ARN": "arn:r", "TOLLGATE_AWS_ON_PULL_REQUEST": "true"}, "o/r", (True, True, True)),
+    ({"TOLLGATE_AWS_ROLE_ARN": "arn:r", "TOLLGATE_AWS_ON_PULL_REQUEST": "true"}, "fork/r", (False, False, False)),
+    ({"TOLLGATE_AWS_ROLE_ARN": "arn:r", "TOLLGATE_AWS_ON_PULL_REQUEST": "true"}, "", (False, False, False)),  # gone
+    ({"TOLLGATE_SECURITYHUB": "true"}, None, (True, True, False)),  # the job's own credentials
+    ({"TOLLGATE_SECURITYHUB": "false", "TOLLGATE_AWS_ROLE_ARN": "arn:r", "TOLLGATE_UPLOAD_SARIF": "false"}, None,
+     (False, False, False)),
+], ids=["push", "push-role", "pr", "pr-opted-in", "fork-opted-in", "deleted-fork", "own-credentials", "all-off"])
+def test_the_guards_decide_upload_securityhub_and_role(tmp_path: Path, env: dict[str, str], head: str | None,
+                                                       expected: tuple[bool, bool, bool]) -> None:
+    runner_event = event(tmp_path, "pull_request", head, base="o/r") if head is not None else {
+        "GITHUB_EVENT_NAME": "push"}
+    output = tmp_path / "guard-output"
+    assert action_main(["guard"], {**runner_event, **env, "GITHUB_OUTPUT": str(output)}) == 0
+    outputs = read_output_file(output)
+    assert (outputs["upload-sarif"], outputs["securityhub"], outputs["assume-role"]) == tuple(
+        str(value).lower() for value in expected)
+
+
+def test_a_pull_request_event_without_a_readable_payload_counts_as_a_fork(tmp_path: Path) -> None:
+    env = {"GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": str(tmp_path / "absent.json"),
+           "GITHUB_OUTPUT": str(tmp_path / "o")}
+    assert action_main(["guard"], env) == 0
+    assert read_output_file(tmp_path / "o")["upload-sarif"] == "false"
+    assert action_main(["guard"], {**env, "TOLLGATE_SECURITYHUB": "yes"}) == 2
+
+
+def test_category_prefix_is_written_into_each_runs_automation_id(runner: Runner) -> None:
+    """upload-sarif's category input fills automationDetails.id only when it is missing; Tollgate writes it."""
+    result = runner.run(action("."), local({"path": "app", "scanners": "bandit,detect-secrets",
+                                            "category-prefix": "services/api/", "fail-job": "false"}))
+    outputs = result.outputs
+    assert uploads(result) == {"services/api/sast": outputs["sarif-sast"],
+                               "services/api/secrets": outputs["sarif-secrets"]}
+    for category, tool in (("sast", "bandit"), ("secrets", "detect-secrets")):
+        [run] = sarif_document(outputs[f"sarif-{category}"])["runs"]
+        assert run["automationDetails"]["id"] == f"services/api/{category}/{tool}/"
+        assert run["properties"]["category"] == category
+    merged = runner.run(action("publish"), local({"category-prefix": "monorepo/", "securityhub": "false"}))
+    [run] = sarif_document(merged.outputs["sarif-sast"])["runs"]
+    assert run["automationDetails"]["id"] == "monorepo/sast/bandit/"  # re-prefixed, never stacked
 
 
 # --- pipeline/action/, directly ---------------------------------------------------------------
