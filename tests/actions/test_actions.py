@@ -694,7 +694,7 @@ DAST = "scan:\n  dast:\n    targets: ['http://127.0.0.1:8999/']\n    allow: ['12
 
 
 @pytest.mark.parametrize(("config", "env", "expected"), [
-    ("", {}, {"checkov": "true", "dependency-check": "false", "trivy-db": "false", "zap": "false"}),
+    ("", {}, {"checkov": "true", "dependency-check": "false", "trivy-db": "true", "zap": "false"}),  # trivy-fs: default
     ("scan:\n  scanners:\n    checkov: {enabled: false}\n", {}, {"checkov": "false"}),
     ("scan:\n  scanners:\n    dependency-check: {enabled: true}\n", {}, {"dependency-check": "true"}),
     ("scan:\n  scanners:\n    dependency-check: {enabled: true}\n", {"TOLLGATE_SCANNERS": "bandit"},
