@@ -43,6 +43,8 @@ DEFAULT_TIMEOUT = 10.0
 _HTTP_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 MAX_TTL_HOURS = 24 * 366  # a year: an older answer is not worth calling cached
 MAX_TIMEOUT = 300.0
+DEFAULT_RELEASE_AGE_DAYS = 3.0  # npm's, pnpm's and uv's examples; most malicious releases are gone within days
+MAX_RELEASE_AGE_DAYS = 366.0
 
 _STRING = {"type": "string", "pattern": r"\S"}  # not empty, not only blanks
 _STRINGS = {"type": "array", "items": _STRING}
@@ -83,6 +85,10 @@ FIREWALL_SCHEMA: dict[str, Any] = {
         "quarantine": {"type": "array", "items": _entry(["versions"], _RANGE_ENTRY)},
         "protect": {"type": "object", "additionalProperties": False,
                     "properties": {e.value: _STRINGS for e in Ecosystem}},
+        "release-age": {"type": "object", "additionalProperties": False, "properties": {
+            "minimum-days": {"type": "number", "minimum": 0, "maximum": MAX_RELEASE_AGE_DAYS},
+            "allow": {"type": "array", "items": _entry([], {})},
+        }},
         "reputation": {"type": "object", "additionalProperties": False, "properties": {
             "thresholds": {"type": "object", "additionalProperties": False,
                            "properties": {"yellow": _POINTS, "red": _POINTS}},
@@ -156,6 +162,12 @@ class InternalNames:
 
 
 @dataclass(frozen=True)
+class ReleaseAgeSettings:
+    minimum_days: float = DEFAULT_RELEASE_AGE_DAYS  # 0 turns the gate off
+    allow: tuple[PolicyEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class FirewallConfig:
     registry: RegistrySettings
     reputation: ReputationTable
@@ -164,6 +176,7 @@ class FirewallConfig:
     blocklist: tuple[PolicyEntry, ...] = ()
     quarantine: tuple[PolicyEntry, ...] = ()
     protect: tuple[tuple[Ecosystem, tuple[str, ...]], ...] = field(default=())
+    release_age: ReleaseAgeSettings = ReleaseAgeSettings()
     source: str = "embedded defaults"
 
 
@@ -202,6 +215,7 @@ def firewall_config_from_section(section: Any, source: str, base_dir: Path) -> F
         blocklist=_entries(section, "blocklist"),
         quarantine=_entries(section, "quarantine"),
         protect=tuple((Ecosystem(key), tuple(names)) for key, names in (section.get("protect") or {}).items()),
+        release_age=_release_age(section.get("release-age") or {}),
         source=source,
     )
 
@@ -286,10 +300,15 @@ def _internal(raw: dict[str, Any]) -> InternalNames:
     )
 
 
-def _entries(section: dict[str, Any], list_name: str) -> tuple[PolicyEntry, ...]:
+def _release_age(raw: dict[str, Any]) -> ReleaseAgeSettings:
+    return ReleaseAgeSettings(minimum_days=float(raw.get("minimum-days", DEFAULT_RELEASE_AGE_DAYS)),
+                              allow=_entries(raw, "allow", "release-age.allow"))
+
+
+def _entries(section: dict[str, Any], list_name: str, label: str | None = None) -> tuple[PolicyEntry, ...]:
     return tuple(
         PolicyEntry(
-            list_name=f"{list_name}[{index}]",
+            list_name=f"{label or list_name}[{index}]",
             ecosystem=Ecosystem(raw["ecosystem"]),
             name=normalize(raw["name"], Ecosystem(raw["ecosystem"])),
             reason=raw["reason"].strip(),

@@ -9,7 +9,10 @@ Order and interplay, decided here:
    CRITICAL hit is Red, a MEDIUM or LOW one Yellow. Red is `blocked`, Yellow `review`, Green
    `allowed`. A package whose metadata could not be read, and that nothing else flags, is Yellow:
    the firewall says it could not score it rather than letting it through unseen.
-4. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
+4. The release-age gate (release_age.py) judges the version an install would get; a version
+   younger than the minimum is a HIGH hit (Red). One it could not judge makes the verdict at least
+   Yellow, with the reason: the gate never passes what it did not see.
+5. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
    packages of the same lockfile depend on it (their users have installed it for years), or its
    first release is more than `LONG_LIVED_DAYS` old. Then it is MEDIUM: still reported, never exempt.
 """
@@ -31,9 +34,17 @@ from pipeline.firewall.confusion import confusion_hits, is_internal
 from pipeline.firewall.facts import PackageFacts, facts_from
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, Hit, RuleId
 from pipeline.firewall.names import normalize, registry_name
-from pipeline.firewall.policy import blocklist_hits, in_range, is_allowlisted, is_quarantined_name, quarantine_hits
+from pipeline.firewall.policy import (
+    blocklist_hits,
+    in_range,
+    is_allowlisted,
+    is_quarantined_name,
+    listed,
+    quarantine_hits,
+)
 from pipeline.firewall.popular import popular_names, popularity_rank
 from pipeline.firewall.registry import Lookup, Registry, Status
+from pipeline.firewall.release_age import AgeStatus, ReleaseAge, exempt, not_checked, release_age
 from pipeline.firewall.reputation import RiskLevel, Score, Signal, score
 from pipeline.firewall.typosquat import LookAlike, TyposquatIndex
 
@@ -56,6 +67,7 @@ class Verdict:
     latest: str | None = None
     trusted: bool = False  # allowlisted: nothing but policy lists applies
     reputation_skipped: str | None = field(default=None)
+    release_age: ReleaseAge | None = None
 
     @cached_property
     def risk_level(self) -> RiskLevel:
@@ -64,6 +76,8 @@ class Verdict:
             levels.append(self.score.level)
         elif not self.trusted and self.reputation_skipped is None:
             levels.append(RiskLevel.YELLOW)  # could not score it: review, never pass unseen
+        if self.release_age is not None and self.release_age.status is AgeStatus.NOT_CHECKED:
+            levels.append(RiskLevel.YELLOW)  # could not date it: the same
         return max(levels, key=lambda level: level.rank, default=RiskLevel.GREEN)
 
     def reputation_hit(self) -> Hit | None:
@@ -93,6 +107,7 @@ class Verdict:
                         for r in (self.score.reasons if self.score else ())],
             "checks": [{"rule_id": h.rule.value, "severity": h.severity.value, "title": h.title, "detail": h.detail,
                         "reference": h.reference} for h in self.hits],
+            "release_age": None if self.release_age is None else self.release_age.answer(),
             "metadata": self.metadata,
         }
 
@@ -121,13 +136,31 @@ class Firewall:
             hits.append(_typosquat_hit(package, look_alikes, lookup, self._legitimacy(package, facts)))
         if internal:
             hits += confusion_hits(package, lookup)
+        age = self._release_age(package, lookup, facts, internal)
+        if age.status is AgeStatus.TOO_YOUNG:
+            hits.append(_release_age_hit(package, age))
         skipped = "allowlisted" if trusted else "an internal name" if internal else None
         return Verdict(
             package=package, hits=tuple(hits), metadata=_metadata_text(lookup), lookup=lookup.status,
             score=None if skipped or facts is None else self._score(package, facts),
             similar=tuple(hit.target for hit in look_alikes), latest=facts.latest if facts else None,
-            trusted=trusted, reputation_skipped=skipped,
+            trusted=trusted, reputation_skipped=skipped, release_age=age,
         )
+
+    def _release_age(self, package: DeclaredPackage, lookup: Lookup, facts: PackageFacts | None,
+                     internal: bool) -> ReleaseAge:
+        settings = self.config.release_age
+        allowed = listed(settings.allow, package.ecosystem, package.name)
+        if settings.minimum_days <= 0:
+            return exempt("the release-age gate is off (firewall.release-age.minimum-days: 0)", package.version)
+        if allowed is not None:
+            return exempt(f"on firewall.{allowed.list_name}: {allowed.reason}", package.version)
+        if internal:
+            return exempt("an internal name: its public namesake's releases say nothing about it", package.version)
+        if facts is None:
+            why = "not on the public registry" if lookup.status is Status.MISSING else "no registry metadata"
+            return not_checked(f"{why} ({lookup.detail})", package.version)
+        return release_age(facts, installed_version(package, facts), settings.minimum_days, self.clock())
 
     def _legitimacy(self, package: DeclaredPackage, facts: PackageFacts | None) -> list[str]:
         """Evidence that a look-alike is a real package: popular dependents in the lockfile, a long life."""
@@ -185,6 +218,15 @@ class Firewall:
             else Signal(None, f"{repository}: {lookup.detail or 'no answer'}")
 
 
+def installed_version(package: DeclaredPackage, facts: PackageFacts) -> str | None:
+    """The version an install gets: the pin; for a range, the newest release it allows; else the latest."""
+    if package.version:
+        return package.version
+    if package.spec:
+        return newest_allowed(package, facts.versions)
+    return facts.latest or newest_allowed(package, facts.versions)
+
+
 def newest_allowed(package: DeclaredPackage, versions: tuple[str, ...]) -> str | None:
     """The release an installer would pick for the declared range: the highest final release it allows."""
     allowed = [v for v in versions if (not package.spec or in_range(package.ecosystem, package.spec, v))
@@ -222,6 +264,16 @@ def _typosquat_hit(package: DeclaredPackage, look_alikes: tuple[LookAlike, ...],
                 f"{existence[lookup.status]}{evidence} Check the spelling; if {package.name} is intended, allowlist it "
                 "in .tollgate.yml (firewall.allowlist) with the reason."),
         similar=tuple(hit.target for hit in look_alikes),
+    )
+
+
+def _release_age_hit(package: DeclaredPackage, age: ReleaseAge) -> Hit:
+    return Hit(
+        rule=RuleId.RELEASE_AGE, severity=Severity.HIGH, confidence=Confidence.HIGH,
+        title=f"{package.name} {age.version} is younger than the minimum release age",
+        detail=(f"{package.name}: {age.detail}. New releases are where malicious and hijacked versions appear "
+                "before the registry removes them. Pin an older version, wait, or add the package to "
+                "firewall.release-age.allow in .tollgate.yml with the reason."),
     )
 
 
