@@ -12,7 +12,10 @@ Order and interplay, decided here:
 4. The release-age gate (release_age.py) judges the version an install would get; a version
    younger than the minimum is a HIGH hit (Red). One it could not judge makes the verdict at least
    Yellow, with the reason: the gate never passes what it did not see.
-5. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
+5. Install-time behaviour signals (behaviour/) join the score: the metadata's whenever it is read,
+   the artifact's when its sdist or tarball is at hand (in the artifact cache, or downloaded when
+   `firewall.inspect-artifacts` is on). The answer says which artifact was read, or why none was.
+6. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
    packages of the same lockfile depend on it (their users have installed it for years), or its
    first release is more than `LONG_LIVED_DAYS` old. Then it is MEDIUM: still reported, never exempt.
 """
@@ -20,15 +23,19 @@ Order and interplay, decided here:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin
 
 from packaging.version import InvalidVersion, Version
 from semantic_version import Version as SemVer
 
 from normalizers.model import Confidence, Severity
+from pipeline.firewall.behaviour import BehaviourSignal
+from pipeline.firewall.behaviour.archive import ArchiveError, read_archive
+from pipeline.firewall.behaviour.signals import artifact_signals, metadata_signals
 from pipeline.firewall.config import FirewallConfig
 from pipeline.firewall.confusion import confusion_hits, is_internal
 from pipeline.firewall.facts import PackageFacts, facts_from
@@ -68,6 +75,8 @@ class Verdict:
     trusted: bool = False  # allowlisted: nothing but policy lists applies
     reputation_skipped: str | None = field(default=None)
     release_age: ReleaseAge | None = None
+    signals: tuple[tuple[BehaviourSignal, int], ...] = ()  # each with its points from the table
+    artifact: str = ""  # the artifact inspected, or why none was
 
     @cached_property
     def risk_level(self) -> RiskLevel:
@@ -108,6 +117,9 @@ class Verdict:
             "checks": [{"rule_id": h.rule.value, "severity": h.severity.value, "title": h.title, "detail": h.detail,
                         "reference": h.reference} for h in self.hits],
             "release_age": None if self.release_age is None else self.release_age.answer(),
+            "signals": [{"signal": signal.rule, "points": points, "evidence": signal.evidence}
+                        for signal, points in self.signals],
+            "artifact": self.artifact,
             "metadata": self.metadata,
         }
 
@@ -123,6 +135,7 @@ class Firewall:
         protect = dict(config.protect)
         self.indexes = {eco: TyposquatIndex(eco, (*popular_names(eco), *protect.get(eco, ()))) for eco in Ecosystem}
         self._memo: dict[tuple[Ecosystem, str, datetime | None], PackageFacts] = {}  # dict ops are atomic
+        self._artifacts: dict[str, tuple[list[BehaviourSignal], str]] = {}  # artifact URL -> signals, what was read
 
     def check(self, package: DeclaredPackage) -> Verdict:
         eco, name = package.ecosystem, package.name
@@ -136,19 +149,48 @@ class Firewall:
             hits.append(_typosquat_hit(package, look_alikes, lookup, self._legitimacy(package, facts)))
         if internal:
             hits += confusion_hits(package, lookup)
-        age = self._release_age(package, lookup, facts, internal)
+        version = installed_version(package, facts) if facts else None
+        age = self._release_age(package, lookup, facts, internal, version)
         if age.status is AgeStatus.TOO_YOUNG:
             hits.append(_release_age_hit(package, age))
+        signals, artifact = self._behaviour(package, facts, version) if facts else ([], "no registry metadata")
         skipped = "allowlisted" if trusted else "an internal name" if internal else None
+        table = self.config.reputation
         return Verdict(
             package=package, hits=tuple(hits), metadata=_metadata_text(lookup), lookup=lookup.status,
-            score=None if skipped or facts is None else self._score(package, facts),
+            score=None if skipped or facts is None else self._score(package, facts, signals),
             similar=tuple(hit.target for hit in look_alikes), latest=facts.latest if facts else None,
             trusted=trusted, reputation_skipped=skipped, release_age=age,
+            signals=tuple((signal, table.rule(signal.rule).points) for signal in signals), artifact=artifact,
         )
 
+    def _behaviour(self, package: DeclaredPackage, facts: PackageFacts,
+                   version: str | None) -> tuple[list[BehaviourSignal], str]:
+        """The metadata's signals, and the artifact's when it is at hand, with what was read."""
+        eco = package.ecosystem
+        signals = metadata_signals(eco, package.name, facts, self.indexes[eco].is_popular)
+        ref = facts.artifact(version) if version else None
+        if ref is not None:  # a mirror may give a URL relative to the metadata's
+            ref = replace(ref, url=urljoin(self.registry.metadata_url(eco, registry_name(package.name, eco)), ref.url))
+        if ref is None:
+            return signals, f"the registry names no {'sdist' if eco is Ecosystem.PYPI else 'tarball'} for " \
+                            f"version {version or '?'}"
+        memo = self._artifacts.get(ref.url)
+        if memo is None:
+            found = self.registry.artifact(ref, fetch=self.config.inspect_artifacts)
+            memo = ([], found.detail)
+            if found.path is not None:
+                try:
+                    memo = (artifact_signals(eco, read_archive(found.path)), f"inspected {found.detail}")
+                except ArchiveError as exc:
+                    memo = ([], str(exc))
+            if len(self._artifacts) >= FACTS_MEMO_SIZE:
+                self._artifacts.clear()
+            self._artifacts[ref.url] = memo
+        return [*signals, *memo[0]], memo[1]
+
     def _release_age(self, package: DeclaredPackage, lookup: Lookup, facts: PackageFacts | None,
-                     internal: bool) -> ReleaseAge:
+                     internal: bool, version: str | None) -> ReleaseAge:
         settings = self.config.release_age
         allowed = listed(settings.allow, package.ecosystem, package.name)
         if settings.minimum_days <= 0:
@@ -160,7 +202,7 @@ class Firewall:
         if facts is None:
             why = "not on the public registry" if lookup.status is Status.MISSING else "no registry metadata"
             return not_checked(f"{why} ({lookup.detail})", package.version)
-        return release_age(facts, installed_version(package, facts), settings.minimum_days, self.clock())
+        return release_age(facts, version, settings.minimum_days, self.clock())
 
     def _legitimacy(self, package: DeclaredPackage, facts: PackageFacts | None) -> list[str]:
         """Evidence that a look-alike is a real package: popular dependents in the lockfile, a long life."""
@@ -197,9 +239,10 @@ class Firewall:
         how = f"the newest release {package.spec or 'any version'!r} allows"
         return quarantine_hits(self.config, package.ecosystem, package.name, newest, how) if newest else []
 
-    def _score(self, package: DeclaredPackage, facts: PackageFacts) -> Score:
+    def _score(self, package: DeclaredPackage, facts: PackageFacts, signals: list[BehaviourSignal]) -> Score:
         downloads = self._downloads(package.ecosystem, package.name)
-        return score(facts, downloads, self._stars(facts), self.config.reputation, self.clock())
+        return score(facts, downloads, self._stars(facts), self.config.reputation, self.clock(),
+                     behaviour=signals)
 
     def _downloads(self, eco: Ecosystem, name: str) -> Signal:
         rank = popularity_rank(eco).get(normalize(name, eco))

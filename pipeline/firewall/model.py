@@ -74,3 +74,13 @@ class Hit:
     detail: str
     similar: tuple[str, ...] = ()  # the look-alike targets, for typosquats
     reference: str | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """The file an install of one version downloads (PyPI's sdist, npm's tarball) and its digest from the registry."""
+
+    url: str
+    filename: str
+    algorithm: str  # hashlib name: "sha256" (PyPI digests), "sha512" (npm integrity)
+    digest: str  # hex
