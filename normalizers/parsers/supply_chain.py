@@ -16,6 +16,7 @@ Rules, severities (set by the firewall and kept as written) and CWEs:
 | TG-SC-TYPOSQUAT | HIGH for a known typo pattern, MEDIUM for fuzzy similarity or a scope copy | 1357 |
 | TG-SC-CONFUSION | HIGH when an internal name is public too, MEDIUM when unpinned | 427 Uncontrolled Search Path |
 | TG-SC-REPUTATION | HIGH for Red, LOW for Yellow | 1357 |
+| TG-SC-RELEASE-AGE | HIGH: a version younger than the configured minimum age | 1357 |
 
 Look-alike targets, the score and its reasons are kept in `properties` (`supply_chain.*`).
 """
@@ -44,6 +45,7 @@ _CWE = {
     "TG-SC-TYPOSQUAT": (1357,),
     "TG-SC-CONFUSION": (427,),
     "TG-SC-REPUTATION": (1357,),
+    "TG-SC-RELEASE-AGE": (1357,),
 }
 _REMEDIATION = {
     "TG-SC-BLOCKLIST": "Remove the package, or replace it with the vetted alternative your blocklist entry names.",
@@ -55,6 +57,8 @@ _REMEDIATION = {
                        "--extra-index-url.",
     "TG-SC-REPUTATION": "Review the package before installing it: who publishes it, its source, its install scripts. "
                         "If it is trusted, add it to firewall.allowlist in .tollgate.yml with the reason.",
+    "TG-SC-RELEASE-AGE": "Pin an older release, or wait until this one is older than the minimum age. If it is "
+                         "needed now and has been reviewed, add it to firewall.release-age.allow with the reason.",
 }
 _SEVERITIES = {s.value: s for s in Severity}
 _CONFIDENCES = {c.value: c for c in Confidence}

@@ -12,7 +12,8 @@ user:password, which the cache would store. A relative `cache-dir` is relative t
 The default points table is seed B's (downloads < 300: +20, GitHub stars < 30: +10, last release
 more than 2 years ago: +10, fewer than 5 versions: +10), plus three rules its "..." leaves open:
 a first release less than 30 days old (+20), no homepage or repository link (+10) and npm
-install scripts (+10). Yellow from 30 points, Red from 50. Downloads and stars that cannot be
+install scripts (+10). Yellow from 30 points, Red from 50. The install-time behaviour signals
+(pipeline/firewall/behaviour/) are rules of the same table, without limits. Downloads and stars that cannot be
 read (no API reachable, offline) score their points (`unknown`): a firewall does not vouch for
 what it cannot see. A package in the bundled popular list needs no downloads API: its rank in a
 download ranking already says it has far more than 300.
@@ -43,6 +44,8 @@ DEFAULT_TIMEOUT = 10.0
 _HTTP_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 MAX_TTL_HOURS = 24 * 366  # a year: an older answer is not worth calling cached
 MAX_TIMEOUT = 300.0
+DEFAULT_RELEASE_AGE_DAYS = 3.0  # npm's, pnpm's and uv's examples; most malicious releases are gone within days
+MAX_RELEASE_AGE_DAYS = 366.0
 
 _STRING = {"type": "string", "pattern": r"\S"}  # not empty, not only blanks
 _STRINGS = {"type": "array", "items": _STRING}
@@ -66,6 +69,10 @@ _RANGE_ENTRY = {"versions": _STRING, "reference": _STRING, "severity": _SEVERITY
 RULE_LIMITS: dict[str, str | None] = {  # rule -> its limit key (None: the rule has no limit); seed B's first
     "downloads": "below", "stars": "below", "last-release": "older-than-days", "versions": "below",
     "first-release": "newer-than-days", "project-links": None, "install-scripts": None, "maintainers": "below",
+    # install-time behaviour signals (pipeline/firewall/behaviour/): no limit, the signal is there or not
+    "setup-network": None, "setup-exec": None, "setup-decode": None, "hook-network": None, "hook-exec": None,
+    "encoded-payload": None, "bundled-binary": None, "repository-mismatch": None, "repository-of-popular": None,
+    "disposable-email": None,
 }
 FIREWALL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -76,6 +83,7 @@ FIREWALL_SCHEMA: dict[str, Any] = {
             "timeout": {**_POSITIVE, "maximum": MAX_TIMEOUT}, "pypi-url": _STRING,
             "npm-url": _STRING, "downloads": {"type": "boolean"}, "stars": {"type": "boolean"},
         }},
+        "inspect-artifacts": {"type": "boolean"},
         "internal": {"type": "object", "additionalProperties": False,
                      "properties": {"names": _STRINGS, "prefixes": _STRINGS, "scopes": _STRINGS}},
         "allowlist": {"type": "array", "items": _entry([], {})},
@@ -83,6 +91,10 @@ FIREWALL_SCHEMA: dict[str, Any] = {
         "quarantine": {"type": "array", "items": _entry(["versions"], _RANGE_ENTRY)},
         "protect": {"type": "object", "additionalProperties": False,
                     "properties": {e.value: _STRINGS for e in Ecosystem}},
+        "release-age": {"type": "object", "additionalProperties": False, "properties": {
+            "minimum-days": {"type": "number", "minimum": 0, "maximum": MAX_RELEASE_AGE_DAYS},
+            "allow": {"type": "array", "items": _entry([], {})},
+        }},
         "reputation": {"type": "object", "additionalProperties": False, "properties": {
             "thresholds": {"type": "object", "additionalProperties": False,
                            "properties": {"yellow": _POINTS, "red": _POINTS}},
@@ -101,6 +113,16 @@ DEFAULT_RULES: dict[str, dict[str, float]] = {
     "project-links": {"points": 10},
     "install-scripts": {"points": 10},
     "maintainers": {"below": 2, "points": 0},
+    "setup-network": {"points": 20},
+    "setup-exec": {"points": 15},
+    "setup-decode": {"points": 20},
+    "hook-network": {"points": 15},
+    "hook-exec": {"points": 10},
+    "encoded-payload": {"points": 15},
+    "bundled-binary": {"points": 10},
+    "repository-mismatch": {"points": 10},
+    "repository-of-popular": {"points": 20},
+    "disposable-email": {"points": 20},
 }
 DEFAULT_THRESHOLDS = {"yellow": 30, "red": 50}
 
@@ -156,6 +178,12 @@ class InternalNames:
 
 
 @dataclass(frozen=True)
+class ReleaseAgeSettings:
+    minimum_days: float = DEFAULT_RELEASE_AGE_DAYS  # 0 turns the gate off
+    allow: tuple[PolicyEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class FirewallConfig:
     registry: RegistrySettings
     reputation: ReputationTable
@@ -164,6 +192,8 @@ class FirewallConfig:
     blocklist: tuple[PolicyEntry, ...] = ()
     quarantine: tuple[PolicyEntry, ...] = ()
     protect: tuple[tuple[Ecosystem, tuple[str, ...]], ...] = field(default=())
+    release_age: ReleaseAgeSettings = ReleaseAgeSettings()
+    inspect_artifacts: bool = False  # download artifacts to inspect; a cached one is inspected anyway
     source: str = "embedded defaults"
 
 
@@ -202,6 +232,8 @@ def firewall_config_from_section(section: Any, source: str, base_dir: Path) -> F
         blocklist=_entries(section, "blocklist"),
         quarantine=_entries(section, "quarantine"),
         protect=tuple((Ecosystem(key), tuple(names)) for key, names in (section.get("protect") or {}).items()),
+        release_age=_release_age(section.get("release-age") or {}),
+        inspect_artifacts=bool(section.get("inspect-artifacts", False)),
         source=source,
     )
 
@@ -286,10 +318,15 @@ def _internal(raw: dict[str, Any]) -> InternalNames:
     )
 
 
-def _entries(section: dict[str, Any], list_name: str) -> tuple[PolicyEntry, ...]:
+def _release_age(raw: dict[str, Any]) -> ReleaseAgeSettings:
+    return ReleaseAgeSettings(minimum_days=float(raw.get("minimum-days", DEFAULT_RELEASE_AGE_DAYS)),
+                              allow=_entries(raw, "allow", "release-age.allow"))
+
+
+def _entries(section: dict[str, Any], list_name: str, label: str | None = None) -> tuple[PolicyEntry, ...]:
     return tuple(
         PolicyEntry(
-            list_name=f"{list_name}[{index}]",
+            list_name=f"{label or list_name}[{index}]",
             ecosystem=Ecosystem(raw["ecosystem"]),
             name=normalize(raw["name"], Ecosystem(raw["ecosystem"])),
             reason=raw["reason"].strip(),

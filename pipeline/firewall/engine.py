@@ -9,7 +9,13 @@ Order and interplay, decided here:
    CRITICAL hit is Red, a MEDIUM or LOW one Yellow. Red is `blocked`, Yellow `review`, Green
    `allowed`. A package whose metadata could not be read, and that nothing else flags, is Yellow:
    the firewall says it could not score it rather than letting it through unseen.
-4. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
+4. The release-age gate (release_age.py) judges the version an install would get; a version
+   younger than the minimum is a HIGH hit (Red). One it could not judge makes the verdict at least
+   Yellow, with the reason: the gate never passes what it did not see.
+5. Install-time behaviour signals (behaviour/) join the score: the metadata's whenever it is read,
+   the artifact's when its sdist or tarball is at hand (in the artifact cache, or downloaded when
+   `firewall.inspect-artifacts` is on). The answer says which artifact was read, or why none was.
+6. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
    packages of the same lockfile depend on it (their users have installed it for years), or its
    first release is more than `LONG_LIVED_DAYS` old. Then it is MEDIUM: still reported, never exempt.
 """
@@ -17,23 +23,35 @@ Order and interplay, decided here:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin
 
 from packaging.version import InvalidVersion, Version
 from semantic_version import Version as SemVer
 
 from normalizers.model import Confidence, Severity
+from pipeline.firewall.behaviour import BehaviourSignal
+from pipeline.firewall.behaviour.archive import ArchiveError, read_archive
+from pipeline.firewall.behaviour.signals import artifact_signals, metadata_signals
 from pipeline.firewall.config import FirewallConfig
 from pipeline.firewall.confusion import confusion_hits, is_internal
 from pipeline.firewall.facts import PackageFacts, facts_from
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, Hit, RuleId
 from pipeline.firewall.names import normalize, registry_name
-from pipeline.firewall.policy import blocklist_hits, in_range, is_allowlisted, is_quarantined_name, quarantine_hits
+from pipeline.firewall.policy import (
+    blocklist_hits,
+    in_range,
+    is_allowlisted,
+    is_quarantined_name,
+    listed,
+    quarantine_hits,
+)
 from pipeline.firewall.popular import popular_names, popularity_rank
 from pipeline.firewall.registry import Lookup, Registry, Status
+from pipeline.firewall.release_age import AgeStatus, ReleaseAge, exempt, not_checked, release_age
 from pipeline.firewall.reputation import RiskLevel, Score, Signal, score
 from pipeline.firewall.typosquat import LookAlike, TyposquatIndex
 
@@ -56,6 +74,9 @@ class Verdict:
     latest: str | None = None
     trusted: bool = False  # allowlisted: nothing but policy lists applies
     reputation_skipped: str | None = field(default=None)
+    release_age: ReleaseAge | None = None
+    signals: tuple[tuple[BehaviourSignal, int], ...] = ()  # each with its points from the table
+    artifact: str = ""  # the artifact inspected, or why none was
 
     @cached_property
     def risk_level(self) -> RiskLevel:
@@ -64,6 +85,8 @@ class Verdict:
             levels.append(self.score.level)
         elif not self.trusted and self.reputation_skipped is None:
             levels.append(RiskLevel.YELLOW)  # could not score it: review, never pass unseen
+        if self.release_age is not None and self.release_age.status is AgeStatus.NOT_CHECKED:
+            levels.append(RiskLevel.YELLOW)  # could not date it: the same
         return max(levels, key=lambda level: level.rank, default=RiskLevel.GREEN)
 
     def reputation_hit(self) -> Hit | None:
@@ -93,6 +116,10 @@ class Verdict:
                         for r in (self.score.reasons if self.score else ())],
             "checks": [{"rule_id": h.rule.value, "severity": h.severity.value, "title": h.title, "detail": h.detail,
                         "reference": h.reference} for h in self.hits],
+            "release_age": None if self.release_age is None else self.release_age.answer(),
+            "signals": [{"signal": signal.rule, "points": points, "evidence": signal.evidence}
+                        for signal, points in self.signals],
+            "artifact": self.artifact,
             "metadata": self.metadata,
         }
 
@@ -108,6 +135,7 @@ class Firewall:
         protect = dict(config.protect)
         self.indexes = {eco: TyposquatIndex(eco, (*popular_names(eco), *protect.get(eco, ()))) for eco in Ecosystem}
         self._memo: dict[tuple[Ecosystem, str, datetime | None], PackageFacts] = {}  # dict ops are atomic
+        self._artifacts: dict[str, tuple[list[BehaviourSignal], str]] = {}  # artifact URL -> signals, what was read
 
     def check(self, package: DeclaredPackage) -> Verdict:
         eco, name = package.ecosystem, package.name
@@ -121,13 +149,60 @@ class Firewall:
             hits.append(_typosquat_hit(package, look_alikes, lookup, self._legitimacy(package, facts)))
         if internal:
             hits += confusion_hits(package, lookup)
+        version = installed_version(package, facts) if facts else None
+        age = self._release_age(package, lookup, facts, internal, version)
+        if age.status is AgeStatus.TOO_YOUNG:
+            hits.append(_release_age_hit(package, age))
+        signals, artifact = self._behaviour(package, facts, version) if facts else ([], "no registry metadata")
         skipped = "allowlisted" if trusted else "an internal name" if internal else None
+        table = self.config.reputation
         return Verdict(
             package=package, hits=tuple(hits), metadata=_metadata_text(lookup), lookup=lookup.status,
-            score=None if skipped or facts is None else self._score(package, facts),
+            score=None if skipped or facts is None else self._score(package, facts, signals),
             similar=tuple(hit.target for hit in look_alikes), latest=facts.latest if facts else None,
-            trusted=trusted, reputation_skipped=skipped,
+            trusted=trusted, reputation_skipped=skipped, release_age=age,
+            signals=tuple((signal, table.rule(signal.rule).points) for signal in signals), artifact=artifact,
         )
+
+    def _behaviour(self, package: DeclaredPackage, facts: PackageFacts,
+                   version: str | None) -> tuple[list[BehaviourSignal], str]:
+        """The metadata's signals, and the artifact's when it is at hand, with what was read."""
+        eco = package.ecosystem
+        signals = metadata_signals(eco, package.name, facts, self.indexes[eco].is_popular)
+        ref = facts.artifact(version) if version else None
+        if ref is not None:  # a mirror may give a URL relative to the metadata's
+            ref = replace(ref, url=urljoin(self.registry.metadata_url(eco, registry_name(package.name, eco)), ref.url))
+        if ref is None:
+            return signals, f"the registry names no {'sdist' if eco is Ecosystem.PYPI else 'tarball'} for " \
+                            f"version {version or '?'}"
+        memo = self._artifacts.get(ref.url)
+        if memo is None:
+            found = self.registry.artifact(ref, fetch=self.config.inspect_artifacts)
+            memo = ([], found.detail)
+            if found.path is not None:
+                try:
+                    memo = (artifact_signals(eco, read_archive(found.path)), f"inspected {found.detail}")
+                except ArchiveError as exc:
+                    memo = ([], str(exc))
+            if len(self._artifacts) >= FACTS_MEMO_SIZE:
+                self._artifacts.clear()
+            self._artifacts[ref.url] = memo
+        return [*signals, *memo[0]], memo[1]
+
+    def _release_age(self, package: DeclaredPackage, lookup: Lookup, facts: PackageFacts | None,
+                     internal: bool, version: str | None) -> ReleaseAge:
+        settings = self.config.release_age
+        allowed = listed(settings.allow, package.ecosystem, package.name)
+        if settings.minimum_days <= 0:
+            return exempt("the release-age gate is off (firewall.release-age.minimum-days: 0)", package.version)
+        if allowed is not None:
+            return exempt(f"on firewall.{allowed.list_name}: {allowed.reason}", package.version)
+        if internal:
+            return exempt("an internal name: its public namesake's releases say nothing about it", package.version)
+        if facts is None:
+            why = "not on the public registry" if lookup.status is Status.MISSING else "no registry metadata"
+            return not_checked(f"{why} ({lookup.detail})", package.version)
+        return release_age(facts, version, settings.minimum_days, self.clock())
 
     def _legitimacy(self, package: DeclaredPackage, facts: PackageFacts | None) -> list[str]:
         """Evidence that a look-alike is a real package: popular dependents in the lockfile, a long life."""
@@ -164,9 +239,10 @@ class Firewall:
         how = f"the newest release {package.spec or 'any version'!r} allows"
         return quarantine_hits(self.config, package.ecosystem, package.name, newest, how) if newest else []
 
-    def _score(self, package: DeclaredPackage, facts: PackageFacts) -> Score:
+    def _score(self, package: DeclaredPackage, facts: PackageFacts, signals: list[BehaviourSignal]) -> Score:
         downloads = self._downloads(package.ecosystem, package.name)
-        return score(facts, downloads, self._stars(facts), self.config.reputation, self.clock())
+        return score(facts, downloads, self._stars(facts), self.config.reputation, self.clock(),
+                     behaviour=signals)
 
     def _downloads(self, eco: Ecosystem, name: str) -> Signal:
         rank = popularity_rank(eco).get(normalize(name, eco))
@@ -183,6 +259,15 @@ class Firewall:
         lookup = self.registry.stars(repository)
         return Signal(int(lookup.body["stars"]), f"{repository}, {lookup.detail}") if lookup.status is Status.FOUND \
             else Signal(None, f"{repository}: {lookup.detail or 'no answer'}")
+
+
+def installed_version(package: DeclaredPackage, facts: PackageFacts) -> str | None:
+    """The version an install gets: the pin; for a range, the newest release it allows; else the latest."""
+    if package.version:
+        return package.version
+    if package.spec:
+        return newest_allowed(package, facts.versions)
+    return facts.latest or newest_allowed(package, facts.versions)
 
 
 def newest_allowed(package: DeclaredPackage, versions: tuple[str, ...]) -> str | None:
@@ -222,6 +307,16 @@ def _typosquat_hit(package: DeclaredPackage, look_alikes: tuple[LookAlike, ...],
                 f"{existence[lookup.status]}{evidence} Check the spelling; if {package.name} is intended, allowlist it "
                 "in .tollgate.yml (firewall.allowlist) with the reason."),
         similar=tuple(hit.target for hit in look_alikes),
+    )
+
+
+def _release_age_hit(package: DeclaredPackage, age: ReleaseAge) -> Hit:
+    return Hit(
+        rule=RuleId.RELEASE_AGE, severity=Severity.HIGH, confidence=Confidence.HIGH,
+        title=f"{package.name} {age.version} is younger than the minimum release age",
+        detail=(f"{package.name}: {age.detail}. New releases are where malicious and hijacked versions appear "
+                "before the registry removes them. Pin an older version, wait, or add the package to "
+                "firewall.release-age.allow in .tollgate.yml with the reason."),
     )
 
 

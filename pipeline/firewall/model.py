@@ -10,6 +10,7 @@ reads them back from the report):
 | TG-SC-TYPOSQUAT | HIGH for a known typo pattern, MEDIUM for fuzzy similarity or an unscoped copy |
 | TG-SC-CONFUSION | HIGH when an internal name exists on the public registry, MEDIUM when it is unpinned |
 | TG-SC-REPUTATION | HIGH for Red, LOW for Yellow (seed B's points table) |
+| TG-SC-RELEASE-AGE | HIGH: the version is younger than `firewall.release-age.minimum-days` |
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class RuleId(str, enum.Enum):
     TYPOSQUAT = "TG-SC-TYPOSQUAT"
     CONFUSION = "TG-SC-CONFUSION"
     REPUTATION = "TG-SC-REPUTATION"
+    RELEASE_AGE = "TG-SC-RELEASE-AGE"
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,13 @@ class Hit:
     detail: str
     similar: tuple[str, ...] = ()  # the look-alike targets, for typosquats
     reference: str | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """The file an install of one version downloads (PyPI's sdist, npm's tarball) and its digest from the registry."""
+
+    url: str
+    filename: str
+    algorithm: str  # hashlib name: "sha256" (PyPI digests), "sha512" (npm integrity)
+    digest: str  # hex

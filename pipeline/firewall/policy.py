@@ -65,8 +65,12 @@ def _including_prereleases(clause: BaseClause) -> BaseClause:
 
 
 def is_allowlisted(config: FirewallConfig, ecosystem: Ecosystem, name: str) -> bool:
-    key = normalize(name, ecosystem)
-    return any(entry.ecosystem is ecosystem and entry.name == key for entry in config.allowlist)
+    return bool(_matching(config.allowlist, ecosystem, name))
+
+
+def listed(entries: tuple[PolicyEntry, ...], ecosystem: Ecosystem, name: str) -> PolicyEntry | None:
+    """The first entry of `entries` (an allow-list) naming the package, or None."""
+    return next(iter(_matching(entries, ecosystem, name)), None)
 
 
 def _matching(entries: tuple[PolicyEntry, ...], ecosystem: Ecosystem, name: str) -> list[PolicyEntry]:

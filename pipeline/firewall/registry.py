@@ -14,34 +14,47 @@ Online, a cached answer younger than the TTL is used as is; an older one is refe
 its age, and every answer says it came from the offline cache or was not there. A 404 is an
 answer (cached); a timeout, a refused connection, a 429 or a 5xx is "unknown", never "absent".
 Responses over `MAX_RESPONSE_BYTES` are refused. Each thread has its own requests session.
+
+Artifacts (an sdist, an npm tarball) are files under `<cache-dir>/artifacts/<host>/`, named as the
+registry names them. One is believed only when its digest is the registry's (sha256 for PyPI,
+the sha512 of npm's `integrity`), cached or fresh; a download is at most `MAX_ARTIFACT_BYTES`.
+Without `fetch` (inspection not asked for) or offline, only the cache is read.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import orjson
 
+from pipeline.atomic import write_atomic
 from pipeline.firewall.cache import CacheEntry, DiskCache
 from pipeline.firewall.config import RegistrySettings
-from pipeline.firewall.model import Ecosystem
+from pipeline.firewall.model import ArtifactRef, Ecosystem
 
 if TYPE_CHECKING:  # requests loads only when a lookup goes to the network
     import requests
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # @types/node's packument is ~10 MB
+MAX_ARTIFACT_BYTES = 50 * 1024 * 1024
+_SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 PYPISTATS_URL = "https://pypistats.org/api/packages"
 NPM_DOWNLOADS_URL = "https://api.npmjs.org/downloads/point/last-month"
 GITHUB_API_URL = "https://api.github.com/repos"
 NPM_INSTALL_HOOKS = ("preinstall", "install", "postinstall")
 _NPM_VERSION_KEYS = ("deprecated", "maintainers", "repository", "homepage", "bugs", "_npmUser")
+_NPM_DIST_KEYS = ("tarball", "integrity")
+_PYPI_FILE_KEYS = ("upload_time_iso_8601", "yanked", "packagetype", "filename", "url", "size")
 _PYPI_INFO_KEYS = ("name", "version", "summary", "home_page", "download_url", "project_urls", "author",
                    "author_email", "maintainer", "maintainer_email")
 
@@ -60,21 +73,35 @@ class Lookup:
     fetched_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class ArtifactLookup:
+    path: Path | None  # the verified file, or None
+    detail: str  # where it came from, or why there is none
+
+
 def trim_pypi(body: Any) -> Any:
-    """`info` without the long description; per release, only its earliest file's upload time and yank."""
+    """`info` without the long description; per release, its earliest file's upload time and yank, and its sdist."""
     info = body.get("info") or {}
     releases = {}
     for version, files in (body.get("releases") or {}).items():
         earliest = sorted(files, key=lambda f: str(f.get("upload_time_iso_8601")))[:1] if files else []
-        releases[version] = [{"upload_time_iso_8601": f.get("upload_time_iso_8601"), "yanked": f.get("yanked", False)}
-                             for f in earliest]
+        sdist = [f for f in files or () if f.get("packagetype") == "sdist"][:1]
+        releases[version] = [_pypi_file(f) for f in (*earliest, *(s for s in sdist if s not in earliest))]
     return {"info": {key: info.get(key) for key in _PYPI_INFO_KEYS}, "releases": releases}
+
+
+def _pypi_file(file: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: file[key] for key in _PYPI_FILE_KEYS if key in file}
+    sha256 = (file.get("digests") or {}).get("sha256")
+    return {**kept, "digests": {"sha256": sha256}} if sha256 else kept
 
 
 def trim_npm(body: Any) -> Any:
     versions = {}
     for version, manifest in (body.get("versions") or {}).items():
         kept = {key: manifest[key] for key in _NPM_VERSION_KEYS if key in manifest}
+        dist = {key: manifest["dist"][key] for key in _NPM_DIST_KEYS if key in (manifest.get("dist") or {})}
+        kept.update({"dist": dist} if dist else {})
         hooks = {hook: str(command) for hook, command in (manifest.get("scripts") or {}).items()
                  if hook in NPM_INSTALL_HOOKS}
         versions[version] = {**kept, "scripts": hooks} if hooks else kept
@@ -119,6 +146,42 @@ class Registry:
         return self._lookup(f"{GITHUB_API_URL}/{repository}", lambda body: {"stars": int(body["stargazers_count"])},
                             headers)
 
+    def artifact_path(self, ref: ArtifactRef) -> Path | None:
+        """Where the artifact is cached; None for a file name that could escape the folder, or a URL without a host."""
+        host = urlsplit(ref.url).hostname
+        if not _SAFE_FILE_NAME.match(ref.filename) or not host or not _SAFE_FILE_NAME.match(host):
+            return None
+        return self.settings.cache_dir / "artifacts" / host / ref.filename
+
+    def artifact(self, ref: ArtifactRef, fetch: bool) -> ArtifactLookup:
+        """The artifact's file, checked against its digest: from the cache, or downloaded when `fetch` and online."""
+        path = self.artifact_path(ref)
+        if path is None:
+            return ArtifactLookup(None, f"{ref.url[:120]!r} names no host or a file name not safe to store")
+        if path.is_file() and _digest(path.read_bytes(), ref.algorithm) == ref.digest:
+            return ArtifactLookup(path, f"{ref.filename} from the artifact cache")
+        if self.settings.offline or not fetch:
+            why = "offline" if self.settings.offline else "firewall.inspect-artifacts is off"
+            return ArtifactLookup(None, f"{ref.filename} is not in the artifact cache ({why})")
+        return self._download(ref, path)
+
+    def _download(self, ref: ArtifactRef, path: Path) -> ArtifactLookup:
+        try:
+            response = self._session().get(ref.url, timeout=self.settings.timeout, stream=True)
+            with response:
+                if response.status_code != 200:
+                    return ArtifactLookup(None, f"{_host(ref.url)} answered HTTP {response.status_code} for "
+                                          f"{ref.filename}")
+                data = _bounded_content(response, MAX_ARTIFACT_BYTES)
+        except OSError as exc:
+            return ArtifactLookup(None, f"could not download {ref.filename} ({exc.__class__.__name__})")
+        except ValueError:
+            return ArtifactLookup(None, f"{ref.filename} is larger than {MAX_ARTIFACT_BYTES // 2**20} MB")
+        if _digest(data, ref.algorithm) != ref.digest:
+            return ArtifactLookup(None, f"{ref.filename} does not match the registry's {ref.algorithm} digest")
+        write_atomic(path, data)
+        return ArtifactLookup(path, f"{ref.filename} from {_host(ref.url)}")
+
     def _lookup(self, url: str, trim: Callable[[Any], Any], headers: dict[str, str] | None = None) -> Lookup:
         now = datetime.now(timezone.utc)
         cached = self.cache.get(url, trim)
@@ -161,11 +224,15 @@ class Registry:
         return session
 
 
-def _bounded_content(response: requests.Response) -> bytes:
+def _digest(data: bytes, algorithm: str) -> str:
+    return hashlib.new(algorithm, data).hexdigest()
+
+
+def _bounded_content(response: requests.Response, limit: int = MAX_RESPONSE_BYTES) -> bytes:
     chunks, size = [], 0
     for chunk in response.iter_content(chunk_size=1 << 16):
         size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
+        if size > limit:
             raise ValueError("response too large")
         chunks.append(chunk)
     return b"".join(chunks)

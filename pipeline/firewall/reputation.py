@@ -2,7 +2,8 @@
 
 Each rule looks at one signal and adds its points when the signal is past its limit. A signal
 that cannot be read adds the rule's `unknown` points, and the reason says why it could not be
-read (offline, the API unreachable, no GitHub link); nothing is ever guessed. With the default
+read (offline, the API unreachable, no GitHub link); nothing is ever guessed. Install-time
+behaviour signals (pipeline/firewall/behaviour/) add their rule's points with their evidence. With the default
 table, seed B's `request2` scores 50, Red: downloads unknown (+20), stars unknown (+10), last
 release in 2021 (+10), 2 versions (+10). Reasons list only rules that added points, in table order.
 """
@@ -10,9 +11,11 @@ release in 2021 (+10), 2 versions (+10). Reasons list only rules that added poin
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipeline.firewall.behaviour import BehaviourSignal
 from pipeline.firewall.config import ReputationTable, ScoreRule
 from pipeline.firewall.facts import PackageFacts
 
@@ -56,7 +59,8 @@ def level_for(points: int, table: ReputationTable) -> RiskLevel:
     return RiskLevel.YELLOW if points >= table.yellow else RiskLevel.GREEN
 
 
-def score(facts: PackageFacts, downloads: Signal, stars: Signal, table: ReputationTable, now: datetime) -> Score:
+def score(facts: PackageFacts, downloads: Signal, stars: Signal, table: ReputationTable, now: datetime,
+          *, behaviour: Sequence[BehaviourSignal] = ()) -> Score:
     reasons = [reason for reason in (
         _below(table.rule("downloads"), downloads, "downloads in the last month"),
         _below(table.rule("stars"), stars, "GitHub stars"),
@@ -68,6 +72,7 @@ def score(facts: PackageFacts, downloads: Signal, stars: Signal, table: Reputati
               f"runs install scripts: {', '.join(facts.install_scripts)}"),
         _below(table.rule("maintainers"), Signal(facts.maintainers, "the registry lists no maintainers"),
                "maintainers"),
+        *(_flag(table.rule(signal.rule), True, signal.evidence) for signal in behaviour),
     ) if reason is not None and reason.points > 0]
     total = sum(reason.points for reason in reasons)
     return Score(total, level_for(total, table), tuple(reasons))

@@ -8,7 +8,9 @@ and writes a Tollgate supply-chain report for normalizers/parsers/supply_chain.p
 Network: `offline: true` (the embedded default) reads registry metadata from the on-disk cache
 only. Typosquatting, the blocklist, quarantine of pinned versions and unpinned internal names need
 no registry and always run; the reputation score and "does this internal name exist publicly"
-need metadata, and the scan's notes say how many packages had none. `offline: false` queries the
+need metadata, and the scan's notes say how many packages had none. So does the release-age gate:
+a package it could not date is listed under `not_checked` with the reason (a counted skip once
+parsed), never passed. `offline: false` queries the
 registries (cached for `firewall.registry.ttl-hours`). The policy lists and the points table live
 in the `firewall:` section of the same `.tollgate.yml`.
 """
@@ -30,8 +32,9 @@ from pipeline.firewall.config import load_firewall_config
 from pipeline.firewall.engine import Firewall, Verdict
 from pipeline.firewall.findings_document import build_report, finding_record
 from pipeline.firewall.manifests import is_manifest, read_manifests
-from pipeline.firewall.model import DeclaredPackage, Hit
+from pipeline.firewall.model import DeclaredPackage, Hit, ManifestProblem
 from pipeline.firewall.registry import Registry, Status
+from pipeline.firewall.release_age import AgeStatus
 from pipeline.scanners.base import (
     Options,
     ReportFile,
@@ -80,9 +83,11 @@ class SupplyChain(Scanner):
         collected = read_manifests(ctx.source, manifests(ctx))
         verdicts = check_all(Firewall(config, registry), collected.packages, deadline)
         findings = [finding_record(v.package, hit, v.score) for v in verdicts for hit in _hits(v)]
-        notes = _notes(verdicts, len(collected.problems), offline)
+        undated = [problem for v in verdicts if (problem := _age_not_checked(v)) is not None]
+        notes = _notes(verdicts, len(collected.problems), len(undated), offline)
         report = build_report(manifests=(p.manifest for p in collected.packages), packages=len(collected.packages),
-                              findings=findings, problems=collected.problems, notes=notes, offline=offline)
+                              findings=findings, problems=[*collected.problems, *undated], notes=notes,
+                              offline=offline)
         path = ctx.folder(self.spec.name) / "supply-chain.json"
         write_atomic(path, orjson.dumps(report, option=orjson.OPT_INDENT_2))
         return ScannerOutput(reports=(ReportFile(path, ToolId.SUPPLY_CHAIN),), notes=tuple(notes))
@@ -109,11 +114,20 @@ def check_all(firewall: Firewall, packages: list[DeclaredPackage], deadline: flo
         return [future.result() for future in futures]
 
 
-def _notes(verdicts: list[Verdict], not_checked: int, offline: bool) -> list[str]:
+def _age_not_checked(verdict: Verdict) -> ManifestProblem | None:
+    """A release age the gate could not judge: listed under not_checked, so the parser counts it as skipped."""
+    age, package = verdict.release_age, verdict.package
+    if age is None or age.status is not AgeStatus.NOT_CHECKED:
+        return None
+    return ManifestProblem(package.manifest, package.line, f"release age of {package.name}: {age.detail}")
+
+
+def _notes(verdicts: list[Verdict], not_checked: int, undated: int, offline: bool) -> list[str]:
     unknown = sum(1 for v in verdicts if v.lookup is Status.UNKNOWN)
     missing = sum(1 for v in verdicts if v.lookup is Status.MISSING)
     counts = [f"{len(verdicts)} packages checked", f"{missing} not on the public registry" if missing else "",
-              f"{not_checked} manifest entries not checked" if not_checked else ""]
+              f"{not_checked} manifest entries not checked" if not_checked else "",
+              f"{undated} release ages not checked (listed under not_checked)" if undated else ""]
     notes = [", ".join(part for part in counts if part)]
     if unknown and offline:
         notes.append(f"offline: registry metadata comes from the cache only, and {unknown} packages are not in it, so "

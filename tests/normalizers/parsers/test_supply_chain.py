@@ -107,7 +107,12 @@ def test_the_scanner_on_the_example_app(tmp_path: Path) -> None:
     result = parse_bytes("example.json", output.reports[0].path.read_bytes(), ToolId.SUPPLY_CHAIN)
     assert sorted((f.rule_id, package(f).name, package(f).manifest_line) for f in result.findings) == [
         ("TG-SC-QUARANTINE", "Django", 2), ("TG-SC-TYPOSQUAT", "reqeusts", 4)]
-    assert output.notes == ("2 packages checked, 1 not on the public registry",)
+    assert output.notes == ("2 packages checked, 1 not on the public registry, 1 release ages not checked "
+                            "(listed under not_checked)",)
+    [skipped] = result.skipped  # Django's pin is dated by the recorded metadata; reqeusts is on no registry
+    assert skipped.record == "requirements.txt:4"
+    assert skipped.reason.startswith("not checked: release age of reqeusts: not on the public registry (pypi.org "
+                                     "answered 404 (offline: from the cache, recorded 2026-12-01")
 
 
 def test_a_bad_firewall_section_stops_the_scan_before_it_starts(tmp_path: Path,

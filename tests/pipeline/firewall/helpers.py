@@ -15,7 +15,8 @@ from typing import Any
 
 from pipeline.firewall.config import FirewallConfig, RegistrySettings, firewall_config_from_section
 from pipeline.firewall.engine import Firewall
-from pipeline.firewall.registry import Registry
+from pipeline.firewall.model import Ecosystem
+from pipeline.firewall.registry import Registry, trim_npm, trim_pypi
 from tests.conftest import FIXTURES
 from tests.loopback import serving
 
@@ -72,3 +73,33 @@ def online_registry(base_url: str, cache: Path, **overrides: Any) -> Registry:
     settings = RegistrySettings(cache_dir=cache, pypi_url=f"{base_url}/pypi", npm_url=base_url, timeout=2.0,
                                 downloads=False, stars=False)
     return Registry(replace(settings, **overrides), env={})
+
+
+REAL_REGISTRY = FIXTURES / "firewall" / "registry"
+_REAL_ANSWERS = {  # fixture file -> (ecosystem, name); SOURCES.md beside them says where and when
+    "pypi-six.json": (Ecosystem.PYPI, "six"), "pypi-nvidia-pyindex.json": (Ecosystem.PYPI, "nvidia-pyindex"),
+    "pypi-python-nmap.json": (Ecosystem.PYPI, "python-nmap"), "npm-left-pad.json": (Ecosystem.NPM, "left-pad"),
+    "npm-fsevents.json": (Ecosystem.NPM, "fsevents"), "npm-xxhash-wasm.json": (Ecosystem.NPM, "xxhash-wasm"),
+}
+
+
+def real_answer(file_name: str) -> Any:
+    return json.loads((REAL_REGISTRY / file_name).read_text(encoding="utf-8"))
+
+
+def recorded_registry_cache(directory: Path) -> Path:
+    """A registry cache holding the real, untrimmed answers, trimmed and stored the way the firewall would."""
+    registry = Registry(RegistrySettings(cache_dir=directory), env={})
+    for file_name, (ecosystem, name) in _REAL_ANSWERS.items():
+        trim = trim_pypi if ecosystem is Ecosystem.PYPI else trim_npm
+        registry.cache.put(registry.metadata_url(ecosystem, name), 200, trim(real_answer(file_name)), RECORDED_ON)
+    return directory
+
+
+def upload_time(file_name: str, version: str) -> datetime:
+    """The registry's own date of `version`: PyPI's earliest file upload, npm's time[version]."""
+    body = real_answer(file_name)
+    if file_name.startswith("pypi-"):
+        return min(datetime.fromisoformat(f["upload_time_iso_8601"].replace("Z", "+00:00"))
+                   for f in body["releases"][version])
+    return datetime.fromisoformat(body["time"][version].replace("Z", "+00:00"))
