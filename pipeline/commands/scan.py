@@ -15,7 +15,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.commands.normalize import add_location_arguments, scope_from
+from pipeline.commands.normalize import add_format_arguments, add_location_arguments, scope_from
 from pipeline.config import OptionOverride
 from pipeline.flows.scan import ScanRequest, run_scan
 from pipeline.report.console import print_outcome
@@ -78,6 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="previous results or SARIF; only new findings fail (overrides the policy's baseline)")
     parser.add_argument("--no-publish", action="store_true", help="do not publish even when the config says so")
     add_location_arguments(parser)
+    add_format_arguments(parser)
 
 
 def request_from(args: argparse.Namespace) -> ScanRequest:
@@ -102,6 +103,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         dast_location=args.dast_location,
         image_location=args.image_location,
         host_location=args.host_location,
+        ocsf_out=Path(args.ocsf) if args.ocsf else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""The normalize flow: reports in, one merged Results out, written as SARIF, ASFF and the results file."""
+"""The normalize flow: reports in, one merged Results out, written as SARIF, ASFF, OCSF and the results file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import orjson
 
 from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
+from normalizers.emit.ocsf import OcsfContext, emit_ocsf
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
 from normalizers.merge import merge_across_tools
 from normalizers.model import Finding, ParseResult, Scope, Skipped
@@ -34,6 +35,7 @@ class NormalizeRequest:
     sarif_out: str | None = None
     asff_out: str | None = None
     json_out: str | None = None
+    ocsf_out: str | None = None
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
 
@@ -109,6 +111,8 @@ def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[
         asff = emit_asff(findings, context)
         warnings += asff.warnings
         write_atomic(request.asff_out, orjson.dumps({"Findings": list(asff.findings)}))
+    if request.ocsf_out:
+        write_atomic(request.ocsf_out, orjson.dumps(emit_ocsf(findings, OcsfContext(scope=request.scope))))
     return warnings
 
 

@@ -80,6 +80,7 @@ class ScanRequest:
     dast_location: str | None = None
     image_location: str | None = None
     host_location: str | None = None
+    ocsf_out: Path | None = None  # a copy of the output folder's ocsf.json
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,12 @@ class ScanOutputs:
     asff: Path
     summary: Path
     html: Path
+    ocsf: Path
 
     @classmethod
     def under(cls, folder: Path) -> ScanOutputs:
         return cls(folder / "results.json", folder / "tollgate.sarif", folder / "asff.json",
-                   folder / "summary.md", folder / "report.html")
+                   folder / "summary.md", folder / "report.html", folder / "ocsf.json")
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,7 @@ def _finish(progress: Progress, run: ScannerRun, parsed: tuple[ParseResult, ...]
 
 def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPlan, outputs: ScanOutputs,
                   ) -> list[str]:
-    """Results JSON, SARIF, ASFF, job summary and HTML; the summary is also appended to $GITHUB_STEP_SUMMARY."""
+    """Results JSON, SARIF, ASFF, OCSF, job summary and HTML; the summary is also appended to $GITHUB_STEP_SUMMARY."""
     from pipeline.report.render import render_html, render_summary  # noqa: PLC0415 - lazy: Jinja2
     from pipeline.report.view import build_view  # noqa: PLC0415
 
@@ -255,8 +257,11 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPla
         reports=(), scope=request.scope, account=(hub.account if hub and hub.account else ASFF_ACCOUNT_PLACEHOLDER),
         region=(hub.region if hub and hub.region else "us-east-1"), json_out=str(outputs.results),
         sarif_out=str(outputs.sarif), asff_out=str(outputs.asff), sarif_options=sarif_options,
+        ocsf_out=str(outputs.ocsf),
     )
     warnings = write_outputs(outcome, normalize_request)
+    if request.ocsf_out:
+        write_atomic(request.ocsf_out, outputs.ocsf.read_bytes())
     view = build_view(request.scope, verdict, server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
                       metrics=outcome.results.metrics)
     summary = render_summary(view)

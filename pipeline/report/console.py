@@ -57,7 +57,7 @@ def print_outcome(outcome: ScanOutcome) -> None:
     if outcome.published:
         print(outcome.published)
     paths = outcome.outputs
-    print(f"tollgate: results {paths.results}, SARIF {paths.sarif}, ASFF {paths.asff}, "
+    print(f"tollgate: results {paths.results}, SARIF {paths.sarif}, ASFF {paths.asff}, OCSF {paths.ocsf}, "
           f"summary {paths.summary}, HTML {paths.html}")
 
 
