@@ -66,6 +66,7 @@ class Policy:
     suppressions: tuple[Suppression, ...] = ()
     baseline: str | None = None  # resolved against the policy file's directory
     source: str = "<default policy>"
+    fail_on_kev: bool = False  # an open CVE in CISA KEV fails, whatever its severity or the baseline
 
     def threshold(self, category: Category) -> Severity | None:
         return dict(self.category_fail_on).get(category, self.fail_on)
@@ -76,7 +77,8 @@ class Policy:
 
     def describe_thresholds(self) -> str:
         overrides = "".join(f"; {c.value}: {_threshold_name(s)}" for c, s in self.category_fail_on)
-        return f"fail-on {_threshold_name(self.fail_on)}{overrides}"
+        kev = "; fail-on-kev" if self.fail_on_kev else ""
+        return f"fail-on {_threshold_name(self.fail_on)}{overrides}{kev}"
 
 
 def parse_threshold(value: str) -> Severity | None:
@@ -170,6 +172,7 @@ def _policy_from_document(document: dict[str, Any], source: str) -> Policy:
         ),
         baseline=document.get("baseline"),
         source=source,
+        fail_on_kev=bool(document.get("fail-on-kev", False)),
     )
 
 

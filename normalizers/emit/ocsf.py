@@ -172,6 +172,8 @@ def _unmapped(finding: Finding) -> dict[str, Any]:
         "tollgate_category": finding.category.value,
         "original_severity": finding.original_severity,
         "properties": dict(finding.properties) or None,
+        "kev": {"cve": finding.kev.cve, "date_added": finding.kev.date_added, "due_date": finding.kev.due_date,
+                "known_ransomware_campaign_use": finding.kev.ransomware} if finding.kev else None,
     }
     return _compact(fields)
 
@@ -322,6 +324,8 @@ def _vulnerability(finding: Finding) -> dict[str, Any]:
         vulnerability["affected_packages"] = [_affected_package(package)]
     if package:
         vulnerability["is_fix_available"] = bool(package.fixed_versions)
+    if finding.kev:  # CISA KEV: exploited in the wild; the dates are in `unmapped.kev`
+        vulnerability["is_exploit_available"] = True
     if isinstance(finding.location, CodeLocation) and finding.location.path:
         vulnerability["affected_code"] = [_affected_code(finding, finding.location)]
     references = _urls(finding.references)

@@ -58,6 +58,7 @@ SARIF_VERSION = "2.1.0"
 TOLLGATE_URI = "https://github.com/tollgate-dev/tollgate"
 FINGERPRINT_KEY = f"tollgate/{FINGERPRINT_VERSION}"
 LEGACY_FINGERPRINT_KEY = f"tollgate/{LEGACY_FINGERPRINT_VERSION}"  # read from old baselines, never written
+KEV_TAG = "known-exploited"  # on the result and its rule when a CVE is in CISA KEV
 MAX_RULE_NAME = 255
 MAX_DESCRIPTION = 1024
 
@@ -285,7 +286,8 @@ def security_severity(finding: Finding) -> float:
 
 def _tags(members: list[Finding]) -> list[str]:
     cwes = sorted({cwe for finding in members for cwe in finding.cwe})
-    return ["security", members[0].category.value, *(f"CWE-{cwe}" for cwe in cwes)]
+    kev = [KEV_TAG] if any(finding.kev for finding in members) else []
+    return ["security", members[0].category.value, *kev, *(f"CWE-{cwe}" for cwe in cwes)]
 
 
 def _pascal_case(text: str) -> str:
@@ -445,6 +447,10 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
         **_location_properties(finding.location),
     }
     properties.update({key: value for key, value in optional.items() if value})
+    if finding.kev:
+        properties["tags"] = [KEV_TAG]
+        properties["kev"] = {"cve": finding.kev.cve, "dateAdded": finding.kev.date_added,
+                             "dueDate": finding.kev.due_date, "knownRansomwareCampaignUse": finding.kev.ransomware}
     return properties
 
 

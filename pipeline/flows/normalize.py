@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
@@ -13,6 +14,7 @@ from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.ocsf import OcsfContext, emit_ocsf
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
+from normalizers.kev import load_catalog, mark_known_exploited
 from normalizers.merge import merge_across_tools
 from normalizers.model import Finding, ParseResult, Scope, Skipped
 from normalizers.parsers.base import ParseOptions
@@ -64,13 +66,16 @@ class NormalizeOutcome:
     results: Results
     parsed: tuple[ParseResult, ...]
     warnings: tuple[str, ...] = ()
+    kev_catalog: str = ""  # which KEV catalog marked the findings, and how old it is
 
     def summary_line(self) -> str:
         counts = Counter(f.severity.value for f in self.results.findings if f.active)
         by_severity = ", ".join(f"{counts[s]} {s.lower()}" for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"))
+        known_exploited = sum(1 for f in self.results.findings if f.kev)
         return (
             f"tollgate: {len(self.results.findings)} findings from {len(self.parsed)} reports "
-            f"({by_severity}); {len(self.results.skipped)} records skipped"
+            f"({by_severity}); {len(self.results.skipped)} records skipped; "
+            f"{known_exploited} known exploited ({self.kev_catalog})"
         )
 
 
@@ -81,7 +86,9 @@ def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
 
 
 def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> NormalizeOutcome:
-    findings: list[Finding] = merge_across_tools(merge_duplicates(f for result in parsed for f in result.findings))
+    catalog = load_catalog()
+    findings: list[Finding] = mark_known_exploited(
+        merge_across_tools(merge_duplicates(f for result in parsed for f in result.findings)), catalog)
     skipped: list[Skipped] = [s for result in parsed for s in result.skipped]
     warnings = [redact_text(f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}") for s in skipped]
     results = Results(
@@ -92,7 +99,8 @@ def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> Normal
         metrics=tuple(metric for result in parsed for metric in result.metrics),
         reconciliation=tuple(result.reconciliation for result in parsed if result.reconciliation),
     )
-    return NormalizeOutcome(results=results, parsed=parsed, warnings=tuple(warnings))
+    return NormalizeOutcome(results=results, parsed=parsed, warnings=tuple(warnings),
+                            kev_catalog=catalog.notice(datetime.now(timezone.utc).date()))
 
 
 def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[str]:

@@ -62,6 +62,7 @@ class FindingRow:
     location: str
     link: str | None  # a safe http(s) URL, or None
     description: str
+    kev: str | None = None  # "known exploited since 2022-04-04, due 2022-04-25" (CISA KEV)
 
 
 @dataclass(frozen=True)
@@ -161,9 +162,10 @@ class _Marks:
     failing: frozenset[int]
     new: frozenset[int]
 
-    def rank(self, finding: Finding) -> tuple[bool, bool, int]:
-        """Failing first, then new before unchanged, then most severe."""
-        return id(finding) not in self.failing, id(finding) not in self.new, -finding.severity.rank
+    def rank(self, finding: Finding) -> tuple[bool, bool, bool, int]:
+        """Known exploited (CISA KEV) first, then failing, then new before unchanged, then most severe."""
+        return (finding.kev is None, id(finding) not in self.failing, id(finding) not in self.new,
+                -finding.severity.rank)
 
 
 def verdict_sentence(verdict: GateVerdict) -> str:
@@ -178,6 +180,10 @@ def verdict_sentence(verdict: GateVerdict) -> str:
     listed = ", ".join(f"{counts[s]} {s.value.lower()}" for s in SEVERITIES if counts[s])
     noun = "new finding" if verdict.baseline else "finding"
     plural = "" if len(verdict.failing) == 1 else "s"
+    exploited = sum(1 for f in verdict.failing if f.kev) if verdict.policy.fail_on_kev else 0
+    if exploited:  # fail-on-kev: a known-exploited finding fails whatever its severity, new or not
+        return (f"Failed: {len(verdict.failing)} finding{plural} at or above the threshold or known exploited "
+                f"({listed}; {exploited} in CISA KEV).")
     return f"Failed: {len(verdict.failing)} {noun}{plural} at or above the threshold ({listed})."
 
 
@@ -217,6 +223,7 @@ def _finding_row(finding: Finding, marks: _Marks, scope: Scope, server_url: str)
         location=cell_text(location_text(finding.location)),
         link=finding_link(finding, scope, server_url),
         description=cell_text(finding.description, DESCRIPTION_LIMIT),
+        kev=(f"known exploited since {finding.kev.date_added}, due {finding.kev.due_date}" if finding.kev else None),
     )
 
 
