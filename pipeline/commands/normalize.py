@@ -1,4 +1,4 @@
-"""`tollgate normalize REPORT... [--sarif OUT] [--asff OUT] [--json OUT] [--ocsf OUT] --repo owner/name`."""
+"""`tollgate normalize REPORT... [--sarif|--asff|--json|--ocsf|--cyclonedx OUT]... --repo owner/name`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_format_arguments(parser: argparse.ArgumentParser) -> None:
     """The interchange formats `scan` also writes on request (it always writes them in its output folder)."""
     parser.add_argument("--ocsf", metavar="OUT", help="write OCSF 1.6 finding events (a JSON array)")
+    parser.add_argument("--cyclonedx", metavar="OUT",
+                        help="write a CycloneDX 1.6 SBOM of the packages seen and their vulnerabilities")
 
 
 def add_location_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +89,7 @@ def request_from(args: argparse.Namespace) -> NormalizeRequest:
         asff_out=args.asff,
         json_out=args.json,
         ocsf_out=args.ocsf,
+        cyclonedx_out=args.cyclonedx,
         sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
                                         image_location=args.image_location, host_location=args.host_location),
     )

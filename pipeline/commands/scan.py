@@ -104,6 +104,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         image_location=args.image_location,
         host_location=args.host_location,
         ocsf_out=Path(args.ocsf) if args.ocsf else None,
+        cyclonedx_out=Path(args.cyclonedx) if args.cyclonedx else None,
     )
 
 

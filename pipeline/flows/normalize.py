@@ -1,4 +1,4 @@
-"""The normalize flow: reports in, one merged Results out, written as SARIF, ASFF, OCSF and the results file."""
+"""The normalize flow: reports in, one merged Results out, as SARIF, ASFF, OCSF, an SBOM and the results file."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class NormalizeRequest:
     asff_out: str | None = None
     json_out: str | None = None
     ocsf_out: str | None = None
+    cyclonedx_out: str | None = None
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
 
@@ -121,6 +122,10 @@ def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[
         write_atomic(request.asff_out, orjson.dumps({"Findings": list(asff.findings)}))
     if request.ocsf_out:
         write_atomic(request.ocsf_out, orjson.dumps(emit_ocsf(findings, OcsfContext(scope=request.scope))))
+    if request.cyclonedx_out:
+        from normalizers.emit.cyclonedx import SbomContext, emit_cyclonedx  # noqa: PLC0415 - lazy: 90 ms of imports
+
+        write_atomic(request.cyclonedx_out, emit_cyclonedx(findings, SbomContext(scope=request.scope)))
     return warnings
 
 

@@ -81,6 +81,7 @@ class ScanRequest:
     image_location: str | None = None
     host_location: str | None = None
     ocsf_out: Path | None = None  # a copy of the output folder's ocsf.json
+    cyclonedx_out: Path | None = None  # the SBOM, written only when asked for
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPla
         reports=(), scope=request.scope, account=(hub.account if hub and hub.account else ASFF_ACCOUNT_PLACEHOLDER),
         region=(hub.region if hub and hub.region else "us-east-1"), json_out=str(outputs.results),
         sarif_out=str(outputs.sarif), asff_out=str(outputs.asff), sarif_options=sarif_options,
-        ocsf_out=str(outputs.ocsf),
+        ocsf_out=str(outputs.ocsf), cyclonedx_out=str(request.cyclonedx_out) if request.cyclonedx_out else None,
     )
     warnings = write_outputs(outcome, normalize_request)
     if request.ocsf_out:

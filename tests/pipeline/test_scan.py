@@ -233,9 +233,11 @@ def test_scan_reports_show_the_host_hardening_index(tmp_path: Path, monkeypatch:
     assert '<section id="hosts">' in page and '<span style="width: 56%"></span>' in page
 
 
-def test_scan_writes_ocsf_in_its_folder_and_where_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scan_writes_ocsf_and_an_sbom_where_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = tmp_path / "elsewhere" / "events.json"
-    out = recorded_host_and_dast_scan(tmp_path, monkeypatch, "--ocsf", str(copy))
+    sbom = tmp_path / "elsewhere" / "sbom.cdx.json"
+    out = recorded_host_and_dast_scan(tmp_path, monkeypatch, "--ocsf", str(copy), "--cyclonedx", str(sbom))
+    assert json.loads(sbom.read_text(encoding="utf-8"))["specVersion"] == "1.6"  # no packages in Lynis or Wapiti
     events = json.loads((out / "ocsf.json").read_text(encoding="utf-8"))
     assert copy.read_bytes() == (out / "ocsf.json").read_bytes()
     assert ocsf_problems(events) == []
