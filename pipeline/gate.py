@@ -90,6 +90,7 @@ class GateVerdict:
     expired_suppressions: tuple[ExpiredSuppression, ...]
     baseline: str | None = None  # the baseline's source, when one was used
     missing: tuple[str, ...] = ()  # scanners that were asked for and did not run, each with why: never a pass
+    stale_vex: tuple[str, ...] = ()  # VEX statements that matched no finding (pipeline.vex)
 
 
 def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | None = None, *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from normalizers.emit.sarif import SarifOptions, relative_uri
 from normalizers.model import Scope
@@ -43,6 +44,8 @@ def add_format_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ocsf", metavar="OUT", help="write OCSF 1.6 finding events (a JSON array)")
     parser.add_argument("--cyclonedx", metavar="OUT",
                         help="write a CycloneDX 1.6 SBOM of the packages seen and their vulnerabilities")
+    parser.add_argument("--vex", action="append", default=[], type=Path, metavar="FILE",
+                        help="OpenVEX or CycloneDX VEX document; not_affected and fixed suppress (repeatable)")
 
 
 def add_location_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +93,7 @@ def request_from(args: argparse.Namespace) -> NormalizeRequest:
         json_out=args.json,
         ocsf_out=args.ocsf,
         cyclonedx_out=args.cyclonedx,
+        vex=tuple(args.vex),
         sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
                                         image_location=args.image_location, host_location=args.host_location),
     )

@@ -24,6 +24,7 @@ from normalizers.redact import redact_text
 from normalizers.results import Results, results_to_dict
 from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic
+from pipeline.vex import VexStatement, apply_vex, load_vex
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class NormalizeRequest:
     json_out: str | None = None
     ocsf_out: str | None = None
     cyclonedx_out: str | None = None
+    vex: tuple[Path, ...] = ()  # VEX documents whose not_affected and fixed statements suppress
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
 
@@ -82,8 +84,19 @@ class NormalizeOutcome:
 
 def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
     options = ParseOptions(source_root=request.source_root)
+    statements = load_vex(request.vex)  # a bad VEX document stops the run before any report is read
     parsed = tuple(parse_report(Report.from_path(path), options, request.tool) for path in request.reports)
-    return outcome_from_parsed(parsed, request.scope)
+    return with_vex(outcome_from_parsed(parsed, request.scope), statements)
+
+
+def with_vex(outcome: NormalizeOutcome, statements: tuple[VexStatement, ...]) -> NormalizeOutcome:
+    """Findings a not_affected or fixed statement covers become inactive with its reason; stale ones are warned."""
+    if not statements:
+        return outcome
+    vex = apply_vex(outcome.results.findings, statements)
+    stale = [f"stale VEX statement, it matches no finding: {s.label}" for s in vex.stale]
+    return dataclasses.replace(outcome, results=dataclasses.replace(outcome.results, findings=vex.findings),
+                               warnings=(*outcome.warnings, *stale))
 
 
 def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> NormalizeOutcome:

@@ -43,6 +43,7 @@ from pipeline.flows.normalize import (
     NormalizeRequest,
     outcome_from_parsed,
     sarif_options_for,
+    with_vex,
     write_outputs,
 )
 from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_inputs
@@ -82,6 +83,7 @@ class ScanRequest:
     host_location: str | None = None
     ocsf_out: Path | None = None  # a copy of the output folder's ocsf.json
     cyclonedx_out: Path | None = None  # the SBOM, written only when asked for
+    vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ def plan_scan(request: ScanRequest) -> ScanPlan:
         raise ConfigError(f"unknown scanner {', '.join(unknown)}", f"scanners: {', '.join(catalog.names())}")
     config_file = discover(request.config, request.source)
     config = load_scan_config(config_file).with_options(request.options)
-    gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline))
+    gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline,
+                                         vex=request.vex))
     return ScanPlan(request, config, config_file, gate, guard_targets(request, config))
 
 
@@ -308,7 +311,7 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     runs = tuple(e.run for e in executed)
     missing = missing_scanners(plan, runs)
     normalized = outcome_from_parsed(tuple(p for e in executed for p in e.parsed), request.scope)
-    normalized = replace(normalized, results=replace(normalized.results, missing=missing))
+    normalized = with_vex(replace(normalized, results=replace(normalized.results, missing=missing)), plan.gate.vex)
     verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
     warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]

@@ -29,6 +29,7 @@ from normalizers.model import (
 from pipeline.gate import GateVerdict
 from pipeline.report.escape import cell_text, safe_url
 from pipeline.report.facts import FactRow, HostRow, scan_facts
+from pipeline.vex import REASON_PREFIX as VEX_REASON_PREFIX
 
 if TYPE_CHECKING:
     from pipeline.flows.verdict import Evaluation
@@ -100,6 +101,8 @@ class ReportView:
     unchanged: int
     suppressed_by_policy: int
     suppressed_by_tools: int
+    suppressed_by_vex: tuple[str, ...]  # "CVE-… in pkg@1.0: VEX not_affected: … (document id)"
+    stale_vex: tuple[str, ...]  # VEX statements that matched no finding
     expired: tuple[ExpiredRow, ...]
     top: tuple[FindingRow, ...]
     findings: tuple[FindingRow, ...]  # the HTML report's detail list
@@ -141,6 +144,8 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         unchanged=len(verdict.unchanged),
         suppressed_by_policy=sum(1 for s in verdict.suppressed if s.suppression is not None),
         suppressed_by_tools=sum(1 for s in verdict.suppressed if s.suppression is None),
+        suppressed_by_vex=vex_lines(verdict),
+        stale_vex=tuple(cell_text(label) for label in verdict.stale_vex),
         expired=tuple(
             ExpiredRow(cell_text(e.suppression.label), e.suppression.expires.isoformat(),
                        cell_text(e.suppression.reason, DESCRIPTION_LIMIT), e.would_match)
@@ -166,6 +171,12 @@ class _Marks:
         """Known exploited (CISA KEV) first, then failing, then new before unchanged, then most severe."""
         return (finding.kev is None, id(finding) not in self.failing, id(finding) not in self.new,
                 -finding.severity.rank)
+
+
+def vex_lines(verdict: GateVerdict) -> tuple[str, ...]:
+    """Each finding a VEX statement suppressed, with the statement's status, justification and document."""
+    return tuple(cell_text(f"{s.finding.rule_id} in {location_text(s.finding.location)}: {s.reason}",
+                           DESCRIPTION_LIMIT) for s in verdict.suppressed if s.reason.startswith(VEX_REASON_PREFIX))
 
 
 def verdict_sentence(verdict: GateVerdict) -> str:
