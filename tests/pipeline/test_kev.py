@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
+import normalizers.tables.kev
 from normalizers.kev import BUNDLED, KevCatalogError, bundled_catalog, load_catalog, parse_catalog
 from normalizers.model import Category, CodeLocation, Finding, KnownExploited, Scope, Severity, Tool
 from pipeline.cli import main
@@ -18,6 +21,7 @@ from pipeline.gate import evaluate
 from pipeline.policy import Policy, parse_policy
 from pipeline.report.view import build_view
 from tests.conftest import FIXTURES
+from tests.loopback import serving
 from tests.validation import asff_problems, ocsf_problems, sarif_problems
 
 SPRING4SHELL = FIXTURES / "trivy" / "spring4shell-jre8.json.golden"
@@ -139,3 +143,48 @@ def finding(rule_id: str, severity: Severity, kev: KnownExploited | None = None)
     base = Finding(Tool("trivy", Category.SCA), rule_id, rule_id, severity, CodeLocation("pom.xml", 1),
                    vulnerability_ids=(rule_id,) if rule_id.startswith("CVE-") else (), fingerprint=rule_id)
     return dataclasses.replace(base, kev=kev)
+
+
+# --- tollgate db update ---------------------------------------------------------------------
+
+def serve_bytes(body: bytes) -> HTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return HTTPServer(("127.0.0.1", 0), Handler)
+
+
+def test_db_update_fetches_checks_and_writes_the_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = (Path(normalizers.tables.kev.__file__).parent / "known_exploited_vulnerabilities.json").read_bytes()
+    with serving(serve_bytes(catalog)) as url:
+        assert main(["db", "update", "--kev-url", f"{url}/kev.json"]) == ExitCode.PASSED
+    target = tmp_path / "data" / "kev" / "known_exploited_vulnerabilities.json"
+    assert target.read_bytes() == catalog
+    assert f"KEV catalog 2025.08.25 (1404 entries) written to {target}" in capsys.readouterr().out
+    assert load_catalog().source == str(target)
+
+
+def test_db_update_offline_keeps_the_snapshot_with_a_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["db", "update", "--kev-url", f"http://127.0.0.1:{port}/kev.json", "--timeout", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "could not refresh the KEV catalog (ConnectionError); using the CISA KEV catalog 2025.08.25 " \
+           "(bundled snapshot, released 2025-08-25, " in err
+    assert load_catalog().source == BUNDLED
+
+
+def test_db_update_refuses_a_download_that_is_not_a_catalog(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    with serving(serve_bytes(b'{"vulnerabilities": "no"}')) as url:
+        assert main(["db", "update", "--kev-url", f"{url}/kev.json"]) == ExitCode.TOOL_FAILED
+    assert "not a KEV catalog" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "kev").exists()
