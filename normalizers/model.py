@@ -168,6 +168,16 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class KnownExploited:
+    """CISA's Known Exploited Vulnerabilities entry for a finding's CVE (normalizers.kev)."""
+
+    cve: str
+    date_added: str  # ISO 8601 dates, as the catalog writes them
+    due_date: str
+    ransomware: bool = False  # the catalog's knownRansomwareCampaignUse is "Known"
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem at one place, as one tool (or several, after merging) reported it.
 
@@ -199,6 +209,8 @@ class Finding:
     message: str | None = None
     # The other tools' reports of the same problem, kept when findings merge (normalizers.merge).
     evidence: tuple[Evidence, ...] = ()
+    # Set after merging when a CVE of the finding is in CISA KEV; the gate and reports rank it first.
+    kev: KnownExploited | None = None
     fingerprint: str = ""
 
     @property

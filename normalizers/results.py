@@ -22,6 +22,7 @@ from normalizers.model import (
     Finding,
     HostLocation,
     ImageLocation,
+    KnownExploited,
     Location,
     PackageLocation,
     Reconciliation,
@@ -99,6 +100,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "properties": dict(f.properties),
         "message": f.message,
         "evidence": [{**e.__dict__, "severity": e.severity.value} for e in f.evidence],
+        **({"kev": f.kev.__dict__} if f.kev else {}),
     }
 
 
@@ -185,6 +187,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         properties=tuple((d.get("properties") or {}).items()),
         message=d.get("message"),
         evidence=tuple(Evidence(**{**e, "severity": Severity(e["severity"])}) for e in d.get("evidence") or ()),
+        kev=KnownExploited(**d["kev"]) if d.get("kev") else None,
         fingerprint=d.get("fingerprint") or "",
     )
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("pipeline.commands.publish", "publish results to AWS Security Hub"),
     "report": ("pipeline.commands.report", "write the job summary, HTML or PDF report"),
     "firewall": ("pipeline.commands.firewall", "supply-chain firewall: check packages, serve the API"),
+    "db": ("pipeline.commands.db", "refresh the CISA KEV catalog (offline: say how old the bundled one is)"),
 }
 
 EPILOG = """exit codes:

@@ -6,7 +6,9 @@ is failed ("incomplete") whatever the findings say. Order of decisions for each 
 2. matched by a live suppression: never fails; an *expired* suppression matches nothing
    and is listed, with how many findings it would have covered;
 3. with a baseline, a finding that was already there is `unchanged` and never fails;
-4. otherwise it fails when its severity reaches the threshold of its category.
+4. otherwise it fails when its severity reaches the threshold of its category;
+5. with `fail-on-kev`, an open finding whose CVE is in CISA KEV fails whatever its severity, new or
+   not: a baseline accepted a risk before it was known to be exploited.
 
 A baseline is a previous Tollgate results file (matched on fingerprints) or a SARIF file:
 results carrying Tollgate's `partialFingerprints["tollgate/v2"]` match on it; any other
@@ -97,6 +99,7 @@ class GateVerdict:
     expired_suppressions: tuple[ExpiredSuppression, ...]
     baseline: str | None = None  # the baseline's source, when one was used
     missing: tuple[str, ...] = ()  # scanners that were asked for and did not run, each with why: never a pass
+    stale_vex: tuple[str, ...] = ()  # VEX statements that matched no finding (pipeline.vex)
 
 
 def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | None = None, *,
@@ -115,7 +118,8 @@ def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | N
             suppressed.append(SuppressedFinding(finding, suppression.reason, suppression))
     new, unchanged, fixed = compare(active, baseline, findings) if baseline else (tuple(active), (), ())
     new_ids = {id(f) for f in new}
-    failing = tuple(f for f in open_findings if id(f) in new_ids and _reaches(f, policy.threshold(f.category)))
+    failing = tuple(f for f in open_findings if (id(f) in new_ids and _reaches(f, policy.threshold(f.category)))
+                    or (policy.fail_on_kev and f.kev is not None))
     return GateVerdict(
         passed=not failing and not missing,
         policy=policy,

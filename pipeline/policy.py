@@ -66,6 +66,8 @@ class Policy:
     suppressions: tuple[Suppression, ...] = ()
     baseline: str | None = None  # resolved against the policy file's directory
     source: str = "<default policy>"
+    fail_on_kev: bool = False  # an open CVE in CISA KEV fails, whatever its severity or the baseline
+    vex: tuple[str, ...] = ()  # VEX documents, resolved against the policy file's directory
 
     def threshold(self, category: Category) -> Severity | None:
         return dict(self.category_fail_on).get(category, self.fail_on)
@@ -76,7 +78,8 @@ class Policy:
 
     def describe_thresholds(self) -> str:
         overrides = "".join(f"; {c.value}: {_threshold_name(s)}" for c, s in self.category_fail_on)
-        return f"fail-on {_threshold_name(self.fail_on)}{overrides}"
+        kev = "; fail-on-kev" if self.fail_on_kev else ""
+        return f"fail-on {_threshold_name(self.fail_on)}{overrides}{kev}"
 
 
 def parse_threshold(value: str) -> Severity | None:
@@ -103,9 +106,9 @@ def policy_schema() -> dict[str, Any]:
 def load_policy(path: str | Path) -> Policy:
     text = Path(path).read_text(encoding="utf-8")
     policy = parse_policy(text, source=str(path))
-    if policy.baseline is None:
-        return policy
-    return dataclasses.replace(policy, baseline=str(Path(path).parent / policy.baseline))
+    folder = Path(path).parent
+    return dataclasses.replace(policy, baseline=str(folder / policy.baseline) if policy.baseline else None,
+                               vex=tuple(str(folder / vex) for vex in policy.vex))
 
 
 def parse_policy(text: str, source: str = DEFAULT_POLICY_FILE) -> Policy:
@@ -170,6 +173,8 @@ def _policy_from_document(document: dict[str, Any], source: str) -> Policy:
         ),
         baseline=document.get("baseline"),
         source=source,
+        fail_on_kev=bool(document.get("fail-on-kev", False)),
+        vex=tuple(document.get("vex") or ()),
     )
 
 

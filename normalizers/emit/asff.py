@@ -308,6 +308,7 @@ def _product_fields(finding: Finding, scope: Scope, warnings: list[str], previou
         ("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
         ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids)),
         ("tollgate/SuppressionReason", None if finding.active else finding.suppression_reason or "reported inactive"),
+        *_kev_fields(finding),
     ]
     extras = ((f"tollgate/property/{key}", value) for key, value in finding.properties)
     fields, dropped = _string_map([*core, *extras], MAX_PRODUCT_FIELD_VALUE)
@@ -315,6 +316,13 @@ def _product_fields(finding: Finding, scope: Scope, warnings: list[str], previou
         warnings.append(f"ASFF finding for {finding.rule_id} ({finding.fingerprint}): {dropped} tool properties "
                         f"left out of ProductFields (Security Hub keeps at most {MAX_MAP_PAIRS} pairs)")
     return fields
+
+
+def _kev_fields(finding: Finding) -> list[tuple[str, object]]:
+    if finding.kev is None:
+        return []
+    return [("tollgate/Kev", "true"), ("tollgate/KevDateAdded", finding.kev.date_added),
+            ("tollgate/KevDueDate", finding.kev.due_date)]
 
 
 def _other_details(finding: Finding, scope: Scope, location_pairs: list[tuple[str, object]]) -> dict[str, str]:
@@ -466,6 +474,8 @@ def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, s
     if scores:
         vulnerability["Cvss"] = scores
     vulnerability["Vendor"] = {"Name": vendor[0], "Url": vendor[1], "VendorSeverity": _original_severity(finding)}
+    if finding.kev:  # CISA KEV: exploited in the wild (dates in ProductFields tollgate/Kev*)
+        vulnerability["ExploitAvailable"] = "YES"
     references = [r for r in finding.references if r.lower().startswith(("https://", "http://"))]
     if references:
         vulnerability["ReferenceUrls"] = references[:MAX_REFERENCE_URLS]

@@ -56,6 +56,7 @@ from normalizers.text import truncate
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 TOLLGATE_URI = "https://github.com/tollgate-dev/tollgate"
+KEV_TAG = "known-exploited"  # on the result and its rule when a CVE is in CISA KEV
 MAX_RULE_NAME = 255
 MAX_DESCRIPTION = 1024
 
@@ -283,7 +284,8 @@ def security_severity(finding: Finding) -> float:
 
 def _tags(members: list[Finding]) -> list[str]:
     cwes = sorted({cwe for finding in members for cwe in finding.cwe})
-    return ["security", members[0].category.value, *(f"CWE-{cwe}" for cwe in cwes)]
+    kev = [KEV_TAG] if any(finding.kev for finding in members) else []
+    return ["security", members[0].category.value, *kev, *(f"CWE-{cwe}" for cwe in cwes)]
 
 
 def _pascal_case(text: str) -> str:
@@ -443,6 +445,10 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
         **_location_properties(finding.location),
     }
     properties.update({key: value for key, value in optional.items() if value})
+    if finding.kev:
+        properties["tags"] = [KEV_TAG]
+        properties["kev"] = {"cve": finding.kev.cve, "dateAdded": finding.kev.date_added,
+                             "dueDate": finding.kev.due_date, "knownRansomwareCampaignUse": finding.kev.ransomware}
     return properties
 
 

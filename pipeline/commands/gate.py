@@ -31,11 +31,13 @@ def add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", type=Path, metavar="FILE",
                         help="a previous results file or SARIF file: only new findings fail (default: the policy's)")
     parser.add_argument("--fail-on", choices=THRESHOLDS, help="replace the policy's default fail-on threshold")
+    parser.add_argument("--vex", action="append", default=[], type=Path, metavar="FILE",
+                        help="OpenVEX or CycloneDX VEX document; not_affected and fixed suppress (repeatable)")
 
 
 def verdict_request(args: argparse.Namespace) -> VerdictRequest:
     return VerdictRequest(tuple(args.results), GateSettings(config=args.config, fail_on=args.fail_on,
-                                                            baseline=args.baseline))
+                                                            baseline=args.baseline, vex=tuple(args.vex)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

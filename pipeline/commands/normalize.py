@@ -1,10 +1,11 @@
-"""`tollgate normalize REPORT... [--sarif OUT] [--asff OUT] [--json OUT] --repo owner/name`."""
+"""`tollgate normalize REPORT... [--sarif|--asff|--json|--ocsf|--cyclonedx OUT]... --repo owner/name`."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from normalizers.emit.sarif import SarifOptions, relative_uri
 from normalizers.model import Scope
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sarif", metavar="OUT", help="write SARIF 2.1.0 for GitHub code scanning")
     parser.add_argument("--asff", metavar="OUT", help="write ASFF findings for AWS Security Hub")
     parser.add_argument("--json", metavar="OUT", help="write Tollgate's lossless results file")
+    add_format_arguments(parser)
     add_scope_arguments(parser)
     parser.add_argument("--account", default="000000000000", help="AWS account id for ASFF (default: 000000000000)")
     parser.add_argument("--region", default="us-east-1",
@@ -35,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source-root",
                         help="prefix stripped from absolute paths in reports (default: the repo checkout)")
     add_location_arguments(parser)
+
+
+def add_format_arguments(parser: argparse.ArgumentParser) -> None:
+    """The interchange formats `scan` also writes on request (it always writes them in its output folder)."""
+    parser.add_argument("--ocsf", metavar="OUT", help="write OCSF 1.6 finding events (a JSON array)")
+    parser.add_argument("--cyclonedx", metavar="OUT",
+                        help="write a CycloneDX 1.6 SBOM of the packages seen and their vulnerabilities")
+    parser.add_argument("--vex", action="append", default=[], type=Path, metavar="FILE",
+                        help="OpenVEX or CycloneDX VEX document; not_affected and fixed suppress (repeatable)")
 
 
 def add_location_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +91,9 @@ def request_from(args: argparse.Namespace) -> NormalizeRequest:
         sarif_out=args.sarif,
         asff_out=args.asff,
         json_out=args.json,
+        ocsf_out=args.ocsf,
+        cyclonedx_out=args.cyclonedx,
+        vex=tuple(args.vex),
         sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
                                         image_location=args.image_location, host_location=args.host_location),
     )

@@ -15,7 +15,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.commands.normalize import add_location_arguments, scope_from
+from pipeline.commands.normalize import add_format_arguments, add_location_arguments, scope_from
 from pipeline.config import OptionOverride
 from pipeline.flows.scan import ScanRequest, run_scan
 from pipeline.report.console import print_outcome
@@ -80,6 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-raw", action="store_true",
                         help="keep the scanners' own reports in OUT/raw (they quote secrets; by default removed)")
     add_location_arguments(parser)
+    add_format_arguments(parser)
 
 
 def request_from(args: argparse.Namespace) -> ScanRequest:
@@ -105,6 +106,9 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         dast_location=args.dast_location,
         image_location=args.image_location,
         host_location=args.host_location,
+        ocsf_out=Path(args.ocsf) if args.ocsf else None,
+        cyclonedx_out=Path(args.cyclonedx) if args.cyclonedx else None,
+        vex=tuple(args.vex),
     )
 
 

@@ -1,17 +1,20 @@
-"""The normalize flow: reports in, one merged Results out, written as SARIF, ASFF and the results file."""
+"""The normalize flow: reports in, one merged Results out, as SARIF, ASFF, OCSF, an SBOM and the results file."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
 
 from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
+from normalizers.emit.ocsf import OcsfContext, emit_ocsf
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
+from normalizers.kev import load_catalog, mark_known_exploited
 from normalizers.merge import merge_across_tools
 from normalizers.model import Finding, ParseResult, Scope, Skipped
 from normalizers.parsers.base import ParseOptions
@@ -21,6 +24,7 @@ from normalizers.redact import redact_text
 from normalizers.results import Results, results_to_dict
 from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic
+from pipeline.vex import VexStatement, apply_vex, load_vex
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class NormalizeRequest:
     sarif_out: str | None = None
     asff_out: str | None = None
     json_out: str | None = None
+    ocsf_out: str | None = None
+    cyclonedx_out: str | None = None
+    vex: tuple[Path, ...] = ()  # VEX documents whose not_affected and fixed statements suppress
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
 
@@ -62,24 +69,40 @@ class NormalizeOutcome:
     results: Results
     parsed: tuple[ParseResult, ...]
     warnings: tuple[str, ...] = ()
+    kev_catalog: str = ""  # which KEV catalog marked the findings, and how old it is
 
     def summary_line(self) -> str:
         counts = Counter(f.severity.value for f in self.results.findings if f.active)
         by_severity = ", ".join(f"{counts[s]} {s.lower()}" for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"))
+        known_exploited = sum(1 for f in self.results.findings if f.kev)
         return (
             f"tollgate: {len(self.results.findings)} findings from {len(self.parsed)} reports "
-            f"({by_severity}); {len(self.results.skipped)} records skipped"
+            f"({by_severity}); {len(self.results.skipped)} records skipped; "
+            f"{known_exploited} known exploited ({self.kev_catalog})"
         )
 
 
 def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
     options = ParseOptions(source_root=request.source_root)
+    statements = load_vex(request.vex)  # a bad VEX document stops the run before any report is read
     parsed = tuple(parse_report(Report.from_path(path), options, request.tool) for path in request.reports)
-    return outcome_from_parsed(parsed, request.scope)
+    return with_vex(outcome_from_parsed(parsed, request.scope), statements)
+
+
+def with_vex(outcome: NormalizeOutcome, statements: tuple[VexStatement, ...]) -> NormalizeOutcome:
+    """Findings a not_affected or fixed statement covers become inactive with its reason; stale ones are warned."""
+    if not statements:
+        return outcome
+    vex = apply_vex(outcome.results.findings, statements)
+    stale = [f"stale VEX statement, it matches no finding: {s.label}" for s in vex.stale]
+    return dataclasses.replace(outcome, results=dataclasses.replace(outcome.results, findings=vex.findings),
+                               warnings=(*outcome.warnings, *stale))
 
 
 def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> NormalizeOutcome:
-    findings: list[Finding] = merge_across_tools(merge_duplicates(f for result in parsed for f in result.findings))
+    catalog = load_catalog()
+    findings: list[Finding] = mark_known_exploited(
+        merge_across_tools(merge_duplicates(f for result in parsed for f in result.findings)), catalog)
     skipped: list[Skipped] = [s for result in parsed for s in result.skipped]
     warnings = [redact_text(f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}") for s in skipped]
     results = Results(
@@ -90,7 +113,8 @@ def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> Normal
         metrics=tuple(metric for result in parsed for metric in result.metrics),
         reconciliation=tuple(result.reconciliation for result in parsed if result.reconciliation),
     )
-    return NormalizeOutcome(results=results, parsed=parsed, warnings=tuple(warnings))
+    return NormalizeOutcome(results=results, parsed=parsed, warnings=tuple(warnings),
+                            kev_catalog=catalog.notice(datetime.now(timezone.utc).date()))
 
 
 def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[str]:
@@ -109,6 +133,12 @@ def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[
         asff = emit_asff(findings, context)
         warnings += asff.warnings
         write_atomic(request.asff_out, orjson.dumps({"Findings": list(asff.findings)}))
+    if request.ocsf_out:
+        write_atomic(request.ocsf_out, orjson.dumps(emit_ocsf(findings, OcsfContext(scope=request.scope))))
+    if request.cyclonedx_out:
+        from normalizers.emit.cyclonedx import SbomContext, emit_cyclonedx  # noqa: PLC0415 - lazy: 90 ms of imports
+
+        write_atomic(request.cyclonedx_out, emit_cyclonedx(findings, SbomContext(scope=request.scope)))
     return warnings
 
 

@@ -45,6 +45,7 @@ from pipeline.flows.normalize import (
     NormalizeRequest,
     outcome_from_parsed,
     sarif_options_for,
+    with_vex,
     write_outputs,
 )
 from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_inputs
@@ -85,6 +86,9 @@ class ScanRequest:
     dast_location: str | None = None
     image_location: str | None = None
     host_location: str | None = None
+    ocsf_out: Path | None = None  # a copy of the output folder's ocsf.json
+    cyclonedx_out: Path | None = None  # the SBOM, written only when asked for
+    vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
 
 
 @dataclass(frozen=True)
@@ -94,11 +98,12 @@ class ScanOutputs:
     asff: Path
     summary: Path
     html: Path
+    ocsf: Path
 
     @classmethod
     def under(cls, folder: Path) -> ScanOutputs:
         return cls(folder / "results.json", folder / "tollgate.sarif", folder / "asff.json",
-                   folder / "summary.md", folder / "report.html")
+                   folder / "summary.md", folder / "report.html", folder / "ocsf.json")
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def plan_scan(request: ScanRequest) -> ScanPlan:
         raise ConfigError(f"unknown scanner {', '.join(unknown)}", f"scanners: {', '.join(catalog.names())}")
     config_file = discover(request.config, request.source)
     config = load_scan_config(config_file).with_options(request.options)
-    gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline))
+    gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline,
+                                         vex=request.vex))
     return ScanPlan(request, config, config_file, gate, guard_targets(request, config))
 
 
@@ -260,7 +266,7 @@ def _finish(progress: Progress, run: ScannerRun, parsed: tuple[ParseResult, ...]
 
 def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPlan, outputs: ScanOutputs,
                   ) -> list[str]:
-    """Results JSON, SARIF, ASFF, job summary and HTML; the summary is also appended to $GITHUB_STEP_SUMMARY."""
+    """Results JSON, SARIF, ASFF, OCSF, job summary and HTML; the summary is also appended to $GITHUB_STEP_SUMMARY."""
     from pipeline.report.render import render_html, render_summary  # noqa: PLC0415 - lazy: Jinja2
     from pipeline.report.view import build_view  # noqa: PLC0415
 
@@ -272,8 +278,11 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPla
         reports=(), scope=request.scope, account=(hub.account if hub and hub.account else ASFF_ACCOUNT_PLACEHOLDER),
         region=(hub.region if hub and hub.region else "us-east-1"), json_out=str(outputs.results),
         sarif_out=str(outputs.sarif), asff_out=str(outputs.asff), sarif_options=sarif_options,
+        ocsf_out=str(outputs.ocsf), cyclonedx_out=str(request.cyclonedx_out) if request.cyclonedx_out else None,
     )
     warnings = write_outputs(outcome, normalize_request)
+    if request.ocsf_out:
+        write_atomic(request.ocsf_out, outputs.ocsf.read_bytes())
     view = build_view(request.scope, verdict, server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
                       metrics=outcome.results.metrics, reconciliation=outcome.results.reconciliation)
     summary = render_summary(view)
@@ -319,7 +328,7 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     runs = tuple(e.run for e in executed)
     missing = missing_scanners(plan, runs)
     normalized = outcome_from_parsed(tuple(p for e in executed for p in e.parsed), request.scope)
-    normalized = replace(normalized, results=replace(normalized.results, missing=missing))
+    normalized = with_vex(replace(normalized, results=replace(normalized.results, missing=missing)), plan.gate.vex)
     verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
     warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]

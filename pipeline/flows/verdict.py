@@ -8,6 +8,7 @@ decides whether a suppression has expired is today in UTC, wherever the runner's
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pipeline.errors import ConfigError
 from pipeline.flows.results_files import combine_results, load_results, read_json
 from pipeline.gate import Baseline, GateVerdict, baseline_from_document, evaluate
 from pipeline.policy import Policy, load_policy
+from pipeline.vex import VexStatement, apply_vex, load_vex
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class GateSettings:
     scan_root: Path | None = None  # the scanned folder, whose .tollgate.yml comes before the working directory's
     fail_on: str | None = None  # replaces the policy's default threshold
     baseline: Path | None = None  # replaces the policy's baseline
+    vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class GateInputs:
     policy: Policy
     baseline: Baseline | None
     config: Path | None  # the .tollgate.yml they came from, if any
+    vex: tuple[VexStatement, ...] = ()  # the policy's and the front door's VEX statements
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ def read_gate_inputs(settings: GateSettings) -> GateInputs:
     config = discover(settings.config, settings.scan_root)
     policy = (load_policy(config) if config else Policy()).with_fail_on(settings.fail_on)
     baseline_path = settings.baseline or (Path(policy.baseline) if policy.baseline else None)
-    return GateInputs(policy, read_baseline(baseline_path) if baseline_path else None, config)
+    vex = load_vex((*policy.vex, *settings.vex))
+    return GateInputs(policy, read_baseline(baseline_path) if baseline_path else None, config, vex)
 
 
 def read_baseline(path: Path) -> Baseline:
@@ -94,7 +99,9 @@ def read_baseline(path: Path) -> Baseline:
 
 
 def decide(findings: Sequence[Finding], inputs: GateInputs, missing: Sequence[str] = ()) -> GateVerdict:
-    return evaluate(findings, inputs.policy, inputs.baseline, today=today_utc(), missing=missing)
+    vex = apply_vex(findings, inputs.vex)
+    verdict = evaluate(vex.findings, inputs.policy, inputs.baseline, today=today_utc(), missing=missing)
+    return dataclasses.replace(verdict, stale_vex=tuple(s.label for s in vex.stale))
 
 
 def evaluate_results(request: VerdictRequest) -> Evaluation:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pipeline.gate import GateVerdict
 from pipeline.report.annotations import annotations_for
 from pipeline.report.escape import console_text
-from pipeline.report.view import location_text, verdict_sentence
+from pipeline.report.view import location_text, verdict_sentence, vex_lines
 
 if TYPE_CHECKING:
     from pipeline.flows.scan import ScanOutcome
@@ -23,6 +23,9 @@ def warn_expired(verdict: GateVerdict) -> None:
         suppression = expired.suppression
         print(f"tollgate: warning: {console_text(suppression.label)} expired on {suppression.expires}; "
               f"it no longer suppresses {expired.would_match} finding(s)", file=sys.stderr)
+    for label in verdict.stale_vex:
+        print(f"tollgate: warning: stale VEX statement, it matches no finding: {console_text(label)}",
+              file=sys.stderr)
 
 
 def print_annotations(verdict: GateVerdict) -> None:
@@ -41,6 +44,8 @@ def print_verdict(verdict: GateVerdict) -> None:
               f"{console_text(finding.title)} at {console_text(location_text(finding.location))}")
     if len(verdict.failing) > FAILING_LINES:
         print(f"  … and {len(verdict.failing) - FAILING_LINES} more")
+    for line in vex_lines(verdict)[:FAILING_LINES]:
+        print(f"  suppressed {console_text(line)}")
 
 
 def print_outcome(outcome: ScanOutcome) -> None:
@@ -57,7 +62,7 @@ def print_outcome(outcome: ScanOutcome) -> None:
     if outcome.published:
         print(outcome.published)
     paths = outcome.outputs
-    print(f"tollgate: results {paths.results}, SARIF {paths.sarif}, ASFF {paths.asff}, "
+    print(f"tollgate: results {paths.results}, SARIF {paths.sarif}, ASFF {paths.asff}, OCSF {paths.ocsf}, "
           f"summary {paths.summary}, HTML {paths.html}")
 
 

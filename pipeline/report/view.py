@@ -30,6 +30,7 @@ from normalizers.model import (
 from pipeline.gate import GateVerdict
 from pipeline.report.escape import cell_text, safe_url
 from pipeline.report.facts import FactRow, HostRow, scan_facts
+from pipeline.vex import REASON_PREFIX as VEX_REASON_PREFIX
 
 if TYPE_CHECKING:
     from pipeline.flows.verdict import Evaluation
@@ -63,6 +64,7 @@ class FindingRow:
     location: str
     link: str | None  # a safe http(s) URL, or None
     description: str
+    kev: str | None = None  # "known exploited since 2022-04-04, due 2022-04-25" (CISA KEV)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class ReportView:
     unchanged: int
     suppressed_by_policy: int
     suppressed_by_tools: int
+    suppressed_by_vex: tuple[str, ...]  # "CVE-… in pkg@1.0: VEX not_affected: … (document id)"
+    stale_vex: tuple[str, ...]  # VEX statements that matched no finding
     expired: tuple[ExpiredRow, ...]
     top: tuple[FindingRow, ...]
     findings: tuple[FindingRow, ...]  # the HTML report's detail list
@@ -157,6 +161,8 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         unchanged=len(verdict.unchanged),
         suppressed_by_policy=sum(1 for s in verdict.suppressed if s.suppression is not None),
         suppressed_by_tools=sum(1 for s in verdict.suppressed if s.suppression is None),
+        suppressed_by_vex=vex_lines(verdict),
+        stale_vex=tuple(cell_text(label) for label in verdict.stale_vex),
         expired=tuple(
             ExpiredRow(cell_text(e.suppression.label), e.suppression.expires.isoformat(),
                        cell_text(e.suppression.reason, DESCRIPTION_LIMIT), e.would_match)
@@ -180,9 +186,16 @@ class _Marks:
     failing: frozenset[int]
     new: frozenset[int]
 
-    def rank(self, finding: Finding) -> tuple[bool, bool, int]:
-        """Failing first, then new before unchanged, then most severe."""
-        return id(finding) not in self.failing, id(finding) not in self.new, -finding.severity.rank
+    def rank(self, finding: Finding) -> tuple[bool, bool, bool, int]:
+        """Known exploited (CISA KEV) first, then failing, then new before unchanged, then most severe."""
+        return (finding.kev is None, id(finding) not in self.failing, id(finding) not in self.new,
+                -finding.severity.rank)
+
+
+def vex_lines(verdict: GateVerdict) -> tuple[str, ...]:
+    """Each finding a VEX statement suppressed, with the statement's status, justification and document."""
+    return tuple(cell_text(f"{s.finding.rule_id} in {location_text(s.finding.location)}: {s.reason}",
+                           DESCRIPTION_LIMIT) for s in verdict.suppressed if s.reason.startswith(VEX_REASON_PREFIX))
 
 
 def _accounting_row(r: Reconciliation) -> AccountingRow:
@@ -203,6 +216,10 @@ def verdict_sentence(verdict: GateVerdict) -> str:
     listed = ", ".join(f"{counts[s]} {s.value.lower()}" for s in SEVERITIES if counts[s])
     noun = "new finding" if verdict.baseline else "finding"
     plural = "" if len(verdict.failing) == 1 else "s"
+    exploited = sum(1 for f in verdict.failing if f.kev) if verdict.policy.fail_on_kev else 0
+    if exploited:  # fail-on-kev: a known-exploited finding fails whatever its severity, new or not
+        return (f"Failed: {len(verdict.failing)} finding{plural} at or above the threshold or known exploited "
+                f"({listed}; {exploited} in CISA KEV).")
     return f"Failed: {len(verdict.failing)} {noun}{plural} at or above the threshold ({listed})."
 
 
@@ -242,6 +259,7 @@ def _finding_row(finding: Finding, marks: _Marks, scope: Scope, server_url: str)
         location=cell_text(location_text(finding.location)),
         link=finding_link(finding, scope, server_url),
         description=cell_text(finding.description, DESCRIPTION_LIMIT),
+        kev=(f"known exploited since {finding.kev.date_added}, due {finding.kev.due_date}" if finding.kev else None),
     )
 
 

@@ -44,6 +44,7 @@ from pipeline.scanners.catalog import scanner_for
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
 from tests.conftest import FIXTURES, ROOT
 from tests.moto_server import aws, moto_server  # noqa: F401 - pytest fixtures
+from tests.validation import ocsf_problems
 
 SARIF = (
     '{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Probe", "rules": [{"id": "P1"}]}}, '
@@ -182,7 +183,7 @@ def test_scanners_run_concurrently(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert outcome.exit_code == ExitCode.GATE_FAILED  # the probe's result is an error-level (HIGH) finding
     assert len(outcome.normalized.results.findings) == 1  # the same result from both merges into one
     for path in (outcome.outputs.results, outcome.outputs.sarif, outcome.outputs.asff, outcome.outputs.summary,
-                 outcome.outputs.html):
+                 outcome.outputs.html, outcome.outputs.ocsf):
         assert path.stat().st_size > 0
 
 
@@ -230,6 +231,17 @@ def test_scan_reports_show_the_host_hardening_index(tmp_path: Path, monkeypatch:
     assert "### Host hardening" in summary and "| vm | 56 | 235 | 3\\.0\\.8 |" in summary
     page = (out / "report.html").read_text(encoding="utf-8")
     assert '<section id="hosts">' in page and '<span style="width: 56%"></span>' in page
+
+
+def test_scan_writes_ocsf_and_an_sbom_where_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "elsewhere" / "events.json"
+    sbom = tmp_path / "elsewhere" / "sbom.cdx.json"
+    out = recorded_host_and_dast_scan(tmp_path, monkeypatch, "--ocsf", str(copy), "--cyclonedx", str(sbom))
+    assert json.loads(sbom.read_text(encoding="utf-8"))["specVersion"] == "1.6"  # no packages in Lynis or Wapiti
+    events = json.loads((out / "ocsf.json").read_text(encoding="utf-8"))
+    assert copy.read_bytes() == (out / "ocsf.json").read_bytes()
+    assert ocsf_problems(events) == []
+    assert {e["class_uid"] for e in events} == {2003, 2007}  # Lynis checks, Wapiti's web findings
 
 
 def test_scan_and_normalize_share_the_location_flags() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.cli import main
 from tests.conftest import FIXTURES, ROOT
-from tests.validation import asff_problems, sarif_problems
+from tests.validation import asff_problems, ocsf_problems, sarif_problems
 
 DC_JSON = FIXTURES / "dependency_check" / "VulnerableJavaWebApplication_dependency-check-report.json"
 TRIVY = FIXTURES / "trivy" / "alpine-310.json.golden"
@@ -19,7 +19,7 @@ ZAP = FIXTURES / "zap" / "pipeline-templates_zap-2.14.0_report_json.json"
 
 
 def normalize(tmp_path: Path, *reports: Path, repo: str = "acme/web", extra: tuple[str, ...] = ()) -> dict[str, Path]:
-    outputs = {kind: tmp_path / f"{repo.replace('/', '_')}.{kind}" for kind in ("sarif", "asff", "json")}
+    outputs = {kind: tmp_path / f"{repo.replace('/', '_')}.{kind}" for kind in ("sarif", "asff", "json", "ocsf")}
     argv = ["normalize", *map(str, reports), "--repo", repo, "--account", "123456789012", "--region", "eu-west-1",
             "--source-root", str(tmp_path), *extra]
     for kind, path in outputs.items():
@@ -40,6 +40,10 @@ def test_outputs_are_accepted_by_github_and_security_hub(tmp_path: Path) -> None
                for f in asff)
     results = json.loads(outputs["json"].read_text())
     assert len(results["findings"]) == len(asff) == sum(len(run["results"]) for run in sarif["runs"])
+    ocsf = json.loads(outputs["ocsf"].read_text())
+    assert ocsf_problems(ocsf) == []
+    assert [e["finding_info"]["uid"] for e in ocsf] == [f["fingerprint"] for f in results["findings"]]
+    assert {e["class_uid"] for e in ocsf} == {2002, 2007}  # dependency-check and Trivy CVEs, ZAP alerts
 
 
 def test_normalizing_twice_gives_identical_ids(tmp_path: Path) -> None:

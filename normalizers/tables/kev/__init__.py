@@ -1,0 +1,1 @@
+"""The bundled CISA KEV snapshot (README.md beside it says where it comes from)."""
