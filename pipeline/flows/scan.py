@@ -37,6 +37,7 @@ from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
 from pipeline.atomic import write_atomic
+from pipeline.ci_scope import require_publishable
 from pipeline.config import OptionOverride, ScanConfig, ScannerSettings, load_scan_config
 from pipeline.config_file import discover
 from pipeline.errors import ConfigError, ExitCode, PublishError, ScannerTimeout, ScannerUnavailable, TollgateError
@@ -125,7 +126,8 @@ class ScanOutcome:
 
 
 def plan_scan(request: ScanRequest) -> ScanPlan:
-    """Read and check the configuration, the policy, the baseline and the DAST targets, in that order."""
+    """Read and check the configuration, the policy, the baseline, the scope (when publishing) and the DAST
+    targets, in that order."""
     if not request.source.is_dir():
         raise ConfigError(f"{request.source}: not a directory to scan")
     unknown = sorted((request.only | request.skip | request.dast_engines) - set(catalog.names()))
@@ -134,6 +136,8 @@ def plan_scan(request: ScanRequest) -> ScanPlan:
     config_file = discover(request.config, request.source)
     config = load_scan_config(config_file).with_options(request.options)
     gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline))
+    if config.securityhub is not None and request.publish:
+        require_publishable(request.scope)  # before a scanner runs, not after the whole scan
     return ScanPlan(request, config, config_file, gate, guard_targets(request, config))
 
 
