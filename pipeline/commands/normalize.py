@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sarif", metavar="OUT", help="write SARIF 2.1.0 for GitHub code scanning")
     parser.add_argument("--asff", metavar="OUT", help="write ASFF findings for AWS Security Hub")
     parser.add_argument("--json", metavar="OUT", help="write Tollgate's lossless results file")
+    add_gitlab_argument(parser)
     add_scope_arguments(parser)
     parser.add_argument("--account", default="000000000000", help="AWS account id for ASFF (default: 000000000000)")
     parser.add_argument("--region", default="us-east-1",
@@ -38,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source-root",
                         help="prefix stripped from absolute paths in reports (default: the repo checkout)")
     add_location_arguments(parser)
+
+
+def add_gitlab_argument(parser: argparse.ArgumentParser) -> None:
+    """`scan` shares it."""
+    parser.add_argument("--gitlab", metavar="DIR",
+                        help="write GitLab security reports (gl-sast-report.json, gl-dependency-scanning-report.json, "
+                             "gl-dast-report.json, gl-secret-detection-report.json) into DIR")
 
 
 def add_location_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +92,7 @@ def request_from(args: argparse.Namespace) -> NormalizeRequest:
         sarif_out=args.sarif,
         asff_out=args.asff,
         json_out=args.json,
+        gitlab_dir=args.gitlab,
         sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
                                         image_location=args.image_location, host_location=args.host_location),
     )

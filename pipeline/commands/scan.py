@@ -15,7 +15,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.commands.normalize import add_location_arguments, add_scope_arguments, scope_from
+from pipeline.commands.normalize import add_gitlab_argument, add_location_arguments, add_scope_arguments, scope_from
 from pipeline.config import OptionOverride
 from pipeline.flows.scan import ScanRequest, run_scan
 from pipeline.report.console import print_outcome
@@ -76,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-publish", action="store_true", help="do not publish even when the config says so")
     parser.add_argument("--keep-raw", action="store_true",
                         help="keep the scanners' own reports in OUT/raw (they quote secrets; by default removed)")
+    add_gitlab_argument(parser)
     add_location_arguments(parser)
 
 
@@ -101,6 +102,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         dast_location=args.dast_location,
         image_location=args.image_location,
         host_location=args.host_location,
+        gitlab_dir=args.gitlab,
     )
 
 

@@ -11,6 +11,7 @@ import orjson
 
 from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
+from normalizers.emit.gitlab import emit_gitlab
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
 from normalizers.merge import merge_across_tools
 from normalizers.model import Finding, ParseResult, Scope, Skipped
@@ -34,6 +35,7 @@ class NormalizeRequest:
     sarif_out: str | None = None
     asff_out: str | None = None
     json_out: str | None = None
+    gitlab_dir: str | None = None  # GitLab security reports (gl-*-report.json) go here
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
 
@@ -109,6 +111,11 @@ def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[
         asff = emit_asff(findings, context)
         warnings += asff.warnings
         write_atomic(request.asff_out, orjson.dumps({"Findings": list(asff.findings)}))
+    if request.gitlab_dir:
+        gitlab = emit_gitlab(findings, request.scope)
+        warnings += gitlab.warnings
+        for name, report in gitlab.reports.items():
+            write_atomic(Path(request.gitlab_dir, name), orjson.dumps(report))
     return warnings
 
 

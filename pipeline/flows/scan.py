@@ -86,6 +86,7 @@ class ScanRequest:
     dast_location: str | None = None
     image_location: str | None = None
     host_location: str | None = None
+    gitlab_dir: Path | str | None = None  # also write GitLab security reports there
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,7 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPla
         reports=(), scope=request.scope, account=(hub.account if hub and hub.account else ASFF_ACCOUNT_PLACEHOLDER),
         region=(hub.region if hub and hub.region else "us-east-1"), json_out=str(outputs.results),
         sarif_out=str(outputs.sarif), asff_out=str(outputs.asff), sarif_options=sarif_options,
+        gitlab_dir=str(request.gitlab_dir) if request.gitlab_dir else None,
     )
     warnings = write_outputs(outcome, normalize_request)
     view = build_view(request.scope, verdict, server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
