@@ -17,11 +17,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from normalizers.model import Category, Scope
+from normalizers.model import Category
 from pipeline.action.env import Env, flag, names, require, text, words, write_outputs
 from pipeline.action.gate import verdict_outputs
 from pipeline.action.out_dir import SIDECAR, fresh_out_dir
 from pipeline.action.sarif_split import category_prefix, sarif_outputs, split_sarif, uri_prefix
+from pipeline.ci_scope import resolve_scope
 from pipeline.config import OptionOverride
 from pipeline.errors import ConfigError, ExitCode
 from pipeline.flows.scan import ScanRequest, run_scan, scanned_categories
@@ -61,13 +62,14 @@ def scan_step(env: Env, out_dir: Path) -> ScanStep:
     path = text(env, "TOLLGATE_PATH", ".")
     config = text(env, "TOLLGATE_CONFIG")
     baseline = text(env, "TOLLGATE_BASELINE")
-    environment = text(env, "TOLLGATE_ENVIRONMENT")
+    resolved = resolve_scope(env, repository=None, branch=None, commit=None,
+                             environment=text(env, "TOLLGATE_ENVIRONMENT") or None, folder=Path(path))
+    if resolved.warning:
+        print(f"::warning::tollgate: {resolved.warning}", flush=True)
     request = ScanRequest(
         source=Path(path),
         out_dir=out_dir,
-        scope=Scope(repository=text(env, "GITHUB_REPOSITORY", f"local/{Path(path).resolve().name}"),
-                    environment=environment or None, branch=text(env, "GITHUB_REF_NAME") or None,
-                    commit=text(env, "GITHUB_SHA") or None),
+        scope=resolved.scope,
         config=Path(config) if config else None,
         options=option_overrides(env),
         image=text(env, "TOLLGATE_IMAGE") or None,

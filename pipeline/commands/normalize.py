@@ -1,4 +1,4 @@
-"""`tollgate normalize REPORT... [--sarif|--asff|--json|--ocsf|--cyclonedx OUT]... --repo owner/name`."""
+"""`tollgate normalize REPORT... [--sarif|--asff|--json|--ocsf|--cyclonedx OUT]... [--gitlab DIR] [--repo R]`."""
 
 from __future__ import annotations
 
@@ -8,19 +8,21 @@ import sys
 from pathlib import Path
 
 from normalizers.emit.sarif import SarifOptions, relative_uri
-from normalizers.model import Scope
 from normalizers.tool_id import ToolId
-from pipeline.errors import ConfigError, ExitCode
+from pipeline.ci_scope import ResolvedScope, resolve_scope
+from pipeline.errors import ExitCode
 from pipeline.flows.normalize import NormalizeRequest, normalize_reports, sarif_options_for, write_outputs
 
-REPO_HELP = "the repository the reports belong to (owner/name); it scopes every identity"
+REPO_HELP = ("the repository (owner/name) that scopes every identity (default: the CI system's, e.g. "
+             "$GITHUB_REPOSITORY, $CI_PROJECT_PATH, $CODEBUILD_SOURCE_REPO_URL; else local/<folder>, never published)")
 
 
 def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", required=True, help=REPO_HELP)
+    """--repo, --environment, --branch, --commit; `scan` shares them."""
+    parser.add_argument("--repo", help=REPO_HELP)
     parser.add_argument("--environment", help="optional environment or target name within the repository scope")
-    parser.add_argument("--branch", help="branch the scan ran on (default: $GITHUB_REF_NAME)")
-    parser.add_argument("--commit", help="commit the scan ran on (default: $GITHUB_SHA)")
+    parser.add_argument("--branch", help="branch the scan ran on (default: the CI system's, e.g. $GITHUB_REF_NAME)")
+    parser.add_argument("--commit", help="commit the scan ran on (default: the CI system's, e.g. $GITHUB_SHA)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +48,9 @@ def add_format_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write a CycloneDX 1.6 SBOM of the packages seen and their vulnerabilities")
     parser.add_argument("--vex", action="append", default=[], type=Path, metavar="FILE",
                         help="OpenVEX or CycloneDX VEX document; not_affected and fixed suppress (repeatable)")
+    parser.add_argument("--gitlab", metavar="DIR",
+                        help="write GitLab security reports (gl-sast-report.json, gl-dependency-scanning-report.json, "
+                             "gl-dast-report.json, gl-secret-detection-report.json) into DIR")
 
 
 def add_location_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,23 +72,24 @@ def repository_file(text: str) -> str:
     return text
 
 
-def scope_from(args: argparse.Namespace, repository: str) -> Scope:
-    """--repo and friends, with the runner's branch and commit as defaults; `scan` shares it."""
-    if "/" not in repository.strip("/"):
-        raise ConfigError(f"--repo must be owner/name, got {repository!r}")
-    return Scope(
-        repository=repository.strip("/"),
-        environment=args.environment,
-        branch=args.branch or os.environ.get("GITHUB_REF_NAME") or None,
-        commit=args.commit or os.environ.get("GITHUB_SHA") or None,
-    )
+def scope_from(args: argparse.Namespace, folder: Path) -> ResolvedScope:
+    """--repo and friends, else the CI system's variables, else `local/<folder>` with a warning; `scan` shares it."""
+    resolved = resolve_scope(os.environ, repository=args.repo, branch=args.branch, commit=args.commit,
+                             environment=args.environment, folder=folder)
+    if resolved.warning:
+        print(f"tollgate: warning: {resolved.warning}", file=sys.stderr)
+    elif resolved.ci and not args.repo:
+        print(f"tollgate: {resolved.notice()}", file=sys.stderr)
+    return resolved
 
 
 def request_from(args: argparse.Namespace) -> NormalizeRequest:
-    source_root = args.source_root or os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    resolved = scope_from(args, Path.cwd())
+    workspace = resolved.ci.workspace if resolved.ci else None
+    source_root = args.source_root or workspace or os.getcwd()
     return NormalizeRequest(
         reports=tuple(args.reports),
-        scope=scope_from(args, args.repo),
+        scope=resolved.scope,
         account=args.account,
         region=args.region,
         tool=ToolId(args.tool) if args.tool else None,
@@ -94,6 +100,7 @@ def request_from(args: argparse.Namespace) -> NormalizeRequest:
         ocsf_out=args.ocsf,
         cyclonedx_out=args.cyclonedx,
         vex=tuple(args.vex),
+        gitlab_dir=args.gitlab,
         sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
                                         image_location=args.image_location, host_location=args.host_location),
     )

@@ -15,7 +15,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.commands.normalize import add_format_arguments, add_location_arguments, scope_from
+from pipeline.commands.normalize import add_format_arguments, add_location_arguments, add_scope_arguments, scope_from
 from pipeline.config import OptionOverride
 from pipeline.flows.scan import ScanRequest, run_scan
 from pipeline.report.console import print_outcome
@@ -67,10 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where reports go (default: $RUNNER_TEMP/tollgate, else ./.tollgate)")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="the .tollgate.yml (default: PATH/.tollgate.yml, else ./.tollgate.yml, else built-in)")
-    parser.add_argument("--repo", help="owner/name that scopes every identity (default: $GITHUB_REPOSITORY)")
-    parser.add_argument("--environment", help="optional environment or target name within the repository scope")
-    parser.add_argument("--branch", help="branch the scan ran on (default: $GITHUB_REF_NAME)")
-    parser.add_argument("--commit", help="commit the scan ran on (default: $GITHUB_SHA)")
+    add_scope_arguments(parser)
     parser.add_argument("--timeout", type=positive_seconds, metavar="S", help="timeout per scanner in seconds")
     parser.add_argument("--fail-on", metavar="SEVERITY",
                         help="gate threshold, overriding the policy's: critical, high, medium, low, info or none")
@@ -84,12 +81,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def request_from(args: argparse.Namespace) -> ScanRequest:
-    repository = args.repo or os.environ.get("GITHUB_REPOSITORY") or f"local/{Path(args.path).resolve().name}"
     wsc_instance = (OptionOverride("ncp-wsc", "instance", args.wsc_instance),) if args.wsc_instance else ()
     return ScanRequest(
         source=Path(args.path),
         out_dir=args.out or default_out_dir(),
-        scope=scope_from(args, repository),
+        scope=scope_from(args, Path(args.path)).scope,
         config=args.config,
         options=wsc_instance,
         image=args.image,
@@ -109,6 +105,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         ocsf_out=Path(args.ocsf) if args.ocsf else None,
         cyclonedx_out=Path(args.cyclonedx) if args.cyclonedx else None,
         vex=tuple(args.vex),
+        gitlab_dir=args.gitlab,
     )
 
 

@@ -12,6 +12,7 @@ import orjson
 
 from normalizers.dedupe import merge_duplicates
 from normalizers.emit.asff import AsffContext, emit_asff
+from normalizers.emit.gitlab import emit_gitlab
 from normalizers.emit.ocsf import OcsfContext, emit_ocsf
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
 from normalizers.kev import load_catalog, mark_known_exploited
@@ -41,6 +42,7 @@ class NormalizeRequest:
     ocsf_out: str | None = None
     cyclonedx_out: str | None = None
     vex: tuple[Path, ...] = ()  # VEX documents whose not_affected and fixed statements suppress
+    gitlab_dir: str | None = None  # GitLab security reports (gl-*-report.json) go here
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
 
@@ -139,6 +141,11 @@ def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[
         from normalizers.emit.cyclonedx import SbomContext, emit_cyclonedx  # noqa: PLC0415 - lazy: 90 ms of imports
 
         write_atomic(request.cyclonedx_out, emit_cyclonedx(findings, SbomContext(scope=request.scope)))
+    if request.gitlab_dir:
+        gitlab = emit_gitlab(findings, request.scope)
+        warnings += gitlab.warnings
+        for name, report in gitlab.reports.items():
+            write_atomic(Path(request.gitlab_dir, name), orjson.dumps(report))
     return warnings
 
 

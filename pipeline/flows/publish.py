@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.ci_scope import require_publishable
 from pipeline.errors import ConfigError, PublishError
 from pipeline.flows.results_files import combine_results, load_results
 from pipeline.publish.ratelimit import IMPORT_RATE, Rate
@@ -46,6 +47,7 @@ def publish_results(request: PublishFlowRequest) -> PublishOutcome:
         raise ConfigError(f"--account must be a 12-digit AWS account id, got {request.account!r}")
     results = combine_results(load_results(request.results))
     scope = results.scope
+    require_publishable(scope)
     if request.scope_environment:
         scope = dataclasses.replace(scope, environment=request.scope_environment)
     outcome = publish(

@@ -37,6 +37,7 @@ from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
 from pipeline.atomic import write_atomic
+from pipeline.ci_scope import require_publishable
 from pipeline.config import OptionOverride, ScanConfig, ScannerSettings, load_scan_config
 from pipeline.config_file import discover
 from pipeline.errors import ConfigError, ExitCode, PublishError, ScannerTimeout, ScannerUnavailable, TollgateError
@@ -89,6 +90,7 @@ class ScanRequest:
     ocsf_out: Path | None = None  # a copy of the output folder's ocsf.json
     cyclonedx_out: Path | None = None  # the SBOM, written only when asked for
     vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
+    gitlab_dir: Path | str | None = None  # also write GitLab security reports there
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ class ScanOutcome:
 
 
 def plan_scan(request: ScanRequest) -> ScanPlan:
-    """Read and check the configuration, the policy, the baseline and the DAST targets, in that order."""
+    """Read and check the configuration, the policy, the baseline, the scope (when publishing) and the DAST
+    targets, in that order."""
     if not request.source.is_dir():
         raise ConfigError(f"{request.source}: not a directory to scan")
     unknown = sorted((request.only | request.skip | request.dast_engines) - set(catalog.names()))
@@ -140,6 +143,8 @@ def plan_scan(request: ScanRequest) -> ScanPlan:
     config = load_scan_config(config_file).with_options(request.options)
     gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline,
                                          vex=request.vex))
+    if config.securityhub is not None and request.publish:
+        require_publishable(request.scope)  # before a scanner runs, not after the whole scan
     return ScanPlan(request, config, config_file, gate, guard_targets(request, config))
 
 
@@ -279,6 +284,7 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPla
         region=(hub.region if hub and hub.region else "us-east-1"), json_out=str(outputs.results),
         sarif_out=str(outputs.sarif), asff_out=str(outputs.asff), sarif_options=sarif_options,
         ocsf_out=str(outputs.ocsf), cyclonedx_out=str(request.cyclonedx_out) if request.cyclonedx_out else None,
+        gitlab_dir=str(request.gitlab_dir) if request.gitlab_dir else None,
     )
     warnings = write_outputs(outcome, normalize_request)
     if request.ocsf_out:

@@ -29,6 +29,7 @@ SCANNER_MODULES: tuple[str, ...] = (
     "pipeline.scanners.lynis",
     "pipeline.scanners.sonarqube",
     "pipeline.scanners.zap",
+    "pipeline.scanners.zap_ssm",
     "pipeline.scanners.wapiti",
     "pipeline.scanners.firewall",
     "pipeline.scanners.ncp_wsc",

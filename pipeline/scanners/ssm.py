@@ -1,6 +1,7 @@
 """Run a shell script on an EC2 instance through SSM Run Command, and read what it printed.
 
-1. `send-command` with the `AWS-RunShellScript` document: the script's lines are one script on the
+1. `send-command` with the `AWS-RunShellScript` document (or another document, such as the ZAP
+   document of the codebuild-scan Terraform module): the script's lines are one script on the
    instance (variables and `trap` carry across lines); `executionTimeout` is the time left before
    the scanner's deadline, so the instance stops when Tollgate would.
 2. `get-command-invocation` is polled until the command ends. Right after sending, SSM may not know
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,11 @@ MIN_TIMEOUT = 30  # SendCommand's TimeoutSeconds minimum
 WAITING = frozenset({"Pending", "InProgress", "Delayed", "Cancelling"})
 CREDENTIALS_TIP = "configure AWS credentials (OIDC role, profile or environment) with ssm:SendCommand and " \
                   "ssm:GetCommandInvocation on the instance; set the region with ssm-region or $AWS_REGION"
+
+
+StatusHook = Callable[[str, str], None]  # (command id, status), called when the status changes
+
+S3_TIP = "the instance role needs s3:PutObject on the report prefix, and Tollgate's credentials s3:GetObject"
 
 
 @dataclass(frozen=True)
@@ -53,15 +59,17 @@ class RemoteOutput:
     from_s3: bool
 
 
-def send_command_args(target: SsmTarget, commands: list[str], seconds: float, comment: str) -> dict[str, Any]:
-    """The SendCommand request: one instance, the script, a timeout no later than the deadline."""
+def send_command_args(target: SsmTarget, document: str, parameters: Mapping[str, list[str]], seconds: float,
+                      comment: str) -> dict[str, Any]:
+    """The SendCommand request: one instance, the document and its parameters, a timeout no later than the
+    deadline (the document's `executionTimeout` parameter, which AWS-RunShellScript and Tollgate's own take)."""
     timeout = max(int(seconds), MIN_TIMEOUT)
     args: dict[str, Any] = {
         "InstanceIds": [target.instance_id],
-        "DocumentName": DOCUMENT,
+        "DocumentName": document,
         "Comment": comment[:100],  # SendCommand's limit
         "TimeoutSeconds": timeout,
-        "Parameters": {"commands": commands, "executionTimeout": [str(timeout)]},
+        "Parameters": {**parameters, "executionTimeout": [str(timeout)]},
     }
     if target.s3_bucket:
         args["OutputS3BucketName"] = target.s3_bucket
@@ -70,15 +78,20 @@ def send_command_args(target: SsmTarget, commands: list[str], seconds: float, co
     return args
 
 
+def run_document(target: SsmTarget, document: str, parameters: Mapping[str, list[str]], deadline: float,
+                 comment: str, *, on_status: StatusHook | None = None) -> tuple[str, dict[str, Any]]:
+    """Send the command and wait for it to succeed: its id and the final invocation."""
+    ssm = _client(aws_session(target.profile), "ssm", target)
+    args = send_command_args(target, document, parameters, deadline - time.monotonic(), comment)
+    command_id = str(_call("SendCommand", lambda: ssm.send_command(**args))["Command"]["CommandId"])
+    return command_id, wait_for(ssm, command_id, target, deadline, on_status)
+
+
 def run_script(target: SsmTarget, commands: list[str], deadline: float, comment: str) -> RemoteOutput:
     """Run `commands` on the instance and return its stdout; ScannerError or ScannerTimeout otherwise."""
-    session = aws_session(target.profile)
-    ssm = _client(session, "ssm", target)
-    args = send_command_args(target, commands, deadline - time.monotonic(), comment)
-    command_id = str(_call("SendCommand", lambda: ssm.send_command(**args))["Command"]["CommandId"])
-    invocation = wait_for(ssm, command_id, target, deadline)
+    command_id, invocation = run_document(target, DOCUMENT, {"commands": commands}, deadline, comment)
     if target.s3_bucket:
-        stdout = fetch_s3_stdout(_client(session, "s3", target), target, command_id)
+        stdout = fetch_s3_stdout(_client(aws_session(target.profile), "s3", target), target, command_id)
         return RemoteOutput(command_id, stdout, from_s3=True)
     stdout = str(invocation.get("StandardOutputContent") or "")
     if len(stdout) >= STDOUT_LIMIT:
@@ -90,13 +103,16 @@ def run_script(target: SsmTarget, commands: list[str], deadline: float, comment:
     return RemoteOutput(command_id, stdout, from_s3=False)
 
 
-def wait_for(ssm: Any, command_id: str, target: SsmTarget, deadline: float) -> dict[str, Any]:
-    """Poll until the invocation ends; its response when it succeeded."""
+def wait_for(ssm: Any, command_id: str, target: SsmTarget, deadline: float,
+             on_status: StatusHook | None = None) -> dict[str, Any]:
+    """Poll until the invocation ends; its response when it succeeded. `on_status` hears each new status."""
     status = "Pending"
     while True:
         invocation = _invocation(ssm, command_id, target)
         if invocation is not None:
-            status = str(invocation.get("Status"))
+            previous, status = status, str(invocation.get("Status"))
+            if on_status is not None and status != previous:
+                on_status(command_id, status)
             if status == "Success":
                 return invocation
             if status not in WAITING:
@@ -149,6 +165,13 @@ def fetch_s3_stdout(s3: Any, target: SsmTarget, command_id: str) -> str:
     return bytes(response["Body"].read()).decode("utf-8", errors="replace")
 
 
+def read_s3_object(target: SsmTarget, bucket: str, key: str) -> bytes:
+    """An object the command wrote; a missing one says what the instance needs."""
+    s3 = _client(aws_session(target.profile), "s3", target)
+    response = _call("GetObject", lambda: s3.get_object(Bucket=bucket, Key=key))
+    return bytes(response["Body"].read())
+
+
 def aws_session(profile: str | None) -> boto3.session.Session:
     import boto3  # noqa: PLC0415 - boto3 loads only when a remote scan runs
 
@@ -172,4 +195,5 @@ def _call(operation: str, call: Callable[[], Any]) -> Any:
 
 
 def _scanner_error(operation: str, exc: Exception) -> ScannerError:
-    return ScannerError(f"SSM: {operation} failed: {exc}", tip=CREDENTIALS_TIP)
+    tip = S3_TIP if operation == "GetObject" else CREDENTIALS_TIP
+    return ScannerError(f"SSM: {operation} failed: {exc}", tip=tip)

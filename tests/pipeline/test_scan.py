@@ -54,12 +54,12 @@ SARIF = (
 
 
 def test_every_catalogued_scanner_has_a_complete_spec() -> None:
-    assert len(catalog.names()) == 16
+    assert len(catalog.names()) == 17
     for name in catalog.names():
         spec = scanner_for(name).spec
         assert spec.name == name and spec.install and spec.homepage.startswith("https://")
         assert all(tool_id in PARSER_MODULES for tool_id in spec.tool_ids)
-    assert catalog.dast_engines() == ("zap", "wapiti", "ncp-wsc")
+    assert catalog.dast_engines() == ("zap", "zap-ssm", "wapiti", "ncp-wsc")
 
 
 def test_an_unknown_scanner_is_a_usage_error() -> None:

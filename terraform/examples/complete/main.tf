@@ -66,3 +66,16 @@ module "monitoring" {
 
   alerts_topic_arn = module.security_hub.alerts_topic_arn
 }
+
+module "codebuild_scan" {
+  source = "../../modules/codebuild-scan"
+
+  # The AWS-native pipeline: CodeBuild scans the repository (examples/codebuild/buildspec-scan.yml)
+  # and publishes to Security Hub; no DAST instance here, so no SSM document.
+  source_location         = "https://github.com/${local.repository}.git"
+  repository              = local.repository
+  buildspec               = "examples/codebuild/buildspec-scan.yml"
+  report_bucket_name      = module.report_bucket.bucket_id
+  report_kms_key_arn      = module.report_bucket.kms_key_arn
+  publish_to_security_hub = true
+}

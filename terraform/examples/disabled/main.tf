@@ -34,3 +34,9 @@ module "monitoring" {
 
   create = false
 }
+
+module "codebuild_scan" {
+  source = "../../modules/codebuild-scan"
+
+  create = false
+}
