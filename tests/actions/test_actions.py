@@ -892,7 +892,7 @@ def test_the_action_refuses_what_tollgate_scan_refuses(tmp_path: Path, text: str
 def test_an_unknown_scanner_or_engine_input_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="input scanners: nmap not one of"):
         action_scan.scan_step({"TOLLGATE_SCANNERS": "semgrep, nmap"}, tmp_path)
-    with pytest.raises(ConfigError, match="input engine: semgrep not one of zap, wapiti, ncp-wsc"):
+    with pytest.raises(ConfigError, match="input engine: semgrep not one of zap, zap-ssm, wapiti, ncp-wsc"):
         action_scan.scan_step({"TOLLGATE_DAST_ENGINE": "semgrep"}, tmp_path)
 
 
