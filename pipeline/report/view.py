@@ -153,8 +153,7 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         tools=tools,
         totals=_total_row(tools),
         bars=_severity_bars(verdict.open),
-        baseline_bars=_bars((("New", len(verdict.new), "#d32f2f"), ("Unchanged", len(verdict.unchanged), "#6b7a89"),
-                            ("Fixed", len(verdict.fixed), "#2e7d32"))),
+        baseline_bars=_baseline_bars(verdict),
         baseline=verdict.baseline,
         new=len(verdict.new),
         fixed=len(verdict.fixed),
@@ -163,11 +162,7 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         suppressed_by_tools=sum(1 for s in verdict.suppressed if s.suppression is None),
         suppressed_by_vex=vex_lines(verdict),
         stale_vex=tuple(cell_text(label) for label in verdict.stale_vex),
-        expired=tuple(
-            ExpiredRow(cell_text(e.suppression.label), e.suppression.expires.isoformat(),
-                       cell_text(e.suppression.reason, DESCRIPTION_LIMIT), e.would_match)
-            for e in verdict.expired_suppressions
-        ),
+        expired=_expired_rows(verdict),
         top=tuple(rows[:top]),
         findings=tuple(rows[:detail_limit]),
         findings_left_out=max(0, len(ranked) - detail_limit),
@@ -196,6 +191,17 @@ def vex_lines(verdict: GateVerdict) -> tuple[str, ...]:
     """Each finding a VEX statement suppressed, with the statement's status, justification and document."""
     return tuple(cell_text(f"{s.finding.rule_id} in {location_text(s.finding.location)}: {s.reason}",
                            DESCRIPTION_LIMIT) for s in verdict.suppressed if s.reason.startswith(VEX_REASON_PREFIX))
+
+
+def _baseline_bars(verdict: GateVerdict) -> tuple[Bar, ...]:
+    return _bars((("New", len(verdict.new), "#d32f2f"), ("Unchanged", len(verdict.unchanged), "#6b7a89"),
+                  ("Fixed", len(verdict.fixed), "#2e7d32")))
+
+
+def _expired_rows(verdict: GateVerdict) -> tuple[ExpiredRow, ...]:
+    return tuple(ExpiredRow(cell_text(e.suppression.label), e.suppression.expires.isoformat(),
+                            cell_text(e.suppression.reason, DESCRIPTION_LIMIT), e.would_match)
+                 for e in verdict.expired_suppressions)
 
 
 def _accounting_row(r: Reconciliation) -> AccountingRow:
