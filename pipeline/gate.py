@@ -30,7 +30,6 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from packageurl import PackageURL
 
 from normalizers.errors import MalformedReportError
 from normalizers.identity import (
@@ -40,12 +39,13 @@ from normalizers.identity import (
     LEGACY_FINGERPRINT_VERSION,
     legacy_fingerprints,
 )
-from normalizers.model import CodeLocation, Finding, ImageLocation, PackageLocation, Severity
+from normalizers.model import CodeLocation, Finding, Severity
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
 from normalizers.results import Results, is_results_document, results_from_dict
 from normalizers.tool_id import ToolId
+from pipeline.packages import package_of, purl_names
 from pipeline.policy import Policy, Suppression
 
 
@@ -164,7 +164,7 @@ def _path_matches(pattern: str, finding: Finding) -> bool:
     if isinstance(location, CodeLocation):
         path: str | None = location.path
     else:
-        package = _package_of(finding)
+        package = package_of(finding)
         path = package.manifest_path if package else None
     return path is not None and glob_regex(pattern).fullmatch(path.removeprefix("./")) is not None
 
@@ -188,42 +188,15 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def _package_of(finding: Finding) -> PackageLocation | None:
-    location = finding.location
-    if isinstance(location, PackageLocation):
-        return location
-    if isinstance(location, ImageLocation):
-        return location.package
-    return None
-
-
 def _package_matches(selector: str, finding: Finding) -> bool:
     """A purl matches type, namespace and name, and the version when it gives one; a bare
     name matches the package name in any ecosystem and version."""
-    package = _package_of(finding)
+    package = package_of(finding)
     if package is None:
         return False
     if not selector.startswith("pkg:"):
         return selector.casefold() == package.name.casefold()
-    wanted = _purl(selector)
-    found = _purl(package.purl) if package.purl else None
-    if wanted is None:
-        return False
-    if found is None:  # no purl reported: the name (and version) is all there is to compare
-        return wanted.name.casefold() == package.name.casefold() and wanted.version in (None, package.version)
-    return (
-        (wanted.type, (wanted.namespace or "").casefold(), wanted.name.casefold())
-        == (found.type, (found.namespace or "").casefold(), found.name.casefold())
-        and wanted.version in (None, found.version)
-    )
-
-
-@lru_cache(maxsize=4096)
-def _purl(text: str) -> PackageURL | None:
-    try:
-        return PackageURL.from_string(text)
-    except ValueError:
-        return None
+    return purl_names(selector, package)
 
 
 # --- baseline -----------------------------------------------------------------------------

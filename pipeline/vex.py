@@ -19,15 +19,14 @@ import dataclasses
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
-from packageurl import PackageURL
 
-from normalizers.model import Finding, ImageLocation, PackageLocation
+from normalizers.model import Finding
 from pipeline.errors import ConfigError
+from pipeline.packages import package_of, parse_purl, purl_names
 
 OPENVEX_CONTEXT_PREFIX = "https://openvex.dev/ns"
 REASON_PREFIX = "VEX "  # every suppression reason this module writes starts so; reports list them apart
@@ -72,10 +71,10 @@ class VexStatement:
         return f"{REASON_PREFIX}{self.status.value}{why} ({self.document})"
 
     def matches(self, finding: Finding) -> bool:
-        package = _package_of(finding)
+        package = package_of(finding)
         if package is None or not {v.upper() for v in finding.vulnerability_ids} & set(self.vulnerabilities):
             return False
-        return any(_purl_matches(product, package) for product in self.products)
+        return any(purl_names(product, package) for product in self.products)
 
 
 @dataclass(frozen=True)
@@ -192,39 +191,8 @@ def _statement(where: str, *, source: str, doc_id: str, index: int, ids: list[An
     except ValueError:
         allowed = ", ".join(s.value for s in VexStatus)
         raise ConfigError(f"{where}: status {status!r} is not one of {allowed}") from None
-    purls = tuple(p for p in products if isinstance(p, str) and _purl(p) is not None)
+    purls = tuple(p for p in products if isinstance(p, str) and parse_purl(p) is not None)
     if not purls:
         raise ConfigError(f"{where}: names no product as a purl")
     return VexStatement(source, doc_id, index, vulnerabilities, purls, parsed,
                         str(justification) if justification else None)
-
-
-def _package_of(finding: Finding) -> PackageLocation | None:
-    location = finding.location
-    if isinstance(location, PackageLocation):
-        return location
-    if isinstance(location, ImageLocation):
-        return location.package
-    return None
-
-
-@lru_cache(maxsize=4096)
-def _purl(text: str) -> PackageURL | None:
-    try:
-        return PackageURL.from_string(text)
-    except ValueError:
-        return None
-
-
-def _purl_matches(product: str, package: PackageLocation) -> bool:
-    wanted = _purl(product)
-    if wanted is None:
-        return False
-    version_ok = wanted.version is None or wanted.version.removeprefix("v") == (package.version or "").removeprefix("v")
-    found = _purl(package.purl) if package.purl else None
-    if found is None:  # no purl reported: the package name is all there is to compare
-        names = {wanted.name.casefold(), f"{wanted.namespace}/{wanted.name}".casefold()}
-        return package.name.casefold() in names and version_ok
-    same = (wanted.type, (wanted.namespace or "").casefold(), wanted.name.casefold()) == (
-        found.type, (found.namespace or "").casefold(), found.name.casefold())
-    return same and (wanted.version is None or wanted.version == found.version)
