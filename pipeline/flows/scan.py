@@ -11,9 +11,10 @@
    in `.tollgate.yml`, rendered as the job summary and HTML report, and published when configured.
 
 Fail closed: a scanner asked for by name (`--only`, `--dast-engine`, the action's `scanners`) or
-enabled by the user's `.tollgate.yml` must run. When it cannot (not installed, not configured,
-nothing to scan), the verdict is "failed: incomplete" and names it. Only scanners that the zero-setup
-default enables may be skipped, with a notice.
+enabled by the user's `.tollgate.yml` must run. When it cannot (not installed, not configured, data
+it needs unavailable, or a DAST or image scanner without a target), the verdict is "failed:
+incomplete" and names it. Only scanners that the zero-setup default enables may be skipped, with a
+notice. A source scanner with nothing to read (Bandit where there is no Python) saw all there was.
 
 Exit code: 3 when a scanner failed, timed out or was missing (the other results are still written),
 else 1 when the gate failed, else 0.
@@ -21,7 +22,6 @@ else 1 when the gate failed, else 0.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sys
@@ -188,11 +188,16 @@ def required(plan: ScanPlan, name: ScannerName) -> bool:
 
 
 def missing_scanners(plan: ScanPlan, runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
-    """The required scanners that did not run. A source scanner with nothing to read (Bandit in a
-    repository without Python) saw everything there was; a DAST or image scanner without a target saw nothing."""
+    """The scanners whose results are missing: any that crashed or timed out, and the required ones that
+    did not run. A source scanner with nothing to read (Bandit in a repository without Python) saw
+    everything there was; a DAST or image scanner without a target saw nothing."""
     return tuple(f"{run.name}: {run.detail}" for run in runs
-                 if run.status is RunStatus.SKIPPED and required(plan, run.name)
-                 and (run.skip is not SkipKind.NOTHING_TO_SCAN or needs_target(catalog.scanner_for(run.name).spec)))
+                 if run.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) or _required_and_skipped(plan, run))
+
+
+def _required_and_skipped(plan: ScanPlan, run: ScannerRun) -> bool:
+    blind = run.skip is not SkipKind.NOTHING_TO_SCAN or needs_target(catalog.scanner_for(run.name).spec)
+    return run.status is RunStatus.SKIPPED and required(plan, run.name) and blind
 
 
 def needs_target(spec: ScannerSpec) -> bool:
@@ -261,7 +266,7 @@ def labelled(result: ParseResult, title: str) -> ParseResult:
     """The report's accounting under the scanner's name (an empty SARIF report names no tool)."""
     if result.reconciliation is None:
         return result
-    return dataclasses.replace(result, reconciliation=dataclasses.replace(result.reconciliation, tool=title))
+    return replace(result, reconciliation=replace(result.reconciliation, tool=title))
 
 
 def _finish(progress: Progress, run: ScannerRun, parsed: tuple[ParseResult, ...] = ()) -> Executed:

@@ -55,7 +55,7 @@ def print_outcome(outcome: ScanOutcome) -> None:
     print(outcome.normalized.summary_line())
     verdict = outcome.verdict
     for line in verdict.missing:
-        print(f"tollgate: error: requested scanner did not run: {console_text(line)}", file=sys.stderr)
+        print(f"tollgate: error: incomplete scan, no results from {console_text(line)}", file=sys.stderr)
     state = "passed" if verdict.passed else ("FAILED: incomplete" if verdict.missing else "FAILED")
     print(f"tollgate: gate {state} ({verdict.policy.describe_thresholds()}): "
           f"{len(verdict.failing)} failing, {len(verdict.new)} new, {len(verdict.suppressed)} suppressed")

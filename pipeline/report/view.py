@@ -212,9 +212,8 @@ def _accounting_row(r: Reconciliation) -> AccountingRow:
 
 def verdict_sentence(verdict: GateVerdict) -> str:
     if verdict.missing:
-        plural = "scanner" if len(verdict.missing) == 1 else "scanners"
-        return (f"Failed: incomplete, {len(verdict.missing)} requested {plural} did not run "
-                f"({'; '.join(verdict.missing)}).")
+        plural = "scanner gave" if len(verdict.missing) == 1 else "scanners gave"
+        return f"Failed: incomplete, {len(verdict.missing)} {plural} no results ({'; '.join(verdict.missing)})."
     if verdict.passed:
         scope = "new findings" if verdict.baseline else "open findings"
         return f"Passed: no {scope} at or above the threshold ({verdict.policy.describe_thresholds()})."

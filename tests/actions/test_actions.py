@@ -454,7 +454,7 @@ def test_sca_runs_dependency_check_with_the_cached_data_dir_and_the_key_off_its_
 def test_sca_fails_when_dependency_check_is_missing(runner: Runner) -> None:
     result = runner.run(action("sca"), local({"path": "app", "install-dependency-check": "false"}))
     assert result.outputs["exit-code"] == "3" and result.step("Tollgate gate").exit_code == 3
-    assert "requested scanner did not run: dependency-check: not installed" in result.step("Tollgate scan").stderr
+    assert "incomplete scan, no results from dependency-check: not installed" in result.step("Tollgate scan").stderr
     assert not result.succeeded
 
 
@@ -665,7 +665,7 @@ def test_root_action_fails_closed_when_the_config_enables_dependency_check_and_i
     result = runner.run(action("."), local({"path": "app", "install-dependency-check": "false"}),
                         uses_outputs={"dependency-check-cache": cache_restored("k")})
     assert result.step("Restore the dependency-check data").ran and not result.step("Install dependency-check").ran
-    assert "requested scanner did not run: dependency-check: not installed" in result.step("Tollgate scan").stderr
+    assert "incomplete scan, no results from dependency-check: not installed" in result.step("Tollgate scan").stderr
     assert result.outputs["exit-code"] == "3" and result.step("Tollgate gate").exit_code == 3
     assert result.step("Save the dependency-check data").ran and not result.succeeded
 

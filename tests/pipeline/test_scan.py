@@ -331,11 +331,11 @@ def test_a_requested_scanner_that_cannot_run_fails_the_scan_as_incomplete(
                  "--repo", "tollgate-dev/skip-test", "--fail-on", "none"])
     assert code == ExitCode.TOOL_FAILED
     captured = capsys.readouterr()
-    assert "tollgate: error: requested scanner did not run: checkov: not installed" in captured.err
+    assert "tollgate: error: incomplete scan, no results from checkov: not installed" in captured.err
     assert "gate FAILED: incomplete" in captured.out
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["missing"] and results["missing"][0].startswith("checkov: not installed")
-    assert "Failed: incomplete, 1 requested scanner did not run (checkov" in (out / "summary.md").read_text(
+    assert "Failed: incomplete, 1 scanner gave no results (checkov" in (out / "summary.md").read_text(
         encoding="utf-8").replace("\\", "")
     assert main(["gate", str(out / "results.json"), "--fail-on", "none"]) == ExitCode.GATE_FAILED
 
@@ -347,6 +347,9 @@ def test_a_scanner_that_writes_no_report_fails_with_exit_3(tmp_path: Path, monke
                  str(tmp_path / "out"), "--repo", "tollgate-dev/fail-test"])
     assert code == ExitCode.TOOL_FAILED
     assert "checkov: failed after" in capsys.readouterr().err
+    # a crash leaves the results incomplete: any later gate on them fails too
+    missing = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["missing"]
+    assert len(missing) == 1 and missing[0].startswith("checkov: Checkov wrote no report")
 
 
 @pytest.mark.parametrize(
