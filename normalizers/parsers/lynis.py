@@ -42,9 +42,13 @@ check is a finding of the tool "Tollgate host checks" whose rule id is the item 
 item's importance as severity (high, medium, low); a check that needs a person (`manual`) is
 INFO; passed and not-applicable checks are no finding, but count in the item's verdict.
 
+Installed packages: the host scan also prints `tollgate_os=` and one `tollgate_package[]=` line per
+installed OS package (normalizers/installed_packages.py); they become metrics, not findings.
+
 Metrics (`Parser.metrics`): `lynis/<host>/hardening_index`, `.../version`, `.../tests_performed`,
 keyed by the instance id when known, else the host name, so a combined scan of several hosts keeps
-each host's index; and `kisa/<host>/<U-xx>`, each item's verdict on that host (normalizers.kisa).
+each host's index; `kisa/<host>/<U-xx>`, each item's verdict on that host (normalizers.kisa); and
+`packages/<host>/count` with `packages/<host>/<type>/<name>` -> purl, the host's package inventory.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from dataclasses import dataclass
 
 from normalizers import kisa
 from normalizers.errors import MalformedReportError, UnsupportedReportError
+from normalizers.installed_packages import InstalledPackage, read_line, read_os
 from normalizers.model import Category, Finding, HostLocation, Remediation, Severity, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.raw_report import Report
@@ -86,6 +91,8 @@ PREFIXES: dict[str, tuple[str, Severity]] = {
 TEST_GROUPS = {"KRNL-5830": PATCHES_AND_LOGS, "DEB-0280": FILES, "DEB-0880": SERVICES}
 FINDING_KINDS = ("warning", "suggestion")
 CHECK_KEY = "tollgate_check"
+PACKAGE_KEY = "tollgate_package"
+OS_KEY = "tollgate_os"
 CHECKS_TOOL = "Tollgate host checks"
 IMPORTANCE_SEVERITY = {"high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW}
 CONTROL_URL = "https://cisofy.com/lynis/controls/{test_id}/"
@@ -131,6 +138,7 @@ class _Dat:
     details: dict[str, tuple[str, ...]]  # test id -> rendered `details[]` entries
     stray_lines: tuple[int, ...]  # line numbers that are not `key=value`
     checks: tuple[_Check | Skipped, ...] = ()
+    packages: tuple[InstalledPackage | Skipped, ...] = ()
 
     @property
     def host(self) -> str:
@@ -150,6 +158,7 @@ def _read(report: Report) -> _Dat:
     details: dict[str, list[str]] = {}
     stray: list[int] = []
     checks: list[_Check | Skipped] = []
+    packages: list[InstalledPackage | Skipped] = []
     counts = dict.fromkeys(FINDING_KINDS, 0)
     for number, line in enumerate(raw.removeprefix(_BOM).decode("utf-8", errors="replace").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
@@ -162,13 +171,16 @@ def _read(report: Report) -> _Dat:
             counts[key[:-2]] += 1
         elif key == f"{CHECK_KEY}[]":
             checks.append(_check(value, number))
+        elif key == f"{PACKAGE_KEY}[]":
+            packages.append(read_line(value) or Skipped(CHECKS_TOOL, "not a package line: TYPE|NAME|VERSION|ARCH|",
+                                                        f"{PACKAGE_KEY}[] (line {number})"))
         elif key == "details[]":
             test_id, _, rest = value.partition("|")
             details.setdefault(test_id.strip(), []).append(_detail_text(rest))
         elif not key.endswith("[]"):
             scalars[key] = value.strip()
     return _checked(report, _Dat(scalars, tuple(records), {k: tuple(v) for k, v in details.items()}, tuple(stray),
-                                 tuple(checks)))
+                                 tuple(checks), tuple(packages)))
 
 
 def _check(value: str, line: int) -> _Check | Skipped:
@@ -332,6 +344,7 @@ class LynisParser(Parser):
             yield Skipped(TOOL_NAME, "not a key=value line", f"line {line}")
         for record in dat.records:
             yield _finding(dat, record, tool)
+        yield from (package for package in dat.packages if isinstance(package, Skipped))
         for check in dat.checks:
             if isinstance(check, Skipped):
                 yield check
@@ -349,7 +362,18 @@ class LynisParser(Parser):
         metrics = {f"{prefix}/{name}": value for name, value in found.items() if value}
         host = dat.instance_id or dat.host
         metrics.update({f"kisa/{host}/{item}": verdict for item, verdict in _verdicts(dat).items()})
+        metrics.update(_inventory(dat, host))
         return metrics
+
+
+def _inventory(dat: _Dat, host: str) -> dict[str, str]:
+    """`packages/<host>/count` and one `packages/<host>/<type>/<name>` -> purl per installed package."""
+    installed = [p for p in dat.packages if isinstance(p, InstalledPackage)]
+    if not installed:
+        return {}
+    os_id, os_version = read_os(dat.scalars.get(OS_KEY, ""))
+    found = {f"packages/{host}/{p.kind}/{p.name}": p.purl(os_id, os_version) for p in installed}
+    return {f"packages/{host}/count": str(len(installed)), **found}
 
 
 PARSER = LynisParser()

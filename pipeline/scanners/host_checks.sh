@@ -340,4 +340,3 @@ if [ -d /var/log ]; then
   elif [ -n "$bad" ]; then r log-permissions fail "world-writable in /var/log: $bad"
   else r log-permissions pass "/var/log is root's; no world-writable log files"; fi
 else r log-permissions na "no /var/log"; fi
-exit 0

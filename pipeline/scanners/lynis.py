@@ -56,6 +56,7 @@ from pipeline.scanners.ssm import SsmTarget, run_script
 REPORT_NAME = "lynis-report.dat"
 SBIN_LYNIS = Path("/usr/sbin/lynis")
 CHECKS_SCRIPT = "host_checks.sh"
+PACKAGES_SCRIPT = "host_packages.sh"
 CHECKS_HEREDOC = "TOLLGATE_HOST_CHECKS"
 WARNINGS_EXIT = 78  # `error-on-warnings=yes` in a Lynis profile
 # What the remote script keeps when the report has to fit in SSM's stdout (normalizers/parsers/lynis.py reads these).
@@ -89,6 +90,8 @@ def remote_script(options: Options) -> list[str]:
         f'{emit} "$dir/lynis-report.dat"',
         f"sh -s <<'{CHECKS_HEREDOC}'",
         *checks_script().splitlines(),
+        # The package inventory (hundreds of lines) fits only when the output goes through S3.
+        *(packages_script().splitlines() if options.get("ssm-output-s3-bucket") else ()),
         CHECKS_HEREDOC,
     ]
 
@@ -96,6 +99,11 @@ def remote_script(options: Options) -> list[str]:
 def checks_script() -> str:
     """Tollgate's read-only host checks (KISA items Lynis does not cover), a POSIX sh script."""
     return resources.files("pipeline.scanners").joinpath(CHECKS_SCRIPT).read_text("utf-8")
+
+
+def packages_script() -> str:
+    """Tollgate's read-only inventory of installed OS packages (dpkg, rpm, apk), a POSIX sh script."""
+    return resources.files("pipeline.scanners").joinpath(PACKAGES_SCRIPT).read_text("utf-8")
 
 
 def ssm_target(options: Options) -> SsmTarget | None:
@@ -163,10 +171,10 @@ class Lynis(CommandScanner):
                                               "root were skipped; run as root for a complete audit",))
 
     def append_checks(self, ctx: ScanContext, report: Path, deadline: float) -> None:
-        """Run the host checks locally; their lines go to the end of Lynis' report."""
+        """Run the host checks and the package inventory locally; their lines go to the end of Lynis' report."""
         folder = ctx.folder(self.spec.name)
         script = folder / CHECKS_SCRIPT
-        write_atomic(script, checks_script())
+        write_atomic(script, checks_script() + packages_script())
         log = folder / "host-checks.log"
         code = run_command(Invocation(argv=("sh", str(script)), cwd=folder, report=report, stdout_is_report=True),
                            ctx.env, log, deadline)
@@ -185,7 +193,9 @@ class Lynis(CommandScanner):
         via = "S3" if output.from_s3 else "stdout"
         note = (f"Lynis ran on {target.instance_id} through SSM command {output.command_id} "
                 f"in {time.monotonic() - started:.0f} s (report read from {via})")
-        return ScannerOutput(reports=(ReportFile(report, ToolId.LYNIS),), notes=(note,))
+        notes = (note,) if target.s3_bucket else (
+            note, "the installed-package inventory needs ssm-output-s3-bucket (it does not fit SSM's stdout)")
+        return ScannerOutput(reports=(ReportFile(report, ToolId.LYNIS),), notes=notes)
 
 
 SCANNER = Lynis()

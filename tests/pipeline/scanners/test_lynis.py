@@ -91,6 +91,8 @@ def test_the_remote_script_keeps_what_fits_ssm_stdout() -> None:
     assert script[-1] == lynis.CHECKS_HEREDOC and "\n".join(script[emit + 2:-1]) == lynis.checks_script().rstrip("\n")
     s3 = lynis.remote_script(remote(**{"ssm-output-s3-bucket": "b"}))
     assert 'cat "$dir/lynis-report.dat"' in s3
+    inventory = lynis.packages_script().splitlines()[-1]  # the package inventory only fits through S3
+    assert s3[-2] == inventory and inventory not in script
     assert len(FILTERED) < 12_000 < len(RAW)  # a whole report would not fit SSM's 24,000 characters
 
 
