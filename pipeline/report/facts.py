@@ -22,6 +22,7 @@ from pipeline.report.escape import cell_text
 LYNIS_PREFIX = "lynis/"
 PACKAGES_PREFIX = "packages/"  # a host's inventory: one per package in the results file; the count is a fact
 KISA_PREFIX = "kisa/"  # item verdicts: the host audit's own section (pipeline.report.host_areas)
+REMEDIATION_PREFIX = "remediation/"  # proposed Dockerfiles' diffs: the reports' remediation section
 LYNIS_FIELDS = frozenset({"hardening_index", "tests_performed", "version"})
 ROW_LIMIT = 100
 
@@ -52,7 +53,8 @@ def scan_facts(metrics: Iterable[tuple[str, str]]) -> ScanFacts:
     per_host: dict[str, dict[str, str]] = {}
     facts: dict[str, str] = {}
     for key, value in metrics:
-        if key.startswith(KISA_PREFIX) or (key.startswith(PACKAGES_PREFIX) and not key.endswith("/count")):
+        if key.startswith((KISA_PREFIX, REMEDIATION_PREFIX)) or (
+                key.startswith(PACKAGES_PREFIX) and not key.endswith("/count")):
             continue
         host, field = _lynis_key(key)
         if host is None:

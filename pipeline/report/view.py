@@ -31,6 +31,7 @@ from pipeline.gate import GateVerdict
 from pipeline.report.escape import cell_text, safe_url
 from pipeline.report.facts import FactRow, HostRow, scan_facts
 from pipeline.report.host_areas import HostAudit, host_audits
+from pipeline.report.remediations import RemediationRow, remediation_rows
 
 if TYPE_CHECKING:
     from pipeline.flows.verdict import Evaluation
@@ -123,6 +124,7 @@ class ReportView:
     accounting: tuple[AccountingRow, ...] = ()  # per report: raw records against kept findings
     confirmed: int = 0  # open findings that more than one tool reported
     host_audits: tuple[HostAudit, ...] = ()  # KISA items and host findings by area, per host
+    remediations: tuple[RemediationRow, ...] = ()  # proposed Dockerfiles, as diffs
 
 
 def view_of(evaluation: Evaluation, environ: Mapping[str, str] = os.environ) -> ReportView:
@@ -175,6 +177,7 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         confirmed=sum(1 for f in verdict.open if f.confirmed_by),
         host_audits=host_audits(metrics, ranked, {h.host: h.hardening_index for h in facts.hosts},
                                 lambda f: _finding_row(f, marks, scope, server_url)),
+        remediations=remediation_rows(metrics),
     )
 
 
