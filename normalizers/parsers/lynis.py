@@ -33,9 +33,22 @@ the location's anchor is the kind, message and details, with free-standing numbe
 replaced by `#` so "Check 3 files in /tmp" and "Check 4 files in /tmp" stay one finding. Numbers
 inside IP addresses, paths and versions are kept, so two silent nameservers are two findings.
 
+KISA items. Tollgate's host scanner appends its own read-only checks to the report
+(pipeline/scanners/host_checks.sh), one `tollgate_check[]=<check>|<pass|fail|manual|na>|<detail>|`
+line each. normalizers/kisa.py says which KISA Unix item (2026 edition, U-01..U-67) a Lynis record
+or a check speaks to. A Lynis finding that maps to an item cites it in its title (`[U-02] ...`)
+and properties (`kisa.item`, `kisa.area`, `kisa.old`), and its group is the item's area. A failed
+check is a finding of the tool "Tollgate host checks" whose rule id is the item (`U-13`), with the
+item's importance as severity (high, medium, low); a check that needs a person (`manual`) is
+INFO; passed and not-applicable checks are no finding, but count in the item's verdict.
+
+Installed packages: the host scan also prints `tollgate_os=` and one `tollgate_package[]=` line per
+installed OS package (normalizers/installed_packages.py); they become metrics, not findings.
+
 Metrics (`Parser.metrics`): `lynis/<host>/hardening_index`, `.../version`, `.../tests_performed`,
 keyed by the instance id when known, else the host name, so a combined scan of several hosts keeps
-each host's index.
+each host's index; `kisa/<host>/<U-xx>`, each item's verdict on that host (normalizers.kisa); and
+`packages/<host>/count` with `packages/<host>/<type>/<name>` -> purl, the host's package inventory.
 """
 
 from __future__ import annotations
@@ -44,7 +57,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from normalizers import kisa
 from normalizers.errors import MalformedReportError, UnsupportedReportError
+from normalizers.installed_packages import InstalledPackage, read_line, read_os
 from normalizers.model import Category, Finding, HostLocation, Remediation, Severity, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.raw_report import Report
@@ -75,6 +90,11 @@ PREFIXES: dict[str, tuple[str, Severity]] = {
 # Tests whose category misleads: a reboot after a kernel update, the Debian plugin's PAM tmpdir and fail2ban.
 TEST_GROUPS = {"KRNL-5830": PATCHES_AND_LOGS, "DEB-0280": FILES, "DEB-0880": SERVICES}
 FINDING_KINDS = ("warning", "suggestion")
+CHECK_KEY = "tollgate_check"
+PACKAGE_KEY = "tollgate_package"
+OS_KEY = "tollgate_os"
+CHECKS_TOOL = "Tollgate host checks"
+IMPORTANCE_SEVERITY = {"high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW}
 CONTROL_URL = "https://cisofy.com/lynis/controls/{test_id}/"
 _TEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*$")
 _LOOSE_NUMBER = re.compile(r"(?<![\w.:/-])\d+(?![\w.:/-])")
@@ -100,6 +120,16 @@ class _Record:
 
 
 @dataclass(frozen=True)
+class _Check:
+    """One of Tollgate's own host checks: `tollgate_check[]=<check>|<result>|<detail>|`."""
+
+    name: str
+    result: str  # pass | fail | manual | na (normalizers.kisa.RESULTS)
+    detail: str
+    line: int
+
+
+@dataclass(frozen=True)
 class _Dat:
     """A report read into its scalar keys, finding records and per-test details."""
 
@@ -107,6 +137,8 @@ class _Dat:
     records: tuple[_Record, ...]
     details: dict[str, tuple[str, ...]]  # test id -> rendered `details[]` entries
     stray_lines: tuple[int, ...]  # line numbers that are not `key=value`
+    checks: tuple[_Check | Skipped, ...] = ()
+    packages: tuple[InstalledPackage | Skipped, ...] = ()
 
     @property
     def host(self) -> str:
@@ -125,6 +157,8 @@ def _read(report: Report) -> _Dat:
     records: list[_Record] = []
     details: dict[str, list[str]] = {}
     stray: list[int] = []
+    checks: list[_Check | Skipped] = []
+    packages: list[InstalledPackage | Skipped] = []
     counts = dict.fromkeys(FINDING_KINDS, 0)
     for number, line in enumerate(raw.removeprefix(_BOM).decode("utf-8", errors="replace").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
@@ -135,12 +169,31 @@ def _read(report: Report) -> _Dat:
         elif key.endswith("[]") and key[:-2] in counts:
             records.append(_Record(key[:-2], counts[key[:-2]], number, value))
             counts[key[:-2]] += 1
+        elif key == f"{CHECK_KEY}[]":
+            checks.append(_check(value, number))
+        elif key == f"{PACKAGE_KEY}[]":
+            packages.append(read_line(value) or Skipped(CHECKS_TOOL, "not a package line: TYPE|NAME|VERSION|ARCH|",
+                                                        f"{PACKAGE_KEY}[] (line {number})"))
         elif key == "details[]":
             test_id, _, rest = value.partition("|")
             details.setdefault(test_id.strip(), []).append(_detail_text(rest))
         elif not key.endswith("[]"):
             scalars[key] = value.strip()
-    return _checked(report, _Dat(scalars, tuple(records), {k: tuple(v) for k, v in details.items()}, tuple(stray)))
+    return _checked(report, _Dat(scalars, tuple(records), {k: tuple(v) for k, v in details.items()}, tuple(stray),
+                                 tuple(checks), tuple(packages)))
+
+
+def _check(value: str, line: int) -> _Check | Skipped:
+    fields = value.split("|")
+    pointer = f"{CHECK_KEY}[] (line {line})"
+    if len(fields) < 4 or fields[-1].strip():
+        return Skipped(CHECKS_TOOL, "truncated check record: expected CHECK|RESULT|DETAIL|", pointer)
+    name, result, detail = fields[0].strip(), fields[1].strip(), "|".join(fields[2:-1]).strip()
+    if result not in kisa.RESULTS:
+        return Skipped(CHECKS_TOOL, f"unknown check result {result[:20]!r}", pointer)
+    if kisa.table().item_for_check(name) is None:
+        return Skipped(CHECKS_TOOL, "a check of no KISA item", pointer)
+    return _Check(name, result, detail, line)
 
 
 def _checked(report: Report, dat: _Dat) -> _Dat:
@@ -193,12 +246,15 @@ def _finding(dat: _Dat, record: _Record, tool: Tool) -> Finding | Skipped:
         return Skipped(TOOL_NAME, "the record has no test id or no message", pointer)
     detail, solution = _meaningful(fields[-3]), _meaningful(fields[-2])
     group, warning_severity = group_of(test_id)
+    item = _item_of(test_id, message, detail)
+    group = item.area if item else group
     remediation = _remediation(solution, test_id)
     extra = "\n".join(f"- {line}" for line in dat.details.get(test_id, ()))
+    title = f"{message.rstrip('.')}: {detail}" if detail else message
     return Finding(
         tool=tool,
         rule_id=test_id,
-        title=f"{message.rstrip('.')}: {detail}" if detail else message,
+        title=f"[{item.id}] {title}" if item else title,
         severity=warning_severity if record.kind == "warning" else Severity.LOW,
         original_severity=record.kind,
         location=HostLocation(
@@ -211,8 +267,57 @@ def _finding(dat: _Dat, record: _Record, tool: Tool) -> Finding | Skipped:
         ),
         remediation=remediation,
         references=tuple(dict.fromkeys(url for url in (remediation.url, _control_url(test_id)) if url)),
-        properties=(("lynis.kind", record.kind), *((("lynis.details", detail),) if detail else ())),
+        properties=(("lynis.kind", record.kind), *((("lynis.details", detail),) if detail else ()),
+                    *_item_properties(item)),
     )
+
+
+def _item_of(test_id: str, message: str, detail: str | None) -> kisa.Item | None:
+    return kisa.table().item_for_lynis(test_id, f"{message} {detail or ''}")
+
+
+def _item_properties(item: kisa.Item | None) -> tuple[tuple[str, str], ...]:
+    if item is None:
+        return ()
+    return (("kisa.item", item.id), ("kisa.area", item.area), ("kisa.importance", item.importance),
+            *((("kisa.old", " ".join(item.old)),) if item.old else ()))
+
+
+def _check_finding(dat: _Dat, check: _Check) -> Finding | None:
+    """A failed check, or one that needs a person; passed and not-applicable checks are no finding."""
+    if check.result not in ("fail", "manual"):
+        return None
+    t = kisa.table()
+    item = t.item_for_check(check.name)
+    assert item is not None  # noqa: S101 - _check skipped checks of no item
+    failed = check.result == "fail"
+    return Finding(
+        tool=Tool(name=CHECKS_TOOL, category=Category.HOST),
+        rule_id=item.id,
+        title=f"[{item.id}] {item.title}{'' if failed else ' (review)'}: {check.detail}",
+        severity=IMPORTANCE_SEVERITY[item.importance] if failed else Severity.INFO,
+        original_severity=check.result,
+        location=HostLocation(host=dat.host, instance_id=dat.instance_id, test_id=check.name, group=item.area,
+                              anchor=f"{check.name}|{_stable(check.detail)}"),
+        description=f"KISA Unix {t.edition} {item.id} ({t.areas[item.area]}): {item.intent}. "
+                    f"Check {check.name}: {check.detail}",
+        remediation=Remediation(text=item.intent),
+        properties=(("kisa.check", check.name), ("kisa.result", check.result), *_item_properties(item)),
+    )
+
+
+def _verdicts(dat: _Dat) -> dict[str, str]:
+    """Each KISA item's verdict on the host: every Lynis record and check of the report counts."""
+    checks = [(c.name, c.result) for c in dat.checks if isinstance(c, _Check)]
+    cited = set()
+    for record in dat.records:
+        fields = record.value.split("|")
+        if len(fields) >= 5:
+            item = _item_of(fields[0].strip(), "|".join(fields[1:-3]), _meaningful(fields[-3]))
+            if item is not None:
+                cited.add(item.id)
+    executed = [test for test in dat.scalars.get("tests_executed", "").split("|") if test]
+    return kisa.verdicts(checks, cited, executed)
 
 
 def _is_lynis(head: bytes) -> bool:
@@ -239,6 +344,12 @@ class LynisParser(Parser):
             yield Skipped(TOOL_NAME, "not a key=value line", f"line {line}")
         for record in dat.records:
             yield _finding(dat, record, tool)
+        yield from (package for package in dat.packages if isinstance(package, Skipped))
+        for check in dat.checks:
+            if isinstance(check, Skipped):
+                yield check
+            elif (finding := _check_finding(dat, check)) is not None:
+                yield finding
 
     def metrics(self, report: Report) -> dict[str, str]:
         dat = _read(report)
@@ -248,7 +359,21 @@ class LynisParser(Parser):
             "version": dat.scalars.get("lynis_version"),
             "tests_performed": dat.scalars.get("lynis_tests_done"),
         }
-        return {f"{prefix}/{name}": value for name, value in found.items() if value}
+        metrics = {f"{prefix}/{name}": value for name, value in found.items() if value}
+        host = dat.instance_id or dat.host
+        metrics.update({f"kisa/{host}/{item}": verdict for item, verdict in _verdicts(dat).items()})
+        metrics.update(_inventory(dat, host))
+        return metrics
+
+
+def _inventory(dat: _Dat, host: str) -> dict[str, str]:
+    """`packages/<host>/count` and one `packages/<host>/<type>/<name>` -> purl per installed package."""
+    installed = [p for p in dat.packages if isinstance(p, InstalledPackage)]
+    if not installed:
+        return {}
+    os_id, os_version = read_os(dat.scalars.get(OS_KEY, ""))
+    found = {f"packages/{host}/{p.kind}/{p.name}": p.purl(os_id, os_version) for p in installed}
+    return {f"packages/{host}/count": str(len(installed)), **found}
 
 
 PARSER = LynisParser()

@@ -9,6 +9,7 @@
 4. Their reports go through the parsers (the scanner names the parser; nothing is guessed), then
    one merged result is written as Tollgate results JSON, SARIF and ASFF, gated against the policy
    in `.tollgate.yml`, rendered as the job summary and HTML report, and published when configured.
+   Dockerfiles with findings get a proposed fix under `remediation/` (pipeline/remediation).
 
 Fail closed: a scanner asked for by name (`--only`, `--dast-engine`, the action's `scanners`) or
 enabled by the user's `.tollgate.yml` must run. When it cannot (not installed, not configured, data
@@ -51,6 +52,7 @@ from pipeline.flows.normalize import (
 )
 from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_inputs
 from pipeline.gate import GateVerdict
+from pipeline.remediation.propose import propose, write_remediations
 from pipeline.scanners import catalog
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
@@ -339,7 +341,11 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     runs = tuple(e.run for e in executed)
     missing = missing_scanners(plan, runs)
     normalized = outcome_from_parsed(tuple(p for e in executed for p in e.parsed), request.scope)
-    normalized = with_vex(replace(normalized, results=replace(normalized.results, missing=missing)), plan.gate.vex)
+    # Proposed Dockerfiles go beside the results; their diffs ride in the metrics to every report.
+    proposals = write_remediations(request.out_dir, propose(request.source, normalized.results.findings))
+    normalized = replace(normalized, results=replace(normalized.results, missing=missing,
+                                                     metrics=(*normalized.results.metrics, *proposals)))
+    normalized = with_vex(normalized, plan.gate.vex)
     verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
     warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]

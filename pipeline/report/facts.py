@@ -4,7 +4,8 @@ Parsers report facts about a scan that are not findings (`Parser.metrics`), as f
 strings. Lynis' keys, `lynis/<host>/hardening_index`, `…/tests_performed` and `…/version`,
 become one "Host hardening" row per host, weakest host (lowest index) first, as findings are
 ranked most severe first. Every other key (ncp-wsc's counts per risk level, Lynis keys Tollgate
-does not know) is one row of a generic "Scan facts" table, sorted by key.
+does not know) is one row of a generic "Scan facts" table, sorted by key, except the KISA item
+verdicts (`kisa/...`), which the host audit section lays out by area.
 
 Keys and values are scanner text like any other: shortened and stripped of control characters
 here, escaped by the renderer. Each table keeps at most `ROW_LIMIT` rows so that a results file
@@ -19,6 +20,9 @@ from dataclasses import dataclass
 from pipeline.report.escape import cell_text
 
 LYNIS_PREFIX = "lynis/"
+PACKAGES_PREFIX = "packages/"  # a host's inventory: one per package in the results file; the count is a fact
+KISA_PREFIX = "kisa/"  # item verdicts: the host audit's own section (pipeline.report.host_areas)
+REMEDIATION_PREFIX = "remediation/"  # proposed Dockerfiles' diffs: the reports' remediation section
 LYNIS_FIELDS = frozenset({"hardening_index", "tests_performed", "version"})
 ROW_LIMIT = 100
 
@@ -49,6 +53,9 @@ def scan_facts(metrics: Iterable[tuple[str, str]]) -> ScanFacts:
     per_host: dict[str, dict[str, str]] = {}
     facts: dict[str, str] = {}
     for key, value in metrics:
+        if key.startswith((KISA_PREFIX, REMEDIATION_PREFIX)) or (
+                key.startswith(PACKAGES_PREFIX) and not key.endswith("/count")):
+            continue
         host, field = _lynis_key(key)
         if host is None:
             facts[key] = value

@@ -30,6 +30,8 @@ from normalizers.model import (
 from pipeline.gate import GateVerdict
 from pipeline.report.escape import cell_text, safe_url
 from pipeline.report.facts import FactRow, HostRow, scan_facts
+from pipeline.report.host_areas import HostAudit, host_audits
+from pipeline.report.remediations import RemediationRow, remediation_rows
 from pipeline.vex import REASON_PREFIX as VEX_REASON_PREFIX
 
 if TYPE_CHECKING:
@@ -125,6 +127,8 @@ class ReportView:
     facts_left_out: int
     accounting: tuple[AccountingRow, ...] = ()  # per report: raw records against kept findings
     confirmed: int = 0  # open findings that more than one tool reported
+    host_audits: tuple[HostAudit, ...] = ()  # KISA items and host findings by area, per host
+    remediations: tuple[RemediationRow, ...] = ()  # proposed Dockerfiles, as diffs
 
 
 def view_of(evaluation: Evaluation, environ: Mapping[str, str] = os.environ) -> ReportView:
@@ -141,6 +145,7 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
     ranked = sorted(verdict.open, key=marks.rank)
     rows = [_finding_row(f, marks, scope, server_url) for f in ranked[:max(top, detail_limit)]]
     tools = _tool_rows(verdict.open)
+    metrics = tuple(metrics)
     facts = scan_facts(metrics)
     return ReportView(
         repository=scope.repository,
@@ -171,6 +176,9 @@ def build_view(scope: Scope, verdict: GateVerdict, *, server_url: str = "https:/
         facts_left_out=facts.left_out,
         accounting=tuple(_accounting_row(r) for r in reconciliation),
         confirmed=sum(1 for f in verdict.open if f.confirmed_by),
+        host_audits=host_audits(metrics, ranked, {h.host: h.hardening_index for h in facts.hosts},
+                                lambda f: _finding_row(f, marks, scope, server_url)),
+        remediations=remediation_rows(metrics),
     )
 
 

@@ -18,6 +18,11 @@ the few scalars), so a typical report fits SSM's 24,000-character stdout; a repo
 not fit is refused as truncated. With a bucket, the whole report comes back through S3. Tollgate
 appends `ec2_instance_id=<id>` to the fetched report, which makes the ASFF resource
 `AwsEc2Instance`. The profile path, if any, is a path on the instance.
+
+After Lynis, Tollgate's own read-only checks for the KISA Unix items Lynis does not cover
+(host_checks.sh, a POSIX sh script beside this module) run the same way, locally or in the same
+SSM script, and append their `tollgate_check[]=` lines to the report (normalizers/parsers/lynis.py
+reads them; normalizers/kisa.py maps them to items).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
+from importlib import resources
 from pathlib import Path
 
 from normalizers.model import Category
@@ -40,6 +46,8 @@ from pipeline.scanners.base import (
     ScannerOutput,
     ScannerSpec,
     SkipReason,
+    log_tail,
+    run_command,
     which,
 )
 from pipeline.scanners.schema import SECONDS, STRING
@@ -47,12 +55,15 @@ from pipeline.scanners.ssm import SsmTarget, run_script
 
 REPORT_NAME = "lynis-report.dat"
 SBIN_LYNIS = Path("/usr/sbin/lynis")
+CHECKS_SCRIPT = "host_checks.sh"
+PACKAGES_SCRIPT = "host_packages.sh"
+CHECKS_HEREDOC = "TOLLGATE_HOST_CHECKS"
 WARNINGS_EXIT = 78  # `error-on-warnings=yes` in a Lynis profile
 # What the remote script keeps when the report has to fit in SSM's stdout (normalizers/parsers/lynis.py reads these).
 KEPT_LINES = (
-    r"^(# Lynis Report|(warning|suggestion|details)\[\]=|(hostname|lynis_version|report_version_major"
+    r"^(# Lynis Report|(warning|suggestion|details|tollgate_check)\[\]=|(hostname|lynis_version|report_version_major"
     r"|report_version_minor|report_datetime_start|report_datetime_end|os_fullname|hardening_index"
-    r"|lynis_tests_done|finish)=)"
+    r"|lynis_tests_done|tests_executed|finish)=)"
 )
 
 
@@ -77,7 +88,22 @@ def remote_script(options: Options) -> list[str]:
         f'if [ "$code" -ne 0 ] && [ "$code" -ne {WARNINGS_EXIT} ]; then tail -n 20 "$dir/screen.log" >&2; '
         'exit "$code"; fi',
         f'{emit} "$dir/lynis-report.dat"',
+        f"sh -s <<'{CHECKS_HEREDOC}'",
+        *checks_script().splitlines(),
+        # The package inventory (hundreds of lines) fits only when the output goes through S3.
+        *(packages_script().splitlines() if options.get("ssm-output-s3-bucket") else ()),
+        CHECKS_HEREDOC,
     ]
+
+
+def checks_script() -> str:
+    """Tollgate's read-only host checks (KISA items Lynis does not cover), a POSIX sh script."""
+    return resources.files("pipeline.scanners").joinpath(CHECKS_SCRIPT).read_text("utf-8")
+
+
+def packages_script() -> str:
+    """Tollgate's read-only inventory of installed OS packages (dpkg, rpm, apk), a POSIX sh script."""
+    return resources.files("pipeline.scanners").joinpath(PACKAGES_SCRIPT).read_text("utf-8")
 
 
 def ssm_target(options: Options) -> SsmTarget | None:
@@ -138,10 +164,22 @@ class Lynis(CommandScanner):
         if target is not None:
             return self.run_remote(ctx, options, target, deadline)
         output = super().run(ctx, options, deadline)
+        self.append_checks(ctx, output.reports[0].path, deadline)
         if os.geteuid() == 0:
             return output
         return ScannerOutput(output.reports, ("Lynis ran without root (non-privileged mode): tests that need "
                                               "root were skipped; run as root for a complete audit",))
+
+    def append_checks(self, ctx: ScanContext, report: Path, deadline: float) -> None:
+        """Run the host checks and the package inventory locally; their lines go to the end of Lynis' report."""
+        folder = ctx.folder(self.spec.name)
+        script = folder / CHECKS_SCRIPT
+        write_atomic(script, checks_script() + packages_script())
+        log = folder / "host-checks.log"
+        code = run_command(Invocation(argv=("sh", str(script)), cwd=folder, report=report, stdout_is_report=True),
+                           ctx.env, log, deadline)
+        if code != 0:
+            raise ScannerError(f"Tollgate's host checks exited with status {code}: {log_tail(log)}")
 
     def run_remote(self, ctx: ScanContext, options: Options, target: SsmTarget, deadline: float) -> ScannerOutput:
         report = ctx.folder(self.spec.name) / REPORT_NAME
@@ -155,7 +193,9 @@ class Lynis(CommandScanner):
         via = "S3" if output.from_s3 else "stdout"
         note = (f"Lynis ran on {target.instance_id} through SSM command {output.command_id} "
                 f"in {time.monotonic() - started:.0f} s (report read from {via})")
-        return ScannerOutput(reports=(ReportFile(report, ToolId.LYNIS),), notes=(note,))
+        notes = (note,) if target.s3_bucket else (
+            note, "the installed-package inventory needs ssm-output-s3-bucket (it does not fit SSM's stdout)")
+        return ScannerOutput(reports=(ReportFile(report, ToolId.LYNIS),), notes=notes)
 
 
 SCANNER = Lynis()

@@ -1,4 +1,5 @@
-"""Trivy, four ways: `config` (IaC), `fs --scanners secret`, `fs --scanners vuln` (SCA) and `image`.
+"""Trivy, five ways: `config` (IaC), `fs --scanners secret`, `fs --scanners vuln` (SCA), `image` and
+`rootfs /` (the host's installed packages, opt-in).
 
 Config and secret scans need no database and run offline. Vulnerability scans need Trivy's DB
 (`trivy-fs`, the dependency scan, is in the zero-setup default; when Trivy cannot download the DB
@@ -157,8 +158,33 @@ class TrivyImage(TrivyVulnerabilities):
         return ctx.image
 
 
+class TrivyRootfs(TrivyVulnerabilities):
+    """The installed OS packages of the machine Tollgate runs on, matched against Trivy's DB (`trivy rootfs /`).
+
+    Opt-in like the host audit (a repository's CI runner is rarely the point); it complements the
+    host scan's package inventory (pipeline/scanners/host_packages.sh) where Trivy and its DB are
+    available. Kernel filesystems are skipped; the findings are Trivy findings like any other.
+    """
+
+    spec = ScannerSpec(
+        name="trivy-rootfs", title="Trivy rootfs", category=Category.HOST,
+        tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=1800, homepage=HOMEPAGE, enabled=False,
+        options=DB_OPTIONS,
+    )
+    subcommand = ("rootfs",)
+    SKIPPED = ("/proc", "/sys", "/dev", "/run")
+
+    def target(self, ctx: ScanContext) -> str:
+        return "/"
+
+    def extra_arguments(self, ctx: ScanContext, options: Options) -> tuple[str, ...]:
+        skipped = (*self.SKIPPED, str(ctx.work_dir))
+        return (*super().extra_arguments(ctx, options), *(arg for path in skipped for arg in ("--skip-dirs", path)))
+
+
 CONFIG = TrivyConfig()
 SECRET = TrivySecret()
 FS = TrivyFilesystem()
 IMAGE = TrivyImage()
-SCANNERS = (CONFIG, SECRET, FS, IMAGE)
+ROOTFS = TrivyRootfs()
+SCANNERS = (CONFIG, SECRET, FS, IMAGE, ROOTFS)

@@ -64,14 +64,16 @@ def test_the_recorded_audit_maps_its_warnings() -> None:
     ]
     (packages,) = warnings[:1]
     assert (packages.tool.name, packages.tool.version, packages.category) == ("Lynis", "3.0.8", Category.HOST)
-    assert packages.title == "Found one or more vulnerable packages."
+    assert packages.title == "[U-64] Found one or more vulnerable packages."  # the KISA item it cites
+    assert dict(packages.properties)["kisa.item"] == "U-64"
     assert packages.location == HostLocation(
         host="vm", instance_id=None, test_id="PKGS-7392", group="patches-and-logs",
         anchor="warning|Found one or more vulnerable packages.|",
     )
     assert packages.references == ("https://cisofy.com/lynis/controls/PKGS-7392/",)
     assert packages.description == "Lynis warning PKGS-7392 (patches-and-logs): Found one or more vulnerable packages."
-    assert dict(packages.properties) == {"lynis.kind": "warning"}
+    assert dict(packages.properties) == {"lynis.kind": "warning", "kisa.item": "U-64", "kisa.area": "patches-and-logs",
+                                         "kisa.importance": "high", "kisa.old": "U-42"}
 
 
 def test_suggestions_are_low_and_keep_details_and_solutions() -> None:
@@ -130,8 +132,10 @@ def test_groups_cover_every_lynis_category() -> None:
 
 
 def test_hardening_index_and_version_are_scan_metrics() -> None:
-    assert dict(recorded().metrics) == {
+    metrics = dict(recorded().metrics)
+    assert {k: v for k, v in metrics.items() if k.startswith("lynis/")} == {
         "lynis/vm/hardening_index": "56", "lynis/vm/tests_performed": "235", "lynis/vm/version": "3.0.8"}
+    assert len([k for k in metrics if k.startswith("kisa/vm/U-")]) == 67  # every item's verdict on the host
 
 
 def test_a_known_instance_makes_an_ec2_resource() -> None:

@@ -86,8 +86,13 @@ def test_the_remote_script_keeps_what_fits_ssm_stdout() -> None:
     audit = next(line for line in script if line.startswith("lynis audit"))
     assert audit == ("lynis audit system --quick --no-colors --profile '/etc/lynis/my profile.prf' "
                      '--report-file "$dir/lynis-report.dat" --logfile "$dir/lynis.log" >"$dir/screen.log" 2>&1')
-    assert script[-1].startswith("grep -E '^(# Lynis Report|") and script[-1].endswith(' "$dir/lynis-report.dat"')
-    assert lynis.remote_script(remote(**{"ssm-output-s3-bucket": "b"}))[-1] == 'cat "$dir/lynis-report.dat"'
+    emit = script.index(f"sh -s <<'{lynis.CHECKS_HEREDOC}'") - 1  # then the host checks, from a here-document
+    assert script[emit].startswith("grep -E '^(# Lynis Report|") and script[emit].endswith(' "$dir/lynis-report.dat"')
+    assert script[-1] == lynis.CHECKS_HEREDOC and "\n".join(script[emit + 2:-1]) == lynis.checks_script().rstrip("\n")
+    s3 = lynis.remote_script(remote(**{"ssm-output-s3-bucket": "b"}))
+    assert 'cat "$dir/lynis-report.dat"' in s3
+    inventory = lynis.packages_script().splitlines()[-1]  # the package inventory only fits through S3
+    assert s3[-2] == inventory and inventory not in script
     assert len(FILTERED) < 12_000 < len(RAW)  # a whole report would not fit SSM's 24,000 characters
 
 

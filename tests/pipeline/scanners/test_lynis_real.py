@@ -1,12 +1,14 @@
-"""`tollgate scan --only host` for real: Debian's Lynis audits this machine, and every finding validates.
+"""`tollgate scan --only host` for real: Debian's Lynis and Tollgate's host checks audit this machine,
+every finding validates, and the report groups the audit by KISA area (HTML, PDF rendered to PNG).
 
-One audit (about a minute, as root) serves the whole module. It skips, naming the install command,
+One audit (about two minutes, as root) serves the whole module. It skips, naming the install command,
 where Lynis is absent; `make test` installs it (the `system-packages` target).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,11 +17,13 @@ from typing import Any
 
 import pytest
 
-from normalizers.parsers.lynis import PREFIXES, TEST_GROUPS
+from normalizers import kisa
+from normalizers.parsers.lynis import CHECKS_TOOL, PREFIXES, TEST_GROUPS
 from pipeline.config import load_scan_config
 from pipeline.scanners.base import ScanContext
 from pipeline.scanners.catalog import scanner_for
 from tests.conftest import ROOT
+from tests.pipeline.report.helpers import read_png
 from tests.validation import asff_problems, sarif_problems
 
 pytestmark = pytest.mark.slow
@@ -65,9 +69,13 @@ def test_every_finding_is_a_grouped_host_finding(audit: Audit) -> None:
     assert results["skipped"] == []
     for finding in findings:
         location = finding["location"]
-        assert (finding["tool"]["name"], finding["tool"]["category"]) == ("Lynis", "host")
-        assert (location["kind"], location["test_id"]) == ("host", finding["rule_id"])
-        assert location["group"] in GROUPS and location["host"]
+        assert location["group"] in GROUPS and location["host"] and location["kind"] == "host"
+        assert finding["tool"]["category"] == "host"
+        if finding["tool"]["name"] == CHECKS_TOOL:  # a failed (or to-review) native check: its rule is the item
+            assert finding["original_severity"] in ("fail", "manual")
+            assert finding["title"].startswith(f"[{finding['rule_id']}] ")
+            continue
+        assert finding["tool"]["name"] == "Lynis" and location["test_id"] == finding["rule_id"]
         assert finding["original_severity"] in ("warning", "suggestion")
         assert finding["original_severity"] == "warning" or finding["severity"] == "LOW"
     assert len({f["fingerprint"] for f in findings}) == len(findings)
@@ -82,12 +90,64 @@ def test_every_finding_is_a_grouped_host_finding(audit: Audit) -> None:
 def test_the_outputs_validate_for_github_and_security_hub(audit: Audit) -> None:
     sarif = audit.document("tollgate.sarif")
     assert sarif_problems(sarif) == []
-    (run,) = sarif["runs"]
-    assert run["automationDetails"]["id"] == "tollgate/host/lynis/"
-    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
-        "inventory/hosts.yml"}
+    for run in sarif["runs"]:
+        assert run["automationDetails"]["id"].startswith("tollgate/host/")
+        assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
+            "inventory/hosts.yml"}
     asff = audit.document("asff.json")["Findings"]
     assert asff_problems(asff) == []
     assert len(asff) == len(audit.document("results.json")["findings"])
     assert {r["Type"] for f in asff for r in f["Resources"]} == {"Other"}  # a local run knows no instance id
     assert all(f["Id"].startswith("tollgate/acme/servers/ci-runner/host/") for f in asff)
+
+
+def test_the_audit_cites_the_kisa_items_grouped_by_area(audit: Audit) -> None:
+    """Acceptance (issue 20): findings and verdicts cite KISA items; every item has a verdict per host."""
+    results = audit.document("results.json")
+    cited = {p["kisa.item"] for f in results["findings"] if "kisa.item" in (p := dict(f.get("properties") or []))}
+    verdicts = {k.rsplit("/", 1)[1]: v for k, v in results["metrics"].items() if k.startswith("kisa/")}
+    assert len(verdicts) == len(kisa.table().items) == 67
+    decided = {item for item, verdict in verdicts.items() if verdict in ("pass", "fail")}
+    assert cited <= {item for item, verdict in verdicts.items() if verdict == "fail"}
+    assert len(decided) >= 30, decided  # Lynis plus the native checks judge at least 30 items on this machine
+    assert len(cited) >= 10, cited  # a CI container fails at least ten (password ages, lockout, NTP...)
+    for finding in results["findings"]:
+        item = dict(finding.get("properties") or []).get("kisa.item")
+        if item:
+            assert finding["title"].startswith(f"[{item}] ")
+            assert finding["location"]["group"] == kisa.table().item(item).area
+
+
+def _report(audit: Audit, *flags: str) -> None:
+    argv = [sys.executable, "-m", "pipeline.cli", "report", str(audit.out / "results.json"), *flags]
+    run = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=600, check=False)
+    assert run.returncode in (0, 1) and "Traceback" not in run.stderr, run.stderr[-2000:]
+
+
+def test_the_html_report_groups_the_host_audit_by_area(audit: Audit) -> None:
+    html_path = audit.out / "host.html"
+    _report(audit, "--html", str(html_path))
+    html = html_path.read_text(encoding="utf-8")
+    assert "Host audit of" in html and "Lynis hardening index:" in html
+    positions = [html.index(f"<h3>{title}: ") for title in kisa.table().areas.values()]
+    assert positions == sorted(positions)  # the four areas, in the guide's order
+    for item in kisa.table().items:
+        assert f"<td>{item.id}</td>" in html
+
+
+def test_the_pdf_shows_the_areas_on_its_pages(audit: Audit, tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint", reason="WeasyPrint is missing: pip install 'tollgate[pdf]'")
+    for tool in ("pdftoppm", "pdftotext"):
+        if shutil.which(tool) is None:
+            pytest.skip("poppler is not installed; as root: apt-get install -y --no-install-recommends poppler-utils")
+    pdf = audit.out / "host.pdf"
+    _report(audit, "--pdf", str(pdf))
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "4", str(pdf), str(tmp_path / "page")],
+                   check=True, timeout=300)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert pages and all(read_png(page).non_background_share() > 0.01 for page in pages)
+    text = " ".join(subprocess.run(["pdftotext", "-l", "12", str(pdf), "-"], capture_output=True, text=True,
+                                   check=True, timeout=300).stdout.split())
+    assert "Host audit of" in text and "Lynis hardening index" in text
+    for title in kisa.table().areas.values():
+        assert f"{title}: " in text  # each area's heading with its pass and fail counts
