@@ -7,7 +7,7 @@ adds its result under its own key (`check`, `fetch`, `intake`, `copy`) and the f
 
 | handler | does | status written |
 |---|---|---|
-| `check` | runs the firewall engine (`tollgate firewall check`) on the version | CHECK |
+| `check` | claims the version (else `duplicate`), runs the firewall (`tollgate firewall check`) | REQUESTED, CHECK |
 | `block` | records the reasons and imports them into Security Hub | BLOCKED |
 | `fetch` | pulls the version into intake: endpoint (default) or SSM Run Command | - |
 | `await_intake` | is it Published in intake yet? `ready`, `waiting` or `timeout` | - |
@@ -115,6 +115,9 @@ def allowed_levels() -> frozenset[str]:
 def check(event: dict[str, Any], context: Any) -> dict[str, Any]:
     package = PackageVersion.from_event(event)
     status = table()
+    if not status.request(package, now(), int(env("STALE_SECONDS", "3600"))):
+        LOG.info("%s: answered or under way in another execution", package)
+        return {"duplicate": True, "passed": False}
     status.record(package, VettingStatus.CHECK, now())
     declared = DeclaredPackage(package.name, package.ecosystem, MANIFEST, 1, spec=f"=={package.version}",
                                version=package.version)
@@ -128,7 +131,7 @@ def check(event: dict[str, Any], context: Any) -> dict[str, Any]:
     reasons += [f"{reason.detail}: +{reason.points}" for reason in (verdict.score.reasons if verdict.score else ())]
     passed = verdict.risk_level.value in allowed_levels()
     LOG.info("%s: %s (%s)", package, verdict.risk_level.value, "passed" if passed else "blocked")
-    return {"passed": passed, "risk_level": verdict.risk_level.value, "score": score,
+    return {"duplicate": False, "passed": passed, "risk_level": verdict.risk_level.value, "score": score,
             "reasons": reasons[:MAX_REASONS], "findings": verdict_records(verdict), "metadata": verdict.metadata}
 
 

@@ -5,9 +5,11 @@ requested_at, updated_at and expires_at (epoch seconds; expires_at is the table'
 A final answer (SECURE, BLOCKED) lives `final_ttl` seconds, a FAILED one `retry_ttl`: it is
 only there to be read back by the client that asked.
 
-Only one client starts a vetting: `request` is a conditional write that succeeds when there is no
-item, when the last vetting FAILED, or when a REQUESTED/CHECK item is older than `stale_after`
-(its execution died without recording anything). Every other caller just waits for the answer.
+Only one execution vets a version: its check step starts with `request`, a conditional write
+that succeeds when there is no item, when the last vetting FAILED, or when a REQUESTED/CHECK
+item is older than `stale_after` (its execution died without recording anything). Every other
+execution ends at once, and the clients, which only read the table and start executions, wait
+for the answer.
 """
 
 from __future__ import annotations

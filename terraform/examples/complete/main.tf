@@ -1,5 +1,6 @@
 # Everything Tollgate needs in one account: Security Hub with insights and alerts, the report
-# bucket, the GitHub Actions role, the findings importer, and GuardDuty/CloudTrail monitoring.
+# bucket, the GitHub Actions role, the findings importer, the package vetting flow, and
+# GuardDuty/CloudTrail monitoring.
 # IAM is a global service whose CloudTrail events reach EventBridge in us-east-1 only, so the
 # IAM and access-key alerts fire when this stack runs there.
 
@@ -65,4 +66,16 @@ module "monitoring" {
   source = "../../modules/monitoring"
 
   alerts_topic_arn = module.security_hub.alerts_topic_arn
+}
+
+module "package_vetting" {
+  source = "../../modules/package-vetting"
+
+  # The same build as the findings importer's (make lambda-package).
+  package_source_dir = "${path.root}/../../../build/findings-importer"
+  firewall_config    = <<-YAML
+    firewall:
+      blocklist:
+        - {ecosystem: pypi, name: ctx, reason: "hijacked in 2022 to steal environment variables"}
+  YAML
 }

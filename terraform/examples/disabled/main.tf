@@ -34,3 +34,9 @@ module "monitoring" {
 
   create = false
 }
+
+module "package_vetting" {
+  source = "../../modules/package-vetting"
+
+  create = false
+}

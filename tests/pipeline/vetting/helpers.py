@@ -29,6 +29,7 @@ import os
 import re
 import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -282,7 +283,9 @@ class Deployment:
     def start(self, ecosystem: str, name: str, version: str) -> str:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         event = {"ecosystem": ecosystem, "package": name, "version": version}
-        return str(sfn.start_execution(stateMachineArn=self.state_machine_arn, input=json.dumps(event))["executionArn"])
+        started = sfn.start_execution(stateMachineArn=self.state_machine_arn, name=f"test-{uuid.uuid4()}",
+                                      input=json.dumps(event))
+        return str(started["executionArn"])
 
     def run(self, ecosystem: str, name: str, version: str, timeout: float = 30.0) -> dict[str, Any]:
         return wait_for(self.start(ecosystem, name, version), timeout)

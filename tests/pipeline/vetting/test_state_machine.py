@@ -166,3 +166,13 @@ def test_ssm_run_command_variant_pulls_on_an_instance_and_then_copies(monkeypatc
         assert backend.endpoint.fetched == []  # the Lambda did not fetch: the instance did
         assert backend.item("pypi#tollgate-demo#1.2.0")["status"] == "SECURE"
         backend.stubber.assert_no_pending_responses()
+
+
+def test_a_second_execution_for_an_answered_version_ends_at_once(backend: Deployment) -> None:
+    first = backend.run("pypi", "reqeusts", "2.31.0")
+    second = backend.run("pypi", "reqeusts", "2.31.0")
+
+    assert first["states"][-1] == "Blocked"
+    assert second["status"] == "SUCCEEDED"
+    assert second["states"] == ["Check", "Verdict", "AlreadyAnswered"]
+    assert backend.item("pypi#reqeusts#2.31.0")["status"] == "BLOCKED"
