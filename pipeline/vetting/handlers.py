@@ -30,8 +30,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from botocore.config import Config
-
 from pipeline.config_file import load_section
 from pipeline.errors import ConfigError, PublishError
 from pipeline.firewall.config import firewall_config_from_section
@@ -41,6 +39,7 @@ from pipeline.firewall.registry import Registry, Status
 from pipeline.firewall.reputation import RiskLevel
 from pipeline.publish.lambda_handler import account_of
 from pipeline.publish.securityhub import PublishSettings
+from pipeline.vetting import aws
 from pipeline.vetting.blocked_finding import MANIFEST, publish_blocked, verdict_records
 from pipeline.vetting.codeartifact import PUBLISHED, CodeArtifact, Repository
 from pipeline.vetting.intake import SSM_TERMINAL_FAILURES, EndpointFetcher, InstallFailed, SsmFetcher
@@ -60,13 +59,6 @@ class CheckUnavailable(Exception):
     """The firewall could not read the registry and found nothing else: retry later, never BLOCKED for it."""
 
 
-def aws_client(service: str) -> Any:
-    """A client of the function's region; the tests replace this one function."""
-    import boto3  # noqa: PLC0415 - loaded per cold start only where a handler runs
-
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 5}))
-
-
 def env(name: str, default: str | None = None) -> str:
     value = os.environ.get(PREFIX + name, default)
     if value is None or value == "":
@@ -80,7 +72,7 @@ def now() -> int:
 
 def table() -> StatusTable:
     days = int(env("TTL_DAYS", "90"))
-    return StatusTable(aws_client("dynamodb"), env("TABLE"), final_ttl=days * DAY)
+    return StatusTable(aws.client("dynamodb"), env("TABLE"), final_ttl=days * DAY)
 
 
 def repository(package: PackageVersion, role: str) -> Repository:
@@ -152,12 +144,12 @@ def block(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def fetch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     package = PackageVersion.from_event(event)
     intake = repository(package, "intake")
-    codeartifact = CodeArtifact(aws_client("codeartifact"))
+    codeartifact = CodeArtifact(aws.client("codeartifact"))
     endpoint = codeartifact.endpoint(intake, package.ecosystem.value)
     poll_seconds = int(env("POLL_SECONDS", "10"))
     if env("FETCH_MODE", "endpoint") == "ssm":
         key, _, value = env("SSM_TARGET").partition("=")
-        fetcher = SsmFetcher(aws_client("ssm"), (key, value), intake.domain, intake.owner,
+        fetcher = SsmFetcher(aws.client("ssm"), (key, value), intake.domain, intake.owner,
                              os.environ.get("AWS_REGION", "us-east-1"), os.environ.get(PREFIX + "SSM_OUTPUT_BUCKET"))
         return {"mode": "ssm", "command_id": fetcher.send(package, endpoint), "poll_seconds": poll_seconds}
     fetched = EndpointFetcher(endpoint, codeartifact.token(intake), int(env("MAX_BYTES", str(DEFAULT_MAX_BYTES)))
@@ -171,12 +163,12 @@ def await_intake(event: dict[str, Any], context: Any) -> dict[str, Any]:
     polls = int((event.get("intake") or {}).get("polls", 0)) + 1
     command_id = (event.get("fetch") or {}).get("command_id")
     if command_id:
-        state = SsmFetcher(aws_client("ssm"), ("", ""), "", "", "").state(command_id)
+        state = SsmFetcher(aws.client("ssm"), ("", ""), "", "", "").state(command_id)
         if state in SSM_TERMINAL_FAILURES:
             raise InstallFailed(f"the SSM command {command_id} that pulls {package} ended {state}")
         if state != "Success":
             return _waiting(polls)
-    status = CodeArtifact(aws_client("codeartifact")).status(repository(package, "intake"), package)
+    status = CodeArtifact(aws.client("codeartifact")).status(repository(package, "intake"), package)
     return {"state": "ready", "polls": polls} if status == PUBLISHED else _waiting(polls)
 
 
@@ -186,7 +178,7 @@ def _waiting(polls: int) -> dict[str, Any]:
 
 def copy(event: dict[str, Any], context: Any) -> dict[str, Any]:
     package = PackageVersion.from_event(event)
-    revision = CodeArtifact(aws_client("codeartifact")).copy(repository(package, "intake"),
+    revision = CodeArtifact(aws.client("codeartifact")).copy(repository(package, "intake"),
                                                              repository(package, "vetted"), package)
     verdict = event.get("check") or {}
     table().record(package, VettingStatus.SECURE, now(), score=verdict.get("score"),

@@ -93,6 +93,7 @@ class StatusRecord:
     package: PackageVersion
     status: VettingStatus
     updated_at: int
+    requested_at: int  # when the current attempt claimed the version: a new attempt, a new value
     score: int | None = None
     reasons: tuple[str, ...] = ()
     detail: str = ""

@@ -45,6 +45,7 @@ class StatusTable:
         values = {key: _DESERIALIZE(value) for key, value in item.items()}
         return StatusRecord(
             package=package, status=VettingStatus(values["status"]), updated_at=int(values["updated_at"]),
+            requested_at=int(values.get("requested_at", values["updated_at"])),
             score=None if values.get("score") is None else int(values["score"]),
             reasons=tuple(str(reason) for reason in values.get("reasons") or ()), detail=str(values.get("detail", "")))
 

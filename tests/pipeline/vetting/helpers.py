@@ -27,6 +27,7 @@ import io
 import json
 import os
 import re
+import tarfile
 import threading
 import time
 import uuid
@@ -135,6 +136,18 @@ def wheel(name: str, version: str) -> tuple[str, bytes]:
     return f"{distribution}-{version}-py3-none-any.whl", buffer.getvalue()
 
 
+def npm_tarball(name: str, version: str) -> tuple[str, bytes]:
+    """A minimal, installable npm package tarball, built for the tests."""
+    manifest = json.dumps({"name": name, "version": version, "main": "index.js"}).encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path, data in (("package/package.json", manifest), ("package/index.js", b"module.exports = 1;\n")):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return f"{name.rsplit('/', 1)[-1]}-{version}.tgz", buffer.getvalue()
+
+
 @dataclass
 class Endpoint:
     """Packages per repository: {repository: {(ecosystem, name, version): (filename, bytes)}}."""
@@ -150,8 +163,14 @@ class Endpoint:
 
     def add(self, repository: str, ecosystem: str, name: str, version: str) -> None:
         self.packages.setdefault(repository, {})[(ecosystem, name, version)] = (
-            wheel(name, version) if ecosystem == "pypi" else (f"{name.rsplit('/', 1)[-1]}-{version}.tgz",
-                                                               f"npm tarball {name} {version}".encode()))
+            wheel(name, version) if ecosystem == "pypi" else npm_tarball(name, version))
+
+    def copy(self, source: str, destination: str, key: tuple[str, str, str]) -> None:
+        """What CopyPackageVersions does to the repositories' contents (an SSM pull left nothing here: built)."""
+        if key in self.packages.get(source, {}):
+            self.packages.setdefault(destination, {})[key] = self.packages[source][key]
+        else:
+            self.add(destination, *key)
 
 
 def _endpoint_handler(state: Endpoint) -> type[BaseHTTPRequestHandler]:
@@ -185,14 +204,17 @@ def _endpoint_handler(state: Endpoint) -> type[BaseHTTPRequestHandler]:
             if rest.startswith("tarballs/"):
                 return self._file(rest.removeprefix("tarballs/"), packages)
             name = rest.replace("%2f", "/").replace("%2F", "/")
-            versions = {version: {"dist": {"tarball": f"{state.url('npm', repository)}tarballs/{file}",
+            tarballs = f"{state.url('npm', repository)}tarballs/"
+            versions = {version: {"name": name, "version": version, "dist": {"tarball": f"{tarballs}{file}",
                                            "integrity": "sha512-" + base64.b64encode(
                                                hashlib.sha512(data).digest()).decode()}}
                         for (eco, package, version), (file, data) in packages.items()
                         if eco == "npm" and package == name}
             if not versions:
                 return self._send(404, b'{"error": "not found"}', "application/json")
-            return self._send(200, json.dumps({"name": name, "versions": versions}).encode(), "application/json")
+            latest = sorted(versions)[-1]
+            document = {"name": name, "dist-tags": {"latest": latest}, "versions": versions}
+            return self._send(200, json.dumps(document).encode(), "application/json")
 
         def _file(self, file: str, packages: dict[tuple[str, str, str], tuple[str, bytes]]) -> None:
             for name, data in packages.values():
@@ -326,12 +348,30 @@ def create_status_table(dynamodb: Any) -> None:
                                                                            "AttributeName": "expires_at"})
 
 
+def _copy_like_codeartifact(codeartifact: Any, endpoint: Endpoint) -> None:
+    """After a stubbed CopyPackageVersions succeeds, the vetted repository serves the version."""
+    requested: dict[str, Any] = {}
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        requested.update(params)
+
+    def copy(parsed: dict[str, Any], **_: Any) -> None:
+        namespace = requested.get("namespace")
+        name = f"@{namespace}/{requested['package']}" if namespace else requested["package"]
+        for version in parsed.get("successfulVersions") or {}:
+            endpoint.copy(requested["sourceRepository"], requested["destinationRepository"],
+                          (requested["format"], name, version))
+
+    codeartifact.meta.events.register("provide-client-params.codeartifact.CopyPackageVersions", remember)
+    codeartifact.meta.events.register("after-call.codeartifact.CopyPackageVersions", copy)
+
+
 @contextmanager
 def vetting_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                     overrides: dict[str, str] | None = None) -> Iterator[Deployment]:
     from moto import mock_aws  # noqa: PLC0415 - moto is a test dependency, loaded by the tests that use it
 
-    from pipeline.vetting import handlers  # noqa: PLC0415
+    from pipeline.vetting import aws  # noqa: PLC0415
 
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
@@ -345,9 +385,10 @@ def vetting_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         codeartifact = boto3.client("codeartifact", region_name=REGION)
         stubber = Stubber(codeartifact)
         stubber.activate()
-        real_client = handlers.aws_client
-        monkeypatch.setattr(handlers, "aws_client",
-                            lambda service: codeartifact if service == "codeartifact" else real_client(service))
+        _copy_like_codeartifact(codeartifact, endpoint)
+        real_client = aws.client
+        monkeypatch.setattr(aws, "client", lambda service, region=None: codeartifact if service == "codeartifact"
+                            else real_client(service, region))
         create_status_table(boto3.client("dynamodb", region_name=REGION))
         boto3.client("s3", region_name=REGION).create_bucket(Bucket="tollgate-ssm-output")
         boto3.client("securityhub", region_name=REGION).enable_security_hub()
@@ -369,3 +410,32 @@ def vetting_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
             yield Deployment(machine, TABLE, endpoint, codeartifact, stubber)
         finally:
             stubber.deactivate()
+
+
+def expect_install(deployment: Deployment, ecosystem: str) -> None:
+    """What the client asks CodeArtifact before installing: a token, then the vetted endpoint."""
+    vetted = REPOSITORIES[ecosystem]["vetted"]
+    deployment.expect("get_authorization_token", codeartifact_response("GetAuthorizationToken",
+                                                                       authorizationToken=TOKEN),
+                      {"domain": DOMAIN, "domainOwner": ACCOUNT, "durationSeconds": 900})
+    deployment.expect("get_repository_endpoint",
+                      codeartifact_response("GetRepositoryEndpoint",
+                                            repositoryEndpoint=deployment.endpoint.url(ecosystem, vetted)),
+                      {"domain": DOMAIN, "domainOwner": ACCOUNT, "repository": vetted, "format": ecosystem})
+
+
+def expect_green(deployment: Deployment, ecosystem: str, name: str, version: str) -> None:
+    deployment.endpoint.add(REPOSITORIES[ecosystem]["intake"], ecosystem, name, version)
+    deployment.expect_fetch(ecosystem, name)
+    deployment.expect_intake_status(ecosystem, name, version)
+    deployment.expect_copy(ecosystem, name, version)
+
+
+def executions(deployment: Deployment) -> list[dict[str, Any]]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    return list(sfn.list_executions(stateMachineArn=deployment.state_machine_arn)["executions"])
+
+
+def settle(deployment: Deployment) -> list[dict[str, Any]]:
+    """Wait until no execution runs any more (a client may stop waiting before the flow ends)."""
+    return [wait_for(execution["executionArn"]) for execution in executions(deployment)]
