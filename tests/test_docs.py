@@ -118,6 +118,7 @@ CLI_SECTIONS = {
     ("publish", "securityhub"): "## `tollgate publish securityhub`",
     ("firewall", "check"): "## `tollgate firewall`",
     ("firewall", "serve"): "## `tollgate firewall`",
+    ("firewall", "install"): "## `tollgate firewall`",
 }
 
 

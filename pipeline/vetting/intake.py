@@ -8,9 +8,10 @@ for through the repository endpoint. Two ways to ask:
   download each one and check it against the hash the index gives (`#sha256=` for PyPI, `dist.integrity`
   or `dist.shasum` for npm). Nothing is installed or unpacked: the files are hashed and dropped.
 - **By SSM Run Command** (an option for networks where only managed instances reach the
-  endpoint): `pip download` or `npm pack` on the instances with the target tag; the instance
-  role gets its own token, which the command keeps in the environment or a temporary `.npmrc`,
-  never on a command line.
+  endpoint): `pip download --no-deps --only-binary=:all:` or `npm pack` on the instances with the
+  target tag, neither of which runs the package's code (an sdist-only version fails: its metadata
+  would be built by its own code); the instance role gets its own token, which the command keeps
+  in the environment or a temporary `.npmrc`, never on a command line.
 
 A version the public registry does not have, a hash that does not match or a file over
 `max_bytes` is an InstallFailed: the state machine records FAILED with the reason.
@@ -209,8 +210,9 @@ class SsmFetcher:
         host_path = endpoint.split("://", 1)[-1]
         lines = ["set -eu", token, 'WORK=$(mktemp -d)', 'trap \'rm -rf "$WORK"\' EXIT', 'cd "$WORK"']
         if package.ecosystem is Ecosystem.PYPI:
+            # Wheels only: preparing an sdist's metadata would run the unvetted package's build code.
             lines.append(f'PIP_INDEX_URL="https://aws:${{TOKEN}}@{host_path}simple/" python3 -m pip download '
-                         f"--no-deps --no-cache-dir --dest . {shlex.quote(str(package))}")
+                         f"--no-deps --only-binary=:all: --no-cache-dir --dest . {shlex.quote(str(package))}")
         else:
             lines.append(f"printf '//%s:_authToken=%s\\n' {shlex.quote(host_path)} \"$TOKEN\" > .npmrc")
             lines.append(f"npm pack --userconfig .npmrc --registry {shlex.quote('https://' + host_path)} "

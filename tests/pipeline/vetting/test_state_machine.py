@@ -160,7 +160,8 @@ def test_ssm_run_command_variant_pulls_on_an_instance_and_then_copies(monkeypatc
         assert command["Targets"] == [{"Key": "tag:tollgate-vetting", "Values": ["intake"]}]
         assert command["OutputS3BucketName"] == "tollgate-ssm-output"
         lines = command["Parameters"]["commands"]
-        assert lines[-1].endswith("python3 -m pip download --no-deps --no-cache-dir --dest . tollgate-demo==1.2.0")
+        assert lines[-1].endswith("python3 -m pip download --no-deps --only-binary=:all: --no-cache-dir --dest . "
+                                  "tollgate-demo==1.2.0")
         assert "get-authorization-token --domain tollgate" in lines[1]
         assert not any(TOKEN in line for line in lines)  # the instance gets its own token
         assert backend.endpoint.fetched == []  # the Lambda did not fetch: the instance did
