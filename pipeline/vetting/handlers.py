@@ -16,12 +16,13 @@ adds its result under its own key (`check`, `fetch`, `intake`, `copy`) and the f
 
 Configuration is the environment (TOLLGATE_VETTING_*), read at each call; a missing variable
 fails the step with its name. The firewall reads `TOLLGATE_VETTING_FIREWALL_CONFIG` (the
-`firewall:` section of a .tollgate.yml, as YAML), caches registry answers under /tmp, and is
+text of a .tollgate.yml; its `firewall:` section), caches registry answers under /tmp, and is
 offline (cache only) when `TOLLGATE_VETTING_OFFLINE=1`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -82,13 +83,17 @@ def repository(package: PackageVersion, role: str) -> Repository:
 
 
 def firewall() -> Firewall:
-    text = os.environ.get(PREFIX + "FIREWALL_CONFIG", "")
+    """The engine for the current configuration; kept across warm invocations (its indexes take a while)."""
+    return _firewall(os.environ.get(PREFIX + "FIREWALL_CONFIG", ""), os.environ.get(PREFIX + "OFFLINE") == "1")
+
+
+@functools.lru_cache(maxsize=2)
+def _firewall(text: str, offline: bool) -> Firewall:
     section = (load_section(text, PREFIX + "FIREWALL_CONFIG", "firewall") if text.strip() else None) or {}
     registry = dict(section.get("registry") or {})
     registry.setdefault("cache-dir", DEFAULT_CACHE_DIR)
     config = firewall_config_from_section({**section, "registry": registry}, PREFIX + "FIREWALL_CONFIG",
                                           Path(DEFAULT_CACHE_DIR))
-    offline = os.environ.get(PREFIX + "OFFLINE") == "1"
     return Firewall(config, Registry(replace(config.registry, offline=config.registry.offline or offline)))
 
 

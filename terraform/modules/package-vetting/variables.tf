@@ -60,7 +60,7 @@ variable "allowed_risk_levels" {
 }
 
 variable "firewall_config" {
-  description = "The firewall section of a .tollgate.yml (YAML text: allowlist, blocklist, quarantine, internal names, reputation thresholds). Empty uses the firewall's defaults."
+  description = "YAML text of a .tollgate.yml whose firewall: section the check step uses (allowlist, blocklist, quarantine, internal names, reputation); other sections are ignored. Empty uses the firewall's defaults."
   type        = string
   default     = ""
 
