@@ -8,5 +8,8 @@ Modules, one job each:
 - `intake`: pull a version into the intake repository through its endpoint, or by SSM Run Command;
 - `blocked_finding`: a BLOCKED verdict as Tollgate findings, published to Security Hub;
 - `handlers`: the Lambda entry points the state machine calls;
+- `aws`: the one place AWS clients are made;
+- `wanted`: the versions to vet and the installer's arguments, from packages and manifests;
+- `installer`: pip or npm against the vetted repository, the token kept off the command line;
 - `client`: what `tollgate firewall install` does: ask, wait, install from the vetted repository.
 """

@@ -10,12 +10,13 @@ the expected parameters, and each answer has the shape of the AWS CLI reference'
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.pipeline.vetting.helpers import DOMAIN, REGION, TOKEN, Deployment, vetting_backend
+from tests.pipeline.vetting.helpers import ASL, DOMAIN, REGION, TOKEN, Deployment, vetting_backend
 
 
 @pytest.fixture
@@ -177,3 +178,19 @@ def test_a_second_execution_for_an_answered_version_ends_at_once(backend: Deploy
     assert second["status"] == "SUCCEEDED"
     assert second["states"] == ["Check", "Verdict", "AlreadyAnswered"]
     assert backend.item("pypi#reqeusts#2.31.0")["status"] == "BLOCKED"
+
+
+def test_a_version_the_firewall_cannot_score_is_retried_never_blocked(backend: Deployment) -> None:
+    """Offline and uncached, an unknown name has no metadata and nothing flags it: CheckUnavailable
+    (which the ASL retries, then records as FAILED), not a BLOCKED that would stand for 90 days."""
+    functions = boto3.client("lambda", region_name=REGION)
+    event = {"ecosystem": "pypi", "package": "some-unknown-project", "version": "1.0.0"}
+    answer = functions.invoke(FunctionName="tollgate-vetting-check", Payload=json.dumps(event).encode())
+
+    assert answer["FunctionError"]
+    error = json.loads(answer["Payload"].read())
+    assert error["errorType"] == "CheckUnavailable"
+    assert "neither passed nor blocked" in error["errorMessage"]
+    assert backend.item("pypi#some-unknown-project#1.0.0")["status"] == "CHECK"
+    asl = json.loads(ASL.read_text(encoding="utf-8"))
+    assert "CheckUnavailable" in asl["States"]["Check"]["Retry"][0]["ErrorEquals"]
