@@ -47,8 +47,8 @@ demo: $(STAMP) system-packages checkov
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
-# The findings-importer Lambda: normalizers/ and pipeline/publish/ with their wheels, for Lambda's
-# Python 3.12 on x86_64 (terraform/modules/findings-importer/README.md).
+# The findings-importer and package-vetting Lambdas (one package): normalizers/ and pipeline/ with
+# their wheels, for Lambda's Python 3.12 on x86_64 (terraform/modules/findings-importer/README.md).
 LAMBDA_PLATFORM ?= manylinux2014_x86_64
 lambda-package:
 	rm -rf build/findings-importer build/wheels

@@ -119,6 +119,7 @@ CLI_SECTIONS = {
     ("firewall", "check"): "## `tollgate firewall`",
     ("firewall", "serve"): "## `tollgate firewall`",
     ("db", "update"): "## `tollgate db update`",
+    ("firewall", "install"): "## `tollgate firewall`",
 }
 
 

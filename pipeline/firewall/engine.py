@@ -99,6 +99,11 @@ class Verdict:
             detail=f"{self.package.name} scores {self.score.points} points ({self.metadata}): {reasons}.",
         )
 
+    def all_hits(self) -> list[Hit]:
+        """Every check's hit and the reputation's, as findings report them."""
+        reputation = self.reputation_hit()
+        return [*self.hits, *([reputation] if reputation else [])]
+
     def answer(self) -> dict[str, Any]:
         """Seed B's package-check JSON, plus the checks and where the metadata came from."""
         level = self.risk_level

@@ -32,7 +32,7 @@ from pipeline.firewall.config import load_firewall_config
 from pipeline.firewall.engine import Firewall, Verdict
 from pipeline.firewall.findings_document import build_report, finding_record
 from pipeline.firewall.manifests import is_manifest, read_manifests
-from pipeline.firewall.model import DeclaredPackage, Hit, ManifestProblem
+from pipeline.firewall.model import DeclaredPackage, ManifestProblem
 from pipeline.firewall.registry import Registry, Status
 from pipeline.firewall.release_age import AgeStatus
 from pipeline.scanners.base import (
@@ -82,7 +82,7 @@ class SupplyChain(Scanner):
         registry = Registry(replace(config.registry, offline=offline), ctx.env)
         collected = read_manifests(ctx.source, manifests(ctx))
         verdicts = check_all(Firewall(config, registry), collected.packages, deadline)
-        findings = [finding_record(v.package, hit, v.score) for v in verdicts for hit in _hits(v)]
+        findings = [finding_record(v.package, hit, v.score) for v in verdicts for hit in v.all_hits()]
         undated = [problem for v in verdicts if (problem := _age_not_checked(v)) is not None]
         notes = _notes(verdicts, len(collected.problems), len(undated), offline)
         report = build_report(manifests=(p.manifest for p in collected.packages), packages=len(collected.packages),
@@ -91,11 +91,6 @@ class SupplyChain(Scanner):
         path = ctx.folder(self.spec.name) / "supply-chain.json"
         write_atomic(path, orjson.dumps(report, option=orjson.OPT_INDENT_2))
         return ScannerOutput(reports=(ReportFile(path, ToolId.SUPPLY_CHAIN),), notes=tuple(notes))
-
-
-def _hits(verdict: Verdict) -> list[Hit]:
-    reputation = verdict.reputation_hit()
-    return [*verdict.hits, *([reputation] if reputation else [])]
 
 
 def check_all(firewall: Firewall, packages: list[DeclaredPackage], deadline: float) -> list[Verdict]:

@@ -55,12 +55,13 @@ from tests.terraform.helpers import (
     unwrap,
 )
 
-MODULE_NAMES = ["codebuild-scan", "findings-importer", "github-oidc-role", "monitoring", "report-bucket",
-                "security-hub"]
+MODULE_NAMES = ["codebuild-scan", "findings-importer", "github-oidc-role", "monitoring", "package-vetting",
+                "report-bucket", "security-hub"]
 # Called only from other modules, never from a root module.
 INTERNAL_MODULES = ["kms-key"]
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
-EXTRA_MODULE_FILES = {"codebuild-scan": ("zap-document.yaml",)}  # read with templatefile()
+# Files a module reads with file() or templatefile(), beside the four .tf files and the README.
+MODULE_EXTRA_FILES = {"codebuild-scan": ("zap-document.yaml",), "package-vetting": ("vetting.asl.json",)}
 SKIP_COMMENT = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
 module_params = pytest.mark.parametrize("module", module_dirs(), ids=lambda path: path.name)
 
@@ -69,7 +70,7 @@ def test_the_modules_and_two_examples_exist() -> None:
     assert [path.name for path in module_dirs()] == sorted(MODULE_NAMES + INTERNAL_MODULES)
     assert [path.name for path in example_dirs()] == ["complete", "disabled"]
     for module in module_dirs():
-        expected = MODULE_FILES + EXTRA_MODULE_FILES.get(module.name, ())
+        expected = MODULE_FILES + MODULE_EXTRA_FILES.get(module.name, ())
         assert sorted(path.name for path in module.iterdir()) == sorted(expected), module.name
 
 
@@ -104,7 +105,8 @@ def test_create_toggle_drives_every_resource(module: Path) -> None:
         assert toggle, f"{module.name}: {type_name}.this is created unconditionally"
     for (type_name, name), body in merged(module, "data").items():
         if type_name in {"aws_iam_policy_document", "archive_file"}:
-            assert "count" in body, f"{module.name}: data {type_name}.{name} is read even when create = false"
+            toggle = body.get("count") or body.get("for_each")
+            assert toggle, f"{module.name}: data {type_name}.{name} is read even when create = false"
 
 
 @module_params
@@ -302,8 +304,19 @@ def _policy_documents() -> list[tuple[str, str, dict[str, Any]]]:
     return found
 
 
-# Statements whose actions support no resource-level permissions (X-Ray, SSM command status, EC2 Describe*).
-NO_RESOURCE_LEVEL = {"WriteTraces", "FollowSsmCommands", "DescribeBuildNetwork"}
+# Statements allowed on "*", each limited to actions that support no resource-level permissions.
+NO_RESOURCE_LEVEL = {
+    "WriteTraces": {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets"},
+    "BearerTokenForCodeArtifact": {"sts:GetServiceBearerToken"},
+    "ListRunCommands": {"ssm:ListCommands"},
+    "DeliverExecutionLogs": {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                             "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                             "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"},
+    "FollowSsmCommands": {"ssm:GetCommandInvocation", "ssm:CancelCommand"},
+    "DescribeBuildNetwork": {"ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                             "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"},
+}
 
 
 def test_no_wildcard_actions_and_no_star_resources_outside_key_policies() -> None:
@@ -314,14 +327,16 @@ def test_no_wildcard_actions_and_no_star_resources_outside_key_policies() -> Non
             continue
         assert not [a for a in actions if "*" in a], f"{module}/{document}: wildcard action in {actions}"
         resources = statement.get("resources", [])
-        star = isinstance(resources, list) and "*" in resources
-        sid = statement.get("sid")
-        assert not star or sid in NO_RESOURCE_LEVEL, f"{module}/{document}: {sid} on *"
+        if isinstance(resources, list) and "*" in resources:
+            sid = statement.get("sid", "")
+            assert sid in NO_RESOURCE_LEVEL, f"{module}/{document}: {sid} on *"
+            assert set(actions) <= NO_RESOURCE_LEVEL[sid], f"{module}/{document}: {sid} on * with {actions}"
 
 
 def test_findings_are_imported_only_into_the_accounts_own_product() -> None:
     imports = [(m, s) for m, _, s in _policy_documents() if "securityhub:BatchImportFindings" in s.get("actions", [])]
-    assert {module for module, _ in imports} == {"codebuild-scan", "findings-importer", "github-oidc-role"}
+    importers = {"codebuild-scan", "findings-importer", "github-oidc-role", "package-vetting"}
+    assert {module for module, _ in imports} == importers
     for module, statement in imports:
         assert statement["actions"] == ["securityhub:BatchImportFindings"]
         [resource] = statement["resources"]
@@ -441,8 +456,9 @@ def test_importer_runs_the_publishers_handler_on_python_3_12() -> None:
 # ---------------------------------------------------------------------------------------------
 
 KMS_KEY = MODULES / "kms-key"
-KMS_CALLERS = ["codebuild-scan", "findings-importer", "monitoring", "report-bucket", "security-hub"]
-KEY_BORN_IN_KMS_KEY = {"codebuild-scan"}  # written after kms-key existed: no key of its own to move
+KMS_CALLERS = ["codebuild-scan", "findings-importer", "monitoring", "package-vetting", "report-bucket", "security-hub"]
+# Callers that had a key of their own before kms-key existed, and keep it in state with a moved block.
+KMS_MOVED = ["findings-importer", "monitoring", "report-bucket", "security-hub"]
 
 
 def test_the_kms_key_pattern_exists_once() -> None:
@@ -466,10 +482,9 @@ def test_every_module_with_a_key_calls_kms_key_and_keeps_the_key_in_state() -> N
         assert list(calls) == ["kms"], module
         assert unwrap(calls["kms"]["deletion_window_in_days"]) == "var.kms_key_deletion_window_days", module
         moved = [block for path in sorted((MODULES / module).glob("*.tf")) for block in parse(path).get("moved", [])]
-        if module in KEY_BORN_IN_KMS_KEY:
-            assert moved == [], module
-            continue
-        assert moved == [{"from": "${aws_kms_key.this}", "to": "${module.kms.aws_kms_key.this}"}], module
+        kept_key = [{"from": "${aws_kms_key.this}", "to": "${module.kms.aws_kms_key.this}"}]
+        expected = kept_key if module in KMS_MOVED else []
+        assert moved == expected, module
 
 # ---------------------------------------------------------------------------------------------
 # Event patterns, evaluated against real emitter output

@@ -1,5 +1,6 @@
 # Everything Tollgate needs in one account: Security Hub with insights and alerts, the report
-# bucket, the GitHub Actions role, the findings importer, and GuardDuty/CloudTrail monitoring.
+# bucket, the GitHub Actions role, the findings importer, the package vetting flow, and
+# GuardDuty/CloudTrail monitoring.
 # IAM is a global service whose CloudTrail events reach EventBridge in us-east-1 only, so the
 # IAM and access-key alerts fire when this stack runs there.
 
@@ -78,4 +79,16 @@ module "codebuild_scan" {
   report_bucket_name      = module.report_bucket.bucket_id
   report_kms_key_arn      = module.report_bucket.kms_key_arn
   publish_to_security_hub = true
+}
+
+module "package_vetting" {
+  source = "../../modules/package-vetting"
+
+  # The same build as the findings importer's (make lambda-package).
+  package_source_dir = "${path.root}/../../../build/findings-importer"
+  firewall_config    = <<-YAML
+    firewall:
+      blocklist:
+        - {ecosystem: pypi, name: ctx, reason: "hijacked in 2022 to steal environment variables"}
+  YAML
 }

@@ -18,6 +18,16 @@ output "importer_function_name" {
   value       = module.findings_importer.function_name
 }
 
+output "vetting_state_machine_arn" {
+  description = "State machine that vets packages for tollgate firewall install."
+  value       = module.package_vetting.state_machine_arn
+}
+
+output "vetting_client_policy_arn" {
+  description = "Attach to the roles that run tollgate firewall install."
+  value       = module.package_vetting.client_policy_arn
+}
+
 output "importer_dlq_url" {
   description = "Dead-letter queue of imports that failed after all retries."
   value       = module.findings_importer.dlq_url

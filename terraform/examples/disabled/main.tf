@@ -40,3 +40,9 @@ module "codebuild_scan" {
 
   create = false
 }
+
+module "package_vetting" {
+  source = "../../modules/package-vetting"
+
+  create = false
+}
