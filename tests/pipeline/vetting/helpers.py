@@ -65,6 +65,10 @@ firewall:
   allowlist:
     - {ecosystem: pypi, name: tollgate-demo, reason: "the tests' own package"}
     - {ecosystem: npm, name: "@tollgate/demo", reason: "the tests' own package"}
+  release-age:
+    allow:  # published by the tests themselves: the registry has no upload dates for them
+      - {ecosystem: pypi, name: tollgate-demo, reason: "the tests' own package"}
+      - {ecosystem: npm, name: "@tollgate/demo", reason: "the tests' own package"}
 """
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
 _ENVIRONMENT_LOCK = threading.Lock()
