@@ -90,8 +90,9 @@ def _location(package: Any, options: ParseOptions) -> PackageLocation | str:
 def _properties(record: dict[str, Any], package: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     score: dict[str, Any] = record["score"] if isinstance(record.get("score"), dict) else {}
     reasons: list[Any] = score["reasons"] if isinstance(score.get("reasons"), list) else []
+    similar = record.get("similar_packages")
     pairs = (
-        ("supply_chain.similar_packages", ", ".join(map(str, record.get("similar_packages") or ()))),
+        ("supply_chain.similar_packages", ", ".join(map(str, similar)) if isinstance(similar, list) else ""),
         ("supply_chain.declared", str(package.get("spec") or "")),
         ("supply_chain.score", str(score["points"]) if "points" in score else ""),
         ("supply_chain.risk_level", str(score.get("risk_level") or "")),
@@ -105,7 +106,7 @@ def _finding(tool: Tool, record: Any, options: ParseOptions) -> Finding | str:
     if not isinstance(record, dict):
         return "the finding is not an object"
     rule, severity = record.get("rule_id"), _SEVERITIES.get(str(record.get("severity")))
-    if rule not in _CWE or severity is None:
+    if not isinstance(rule, str) or rule not in _CWE or severity is None:
         return f"unknown rule {rule!r} or severity {record.get('severity')!r}"
     location = _location(record.get("package"), options)
     if isinstance(location, str):
