@@ -23,6 +23,7 @@ Decisions the design leaves open:
 from __future__ import annotations
 
 import gzip
+import math
 import posixpath
 import re
 from collections.abc import Iterable
@@ -51,7 +52,7 @@ from normalizers.model import (
     Tool,
     UrlLocation,
 )
-from normalizers.text import truncate
+from normalizers.text import truncate, web_url
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -278,7 +279,7 @@ def _rule(rule_id: str, members: list[Finding], options: SarifOptions) -> dict[s
 def security_severity(finding: Finding) -> float:
     """The preferred CVSS base score where there is one, else the severity's stand-in score."""
     chosen = cvss_scores.best(finding.cvss)
-    if chosen is None:
+    if chosen is None or not math.isfinite(chosen.score):
         return SECURITY_SEVERITY[finding.severity]
     return min(max(chosen.score, 0.0), 10.0)
 
@@ -295,7 +296,7 @@ def _pascal_case(text: str) -> str:
 def _help_url(finding: Finding) -> str | None:
     candidates = [finding.remediation.url] if finding.remediation and finding.remediation.url else []
     candidates += finding.references
-    return next((url for url in candidates if url.lower().startswith(("https://", "http://"))), None)
+    return next((url for url in map(web_url, candidates) if url), None)
 
 
 def _help_text(finding: Finding, title: str, description: str) -> str:
@@ -455,8 +456,10 @@ def _evidence_dict(evidence: Evidence) -> dict[str, Any]:
 
 
 def _cvss_dict(score: Cvss) -> dict[str, Any]:
-    entry: dict[str, Any] = {"version": score.version, "score": score.score}
-    if score.vector:
+    entry: dict[str, Any] = {"version": score.version}
+    if math.isfinite(score.score):  # orjson would write NaN as null
+        entry["score"] = score.score
+    if score.vector and score.vector.strip():
         entry["vector"] = score.vector
     if score.source:
         entry["source"] = score.source
