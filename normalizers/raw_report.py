@@ -6,13 +6,17 @@ import functools
 import json
 import os
 import re
+import select
+import stat
+import sys
+import time
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
-from normalizers.errors import MalformedReportError, ReportTooLargeError
+from normalizers.errors import MalformedReportError, ReportTimeoutError, ReportTooLargeError
 from normalizers.numbers import INT_MAX, INT_MIN, MAX_INT_DIGITS, MAX_NUMBER_CHARS
 
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024  # 1 GiB: bigger than any real report, smaller than RAM
@@ -20,6 +24,9 @@ _HEAD_BYTES = 64 * 1024
 # Real reports nest under 20 levels (SARIF is the deepest); orjson refuses to write past 255, and
 # parsers and emitters recurse, so anything deeper is refused as input rather than crash later.
 MAX_DEPTH = 100
+# A pipe or FIFO is read once, into memory; this long without a byte (a FIFO nobody writes to) is an error.
+STREAM_IDLE_SECONDS = 30.0
+STDIN = "-"
 
 
 class Report:
@@ -39,6 +46,16 @@ class Report:
 
     @classmethod
     def from_path(cls, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+        """A regular file is read lazily, as often as needed; anything else (`-` for stdin, /dev/stdin,
+        a pipe from process substitution, a FIFO) cannot be read twice, so it is read once, now."""
+        if path == STDIN:
+            return cls(source="<stdin>", raw=read_stream(sys.stdin.fileno(), "<stdin>", max_bytes))
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO's open would wait for a writer
+            try:
+                return cls(source=path, raw=read_stream(descriptor, path, max_bytes))
+            finally:
+                os.close(descriptor)
         size = os.stat(path).st_size
         if size > max_bytes:
             raise ReportTooLargeError(f"{path}: {size} bytes is over the {max_bytes} byte limit")
@@ -144,6 +161,31 @@ class Report:
             return self.xml
         except MalformedReportError:
             return None
+
+
+def read_stream(descriptor: int, source: str, max_bytes: int, idle_seconds: float | None = None) -> bytes:
+    """Everything a pipe, FIFO or terminal holds until its writer closes it, within `max_bytes`;
+    ReportTimeoutError after `idle_seconds` (STREAM_IDLE_SECONDS) without a byte or an end."""
+    idle = STREAM_IDLE_SECONDS if idle_seconds is None else idle_seconds
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN | select.POLLHUP)
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + idle
+    while True:
+        if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+            raise ReportTimeoutError(f"{source}: nothing to read for {idle:g} s (a pipe or FIFO with no writer?)")
+        try:
+            chunk = os.read(descriptor, 1024 * 1024)
+        except BlockingIOError:  # woken without data: wait again
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise ReportTooLargeError(f"{source}: over the {max_bytes} byte limit")
+        chunks.append(chunk)
+        deadline = time.monotonic() + idle
 
 
 def load_json(content: str, source: str) -> Any:

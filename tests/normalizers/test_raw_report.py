@@ -7,18 +7,23 @@ fail while writing; every one is now an input error (exit 2) or a harmless repla
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from normalizers.errors import MalformedReportError
+from normalizers.errors import MalformedReportError, ReportTooLargeError
 from normalizers.numbers import finite_float, small_int
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
-from normalizers.raw_report import MAX_DEPTH, Report
+from normalizers.raw_report import MAX_DEPTH, Report, read_stream
 from normalizers.results import results_from_dict
 from pipeline.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 SUPPLY_CHAIN_REPORT = FIXTURES / "supply_chain" / "report" / "tollgate-supply-chain-fixtures.json"
 RESULTS_FILE = FIXTURES / "tollgate_results" / "trivy-fs.results.json"
@@ -104,3 +109,69 @@ def test_the_cli_exits_2_with_one_line(tmp_path: Path, content: str, capsys: pyt
     assert main(["normalize", str(report), "--repo", "o/r", "--sarif", str(tmp_path / "o.sarif")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "internal" not in error
+
+
+# --- non-regular inputs: read once ----------------------------------------------------------
+
+TRIVY = FIXTURES / "trivy" / "alpine-310.json.golden"
+
+
+def test_a_pipe_is_read_once_not_reopened(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`tollgate normalize <(cat r.json)`: the shell passes /dev/fd/N, a pipe that cannot be read twice."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, TRIVY.read_bytes())
+    os.close(write_end)
+    try:
+        assert main(["normalize", f"/dev/fd/{read_end}", "--repo", "o/r", "--sarif", str(tmp_path / "o.sarif")]) == 0
+    finally:
+        os.close(read_end)
+    assert "4 findings from 1 reports" in capsys.readouterr().out
+
+
+def test_a_fifo_with_a_late_writer_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        time.sleep(0.3)
+        fifo.write_bytes(TRIVY.read_bytes())
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    report = Report.from_path(str(fifo))
+    writer.join()
+    assert report.raw == TRIVY.read_bytes() and report.json["ArtifactName"]
+
+
+def test_a_fifo_without_a_writer_times_out_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setattr("normalizers.raw_report.STREAM_IDLE_SECONDS", 0.5)
+    started = time.monotonic()
+    assert main(["normalize", str(fifo), "--repo", "o/r"]) == 2
+    assert time.monotonic() - started < 5
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "nothing to read for 0.5 s" in error
+
+
+def test_a_stream_over_the_size_limit_is_refused() -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"[1, 2, 3, 4, 5, 6, 7, 8]")
+    os.close(write_end)
+    try:
+        with pytest.raises(ReportTooLargeError):
+            read_stream(read_end, "pipe", max_bytes=8)
+    finally:
+        os.close(read_end)
+
+
+@pytest.mark.parametrize("argument", ["-", "/dev/stdin"])
+def test_stdin_is_read_once(argument: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "normalize", argument, "--repo", "o/r",
+         "--sarif", str(tmp_path / "o.sarif")],
+        input=TRIVY.read_bytes(), capture_output=True, check=False, timeout=120, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert b"4 findings from 1 reports" in result.stdout
