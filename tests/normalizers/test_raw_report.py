@@ -22,6 +22,7 @@ from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import MAX_DEPTH, Report, read_stream
 from normalizers.results import results_from_dict
+from normalizers.source_tree import SourceTree
 from pipeline.cli import main
 from tests.conftest import FIXTURES, ROOT
 
@@ -175,3 +176,8 @@ def test_stdin_is_read_once(argument: str, tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert b"4 findings from 1 reports" in result.stdout
+
+
+def test_a_path_with_a_nul_is_no_file_to_read(tmp_path: Path) -> None:
+    """The fuzzer's find: `"path": "a\\u0000b"` in a report made pathlib raise ValueError (exit 3)."""
+    assert SourceTree(str(tmp_path)).lines("src/a\x00b.py") is None
