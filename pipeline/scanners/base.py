@@ -32,7 +32,7 @@ from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.errors import ScannerError, ScannerTimeout
 from pipeline.scanners.exclusion import Exclusions
-from pipeline.scope import GuardedTarget
+from pipeline.scope import Allowlist, GuardedTarget, HostPattern
 
 LOG_TAIL_LINES = 12
 
@@ -89,6 +89,15 @@ class ScanContext:
     source_exclude: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     config_path: Path | None = None  # the .tollgate.yml in use; the supply-chain firewall reads its own section
+    dast_allow: Allowlist | None = None  # the DAST allowlist the targets passed; engines are held to it
+    dast_proxy: str | None = None  # Tollgate's scope proxy (pipeline/scope_proxy.py) while an engine runs
+
+    @property
+    def dast_scope(self) -> Allowlist:
+        """The allowlist, or without one (a context built for one target) exactly the targets' hosts and ports."""
+        if self.dast_allow is not None:
+            return self.dast_allow
+        return Allowlist(tuple(HostPattern(host=t.host, port=t.port) for t in self.dast_targets))
 
     def exclusions(self, spec: ScannerSpec) -> Exclusions:
         """What this scanner leaves out: `scan.exclude`, and for SAST and secrets `scan.source-exclude` too."""
