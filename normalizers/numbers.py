@@ -43,3 +43,8 @@ def finite_float(value: Any) -> float | None:
     except (ValueError, OverflowError):
         return None
     return result if math.isfinite(result) else None
+
+
+def positive_int(value: Any) -> int | None:
+    """A line or column: an int ≥ 1 within 64 bits, never a bool (JSON's `true` is not line 1)."""
+    return value if type(value) is int and 1 <= value <= INT_MAX else None

@@ -56,6 +56,7 @@ from normalizers.model import (
     Severity,
     UrlLocation,
 )
+from normalizers.numbers import positive_int
 from normalizers.text import truncate, web_url
 
 SCHEMA_VERSION = "2018-10-08"
@@ -400,7 +401,8 @@ def _url_without_query(url: str) -> str:
 def _location_pairs(finding: Finding) -> list[tuple[str, object]]:
     location = finding.location
     if isinstance(location, CodeLocation):
-        return [("Path", location.path), ("StartLine", location.start_line), ("EndLine", location.end_line)]
+        return [("Path", location.path), ("StartLine", positive_int(location.start_line)),
+                ("EndLine", positive_int(location.end_line))]
     if isinstance(location, PackageLocation):
         return _package_pairs(location)
     if isinstance(location, UrlLocation):
@@ -458,7 +460,9 @@ def _vulnerability(finding: Finding) -> dict[str, Any] | None:
     if vendor is not None:
         return _advisory_vulnerability(finding, primary, vendor)
     if finding.category is Category.SAST and isinstance(finding.location, CodeLocation) and finding.location.path:
-        return {"Id": finding.rule_id, "CodeVulnerabilities": [_code_vulnerability(finding, finding.location)]}
+        # Id is required: a blank rule id (a report's `"rule": " "`) falls back to the title, never blank
+        return {"Id": bounded(finding.rule_id.strip() or _title(finding), MAX_ID),
+                "CodeVulnerabilities": [_code_vulnerability(finding, finding.location)]}
     return None
 
 
@@ -504,9 +508,10 @@ def _cvss(score: Cvss) -> dict[str, Any]:
 def _code_vulnerability(finding: Finding, location: CodeLocation) -> dict[str, Any]:
     # A folder (`src/`) has no file name of its own: the folder's name stands in for it.
     file_path: dict[str, Any] = {"FilePath": location.path, "FileName": location.path.rstrip("/").rsplit("/", 1)[-1]}
-    if location.start_line:
-        file_path["StartLine"] = location.start_line
-        file_path["EndLine"] = max(location.end_line or location.start_line, location.start_line)
+    start, end = positive_int(location.start_line), positive_int(location.end_line)
+    if start:
+        file_path["StartLine"] = start
+        file_path["EndLine"] = max(end or start, start)
     entry: dict[str, Any] = {"FilePath": file_path}
     if finding.cwe:
         entry["Cwes"] = [f"CWE-{cwe}" for cwe in finding.cwe]

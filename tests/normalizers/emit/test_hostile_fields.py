@@ -63,6 +63,9 @@ HOSTILE = {
         URL, title="t" * 300_000, description="d" * 300_000, rule_id="r" * 5000,
         location=UrlLocation("http://127.0.0.1/" + "p" * 300_000, parameter="q" * 300_000),
         properties=tuple((f"k{i}", "v" * 300_000) for i in range(60))),
+    "bool lines": dataclasses.replace(CODE, location=CodeLocation("src/app.py", True, True, True, True)),  # type: ignore[arg-type]
+    "zero and negative lines": dataclasses.replace(CODE, location=CodeLocation("src/app.py", 0, -3, 0, -1)),
+    "blank rule id": dataclasses.replace(CODE, rule_id="   "),
     "blank everything": dataclasses.replace(URL, title=" ", description=" ", message=" ",
                                             location=UrlLocation("http://127.0.0.1/", " ", " ", " ", " ")),
 }
