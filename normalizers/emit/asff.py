@@ -346,7 +346,7 @@ def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
     elif isinstance(location, HostLocation):
         resource = _host_resource(location, frame)
     elif isinstance(location, UrlLocation):
-        resource = {"Type": "Other", "Id": bounded(_url_without_query(location.url), MAX_ID), "Details": {}}
+        resource = {"Type": "Other", "Id": _resource_id(_url_without_query(location.url), "url"), "Details": {}}
     else:
         repository = frame.context.scope.repository
         details = {"CodeRepository": {"ProviderType": "GITHUB", "ProjectName": repository}}
@@ -358,13 +358,19 @@ def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
     return resource
 
 
+def _resource_id(name: str, kind: str) -> str:
+    """Resources[].Id is required and never blank: a report's blank name becomes `unknown <kind>`."""
+    return bounded(name.strip() or f"unknown {kind}", MAX_ID)
+
+
 def _image_resource(location: ImageLocation) -> dict[str, Any]:
     ecr = _ECR_IMAGE.match(location.reference)
     if ecr is None:
         container = {"ImageName": location.reference}
         if location.digest:
             container["ImageId"] = location.digest
-        return {"Type": "Container", "Id": bounded(location.reference, MAX_ID), "Details": {"Container": container}}
+        return {"Type": "Container", "Id": _resource_id(location.reference, "image"),
+                "Details": {"Container": container}}
     region = ecr["region"]
     partition = partition_for_region(region)
     digest = location.digest or ecr["digest"]
@@ -387,7 +393,7 @@ def _image_resource(location: ImageLocation) -> dict[str, Any]:
 
 def _host_resource(location: HostLocation, frame: _Frame) -> dict[str, Any]:
     if not location.instance_id:
-        return {"Type": "Other", "Id": bounded(location.host, MAX_ID), "Details": {}}
+        return {"Type": "Other", "Id": _resource_id(location.host, "host"), "Details": {}}
     context = frame.context
     arn = f"arn:{frame.partition}:ec2:{context.region}:{context.account}:instance/{location.instance_id}"
     return {"Type": "AwsEc2Instance", "Id": arn, "Details": {}}

@@ -20,6 +20,8 @@ from normalizers.model import (
     CodeLocation,
     Cvss,
     Finding,
+    HostLocation,
+    ImageLocation,
     PackageLocation,
     Remediation,
     Severity,
@@ -66,6 +68,9 @@ HOSTILE = {
     "bool lines": dataclasses.replace(CODE, location=CodeLocation("src/app.py", True, True, True, True)),  # type: ignore[arg-type]
     "zero and negative lines": dataclasses.replace(CODE, location=CodeLocation("src/app.py", 0, -3, 0, -1)),
     "blank rule id": dataclasses.replace(CODE, rule_id="   "),
+    "blank image": dataclasses.replace(PACKAGE, location=ImageLocation(" ", package=PackageLocation(" "))),
+    "blank host": dataclasses.replace(CODE, location=HostLocation("  ")),
+    "blank url": dataclasses.replace(URL, location=UrlLocation(" ")),
     "blank everything": dataclasses.replace(URL, title=" ", description=" ", message=" ",
                                             location=UrlLocation("http://127.0.0.1/", " ", " ", " ", " ")),
 }
