@@ -33,6 +33,7 @@ from normalizers.tool_id import ToolId
 from pipeline.errors import ScannerError, ScannerTimeout
 from pipeline.scanners.exclusion import Exclusions
 from pipeline.scope import Allowlist, GuardedTarget, HostPattern
+from pipeline.secret_mask import mask_file
 
 LOG_TAIL_LINES = 12
 
@@ -156,6 +157,7 @@ class Invocation:
     report: Path
     env: tuple[tuple[str, str], ...] = ()  # added to (or overriding) the inherited environment
     stdout_is_report: bool = False  # detect-secrets prints its baseline instead of writing a file
+    secret_files: tuple[Path, ...] = ()  # credential files written for the tool: removed when the run ends
 
 
 class Scanner(abc.ABC):
@@ -201,10 +203,17 @@ class CommandScanner(Scanner):
             raise ScannerError(f"{self.spec.title}: {self.executable} disappeared from PATH", self.spec.install)
         log = ctx.folder(self.spec.name) / "output.log"
         log.unlink(missing_ok=True)
-        reports = tuple(
-            ReportFile(self.run_one(invocation, ctx, log, deadline), self.spec.tool_ids[0])
-            for invocation in self.invocations(ctx, options, executable)
-        )
+        invocations = self.invocations(ctx, options, executable)
+        try:
+            reports = tuple(
+                ReportFile(self.run_one(invocation, ctx, log, deadline), self.spec.tool_ids[0])
+                for invocation in invocations
+            )
+        finally:  # success, failure or timeout: no credential file outlives the run, no secret stays in the log
+            for invocation in invocations:
+                for secret_file in invocation.secret_files:
+                    secret_file.unlink(missing_ok=True)
+            mask_file(log)
         return ScannerOutput(reports=reports)
 
     def run_one(self, invocation: Invocation, ctx: ScanContext, log: Path, deadline: float) -> Path:
