@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from tests.fuzzing import Verdict, judge, mutate, seeds
 
 SEEDS = seeds()
-# About 40 s on a 2-core machine; a failing input is printed by hypothesis with its seed file.
-BUDGET = settings(max_examples=1500, deadline=None, derandomize=True, database=None,
+# About 25 s on an idle 2-core machine; a failing input is printed by hypothesis with its seed file.
+BUDGET = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
