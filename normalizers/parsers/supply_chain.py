@@ -64,10 +64,14 @@ def _is_supply_chain(document: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(document, dict) and str(document.get("format", "")).startswith(FORMAT_PREFIX)
 
 
-def purl_for(name: str, ecosystem: str, version: str | None) -> str:
+def purl_for(name: str, ecosystem: str, version: str | None) -> str | None:
+    """The package's purl; None for a name packageurl-python cannot spell (`/` is TypeError there)."""
     scoped = ecosystem == "npm" and name.startswith("@") and "/" in name
     namespace, bare = name.split("/", 1) if scoped else (None, name)
-    return PackageURL(type=ecosystem, namespace=namespace, name=bare, version=version).to_string()
+    try:
+        return PackageURL(type=ecosystem, namespace=namespace, name=bare, version=version).to_string()
+    except (ValueError, TypeError):
+        return None
 
 
 def _location(package: Any, options: ParseOptions) -> PackageLocation | str:

@@ -181,3 +181,13 @@ def test_stdin_is_read_once(argument: str, tmp_path: Path) -> None:
 def test_a_path_with_a_nul_is_no_file_to_read(tmp_path: Path) -> None:
     """The fuzzer's find: `"path": "a\\u0000b"` in a report made pathlib raise ValueError (exit 3)."""
     assert SourceTree(str(tmp_path)).lines("src/a\x00b.py") is None
+
+
+def test_a_package_name_packageurl_cannot_spell_has_no_purl(tmp_path: Path) -> None:
+    """The fuzzer's find: npm name `/` made packageurl-python raise TypeError (an internal error)."""
+    document = json.loads(SUPPLY_CHAIN_REPORT.read_text(encoding="utf-8"))
+    record = next(f for f in document["findings"] if f["package"]["ecosystem"] == "npm")
+    record["package"]["name"] = "/"
+    result = parse_report(Report("sc.json", json.dumps(document).encode()), ParseOptions(source_root=str(tmp_path)))
+    assert any(f.location.name == "/" and f.location.purl is None for f in result.findings  # type: ignore[union-attr]
+               if hasattr(f.location, "purl"))

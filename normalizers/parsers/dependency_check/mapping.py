@@ -299,7 +299,10 @@ def maven_purl(coordinates: str) -> str | None:
     parts = coordinates.strip().strip("()").split(":")
     if len(parts) != 3 or not all(parts):
         return None
-    return PackageURL("maven", parts[0], parts[1], parts[2]).to_string()
+    try:
+        return PackageURL("maven", parts[0], parts[1], parts[2]).to_string()
+    except (ValueError, TypeError):  # packageurl-python's TypeError for a part that is only `/`
+        return None
 
 
 def _cpe_parts(cpe: str) -> tuple[str, str, str]:
@@ -315,7 +318,7 @@ def package_location(identity: Identity, options: ParseOptions) -> PackageLocati
     for purl_text in identity.purls:
         try:
             purl = PackageURL.from_string(purl_text.strip())
-        except ValueError:
+        except (ValueError, TypeError):
             continue
         return PackageLocation(_purl_name(purl), purl.version, purl_text.strip(), purl.type, path)
     for cpe in identity.cpes:
