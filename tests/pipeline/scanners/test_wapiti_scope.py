@@ -9,6 +9,7 @@ run by Tollgate, through the scope proxy, it sends none, and the refusals are co
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -26,6 +27,7 @@ from normalizers.raw_report import Report
 from pipeline.scanners.base import Options, ScanContext
 from pipeline.scanners.wapiti import SCANNER
 from pipeline.scope import OUT_OF_SCOPE, Allowlist, within_scope
+from pipeline.scope_proxy import scope_proxy
 from tests.loopback import serving
 
 pytestmark = pytest.mark.slow
@@ -131,3 +133,22 @@ def test_findings_outside_the_allowlist_are_dropped_and_counted(tmp_path: Path) 
     assert extra not in scoped.findings and len(scoped.findings) == len(result.findings)
     assert [(s.reason, s.record) for s in scoped.skipped[-1:]] == [(OUT_OF_SCOPE, "http://203.0.113.9/")]
     assert scoped.reconciliation is not None and (OUT_OF_SCOPE, 1) in scoped.reconciliation.skipped_reasons
+
+
+def test_the_proxy_tunnels_allowed_connects_and_refuses_the_rest() -> None:
+    """HTTPS goes through CONNECT: judged by host and port like every plain request."""
+    outside = Outside()
+    with serving(outside) as outside_url:
+        port = int(outside_url.rsplit(":", 1)[1])
+        with scope_proxy(Allowlist.parse([f"127.0.0.1:{port}"])) as proxy:
+            proxy_port = int(proxy.url.rstrip("/").rsplit(":", 1)[1])
+            for destination, status in ((f"127.0.0.1:{port + 1}", b"403"), (f"127.0.0.1:{port}", b"200")):
+                with socket.create_connection(("127.0.0.1", proxy_port), timeout=10) as raw:
+                    raw.sendall(f"CONNECT {destination} HTTP/1.1\r\nHost: {destination}\r\n\r\n".encode())
+                    answer = raw.recv(4096)
+                    assert answer.split(b" ")[1] == status, answer
+                    if status == b"200":
+                        raw.sendall(b"GET /tunnelled HTTP/1.0\r\nHost: x\r\n\r\n")
+                        assert b"someone else's host" in b"".join(iter(lambda: raw.recv(4096), b""))
+    assert outside.requests == ["/tunnelled"]
+    assert proxy.refusals.count == 1 and proxy.refusals.destinations == [f"127.0.0.1:{port + 1}"]
