@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COVERAGE ?= --cov=normalizers --cov=pipeline --cov-report=term:skip-covered --cov-fail-under=90
 DEBIAN_PACKAGES := chromium lynis wapiti poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: demo test system-packages checkov clean bench lambda-package
+.PHONY: demo test system-packages checkov clean bench fuzz lambda-package
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,12 @@ demo: $(STAMP) system-packages checkov
 	PATH="$(CURDIR)/$(BIN):$$PATH" TOLLGATE_CHECKOV="$(CURDIR)/$(CHECKOV_VENV)/bin/checkov" $(BIN)/python examples/demo.py
 
 bench: $(STAMP)
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in $(filter-out benchmarks/fuzz.py,$(wildcard benchmarks/*.py)); do $(BIN)/python $$script || exit 1; done
+
+# The long fuzz run: FUZZ_INPUTS mutated real reports (the suite runs a bounded, derandomized budget).
+FUZZ_INPUTS ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py --inputs $(FUZZ_INPUTS)
 
 # The findings-importer and package-vetting Lambdas (one package): normalizers/ and pipeline/ with
 # their wheels, for Lambda's Python 3.12 on x86_64 (terraform/modules/findings-importer/README.md).

@@ -10,6 +10,7 @@ from importlib import resources
 import yaml
 
 from normalizers.model import Severity
+from normalizers.numbers import small_int
 
 _TRIVY_ID = re.compile(r"^(?:AVD-)?([A-Z]+)-?(\d+)$")
 
@@ -35,8 +36,9 @@ def canonical_id(rule_id: str) -> str:
     rule_id = rule_id.strip().upper()
     match = _TRIVY_ID.match(rule_id)
     if match and not rule_id.startswith(("CKV", "DL", "SC")):
-        prefix, number = match.groups()
-        return f"{prefix}-{int(number):04d}"
+        prefix, digits = match.groups()
+        number = small_int(digits)
+        return f"{prefix}-{number:04d}" if number is not None else rule_id
     return rule_id
 
 

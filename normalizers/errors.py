@@ -15,3 +15,7 @@ class MalformedReportError(NormalizerError):
 
 class ReportTooLargeError(NormalizerError):
     """The report exceeds the configured size limit."""
+
+
+class ReportTimeoutError(NormalizerError):
+    """A report from a pipe or FIFO sent nothing (and did not end) within the time allowed."""

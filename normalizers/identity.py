@@ -81,7 +81,7 @@ def _purl_name_version(purl_text: str) -> tuple[str, str | None] | None:
     """Cached: a 50,000-finding image report repeats a few thousand purls many times."""
     try:
         purl = PackageURL.from_string(purl_text)
-    except ValueError:
+    except (ValueError, TypeError):  # packageurl-python raises both on names it cannot spell
         return None
     return purl.name, purl.version
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
+import select
+import stat
+import sys
+import time
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
-from normalizers.errors import MalformedReportError, ReportTooLargeError
+from normalizers.errors import MalformedReportError, ReportTimeoutError, ReportTooLargeError
+from normalizers.numbers import INT_MAX, INT_MIN, MAX_INT_DIGITS, MAX_NUMBER_CHARS
 
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024  # 1 GiB: bigger than any real report, smaller than RAM
 _HEAD_BYTES = 64 * 1024
+# Real reports nest under 20 levels (SARIF is the deepest); orjson refuses to write past 255, and
+# parsers and emitters recurse, so anything deeper is refused as input rather than crash later.
+MAX_DEPTH = 100
+# A pipe or FIFO is read once, into memory; this long without a byte (a FIFO nobody writes to) is an error.
+STREAM_IDLE_SECONDS = 30.0
+STDIN = "-"
 
 
 class Report:
@@ -34,6 +46,16 @@ class Report:
 
     @classmethod
     def from_path(cls, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+        """A regular file is read lazily, as often as needed; anything else (`-` for stdin, /dev/stdin,
+        a pipe from process substitution, a FIFO) cannot be read twice, so it is read once, now."""
+        if path == STDIN:
+            return cls(source="<stdin>", raw=read_stream(sys.stdin.fileno(), "<stdin>", max_bytes))
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO's open would wait for a writer
+            try:
+                return cls(source=path, raw=read_stream(descriptor, path, max_bytes))
+            finally:
+                os.close(descriptor)
         size = os.stat(path).st_size
         if size > max_bytes:
             raise ReportTooLargeError(f"{path}: {size} bytes is over the {max_bytes} byte limit")
@@ -89,11 +111,11 @@ class Report:
         """
         try:
             content = self._text_for_json()
-            if not content:
-                raise MalformedReportError(f"{self.source}: the report is empty")
-            return json.loads(content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             raise MalformedReportError(f"{self.source}: not valid JSON ({exc})") from None
+        if not content:
+            raise MalformedReportError(f"{self.source}: the report is empty")
+        return load_json(content, self.source)
 
     def _text_for_json(self) -> str:
         if self._raw is not None:
@@ -108,11 +130,13 @@ class Report:
         if not content:
             raise MalformedReportError(f"{self.source}: the report is empty")
         try:
-            return SafeElementTree.fromstring(content)
+            root = SafeElementTree.fromstring(content)
         except SafeElementTree.ParseError as exc:
             raise MalformedReportError(f"{self.source}: not well-formed XML ({exc})") from None
         except DefusedXmlException as exc:
             raise MalformedReportError(f"{self.source}: refused unsafe XML ({exc})") from None
+        _check_depth(root, Element, self.source)
+        return root
 
     @property
     def text(self) -> str:
@@ -137,6 +161,97 @@ class Report:
             return self.xml
         except MalformedReportError:
             return None
+
+
+def read_stream(descriptor: int, source: str, max_bytes: int, idle_seconds: float | None = None) -> bytes:
+    """Everything a pipe, FIFO or terminal holds until its writer closes it, within `max_bytes`;
+    ReportTimeoutError after `idle_seconds` (STREAM_IDLE_SECONDS) without a byte or an end."""
+    idle = STREAM_IDLE_SECONDS if idle_seconds is None else idle_seconds
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN | select.POLLHUP)
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + idle
+    while True:
+        if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+            raise ReportTimeoutError(f"{source}: nothing to read for {idle:g} s (a pipe or FIFO with no writer?)")
+        try:
+            chunk = os.read(descriptor, 1024 * 1024)
+        except BlockingIOError:  # woken without data: wait again
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise ReportTooLargeError(f"{source}: over the {max_bytes} byte limit")
+        chunks.append(chunk)
+        deadline = time.monotonic() + idle
+
+
+def load_json(content: str, source: str) -> Any:
+    """The bounded JSON reader: standard JSON within MAX_DEPTH, with 64-bit integers and finite
+    floats only (MalformedReportError otherwise), and lone UTF-16 surrogates replaced by U+FFFD."""
+    try:
+        document = json.loads(content, parse_int=_bounded_int, parse_float=_finite_float,
+                              parse_constant=_refused_constant)
+    except json.JSONDecodeError as exc:
+        raise MalformedReportError(f"{source}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels") from None
+    except _NumberError as exc:
+        raise MalformedReportError(f"{source}: {exc}") from None
+    _check_depth(document, (dict, list), source)
+    if _SURROGATE_ESCAPE.search(content):  # only escapes make lone surrogates: skip the walk without them
+        document = _replace_surrogates(document)
+    return document
+
+
+class _NumberError(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS or not INT_MIN <= (value := int(text)) <= INT_MAX:
+        raise _NumberError(f"the integer {text[:24]}{'…' if len(text) > 24 else ''} is outside 64 bits")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if len(text) > MAX_NUMBER_CHARS or value in (float("inf"), float("-inf")):
+        raise _NumberError(f"the number {text[:24]}{'…' if len(text) > 24 else ''} is too large")
+    return value
+
+
+def _refused_constant(text: str) -> Any:
+    raise _NumberError(f"{text} is not a JSON number")
+
+
+def _check_depth(root: Any, containers: Any, source: str) -> None:
+    """Iteratively, so a deep document cannot exhaust the stack here either."""
+    stack = [(root, 1)] if isinstance(root, containers) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels")
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, containers))
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_surrogates(node: Any) -> Any:
+    """Lone surrogates (a `\\ud800` escape with no pair) cannot be written as UTF-8: U+FFFD instead.
+    The depth is already bounded, so recursion is safe here."""
+    if isinstance(node, str):
+        return _LONE_SURROGATE.sub("\ufffd", node)
+    if isinstance(node, list):
+        return [_replace_surrogates(item) for item in node]
+    if isinstance(node, dict):
+        return {_replace_surrogates(key): _replace_surrogates(value) for key, value in node.items()}
+    return node
 
 
 def _strip_leading(data: bytes) -> bytes:

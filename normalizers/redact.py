@@ -43,7 +43,9 @@ _KNOWN_FORMATS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(npm_[A-Za-z0-9]{36})\b"), 1),
     # A literal assigned to a credential-named key, in code, YAML, .env or Terraform:
     # `password = "…"`, `DB_PASSWORD=…`, `secret_key: '…'`. References (var.x, ${X}, env()) are not values.
-    (re.compile(r"(?i)[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
+    # The match starts at the credential word, not at the start of the key (`DB_` stays outside it and is
+    # kept as written): a leading `[\w.-]*`, retried from every offset of a long word, was quadratic.
+    (re.compile(r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
                 r"(?:[_-]?(?:key|id|value|hash|str|string))?"
                 r"[\"']?\s*(?::=|=>|[:=])\s*(?:(?P<q>[\"'`])(?!\$\{|var\.|local\.)([^\"'`\n]{4,256}?)(?P=q)"
                 r"|(?![\"'`$]|var\.|local\.|env\b|os\.)([^\s\"'`(){},;]{8,256}))"), 0),

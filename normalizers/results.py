@@ -33,6 +33,7 @@ from normalizers.model import (
     Tool,
     UrlLocation,
 )
+from normalizers.typed import check_types
 
 RESULTS_SCHEMA = "tollgate-results/1"
 
@@ -176,20 +177,28 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         description=d.get("description") or "",
         original_severity=d.get("original_severity"),
         confidence=Confidence(d.get("confidence") or "UNKNOWN"),
-        cwe=tuple(d.get("cwe") or ()),
-        cvss=tuple(Cvss(**c) for c in d.get("cvss") or ()),
-        vulnerability_ids=tuple(d.get("vulnerability_ids") or ()),
+        cwe=_array(d, "cwe"),
+        cvss=tuple(Cvss(**c) for c in _array(d, "cvss")),
+        vulnerability_ids=_array(d, "vulnerability_ids"),
         remediation=Remediation(**remediation) if remediation else None,
-        references=tuple(d.get("references") or ()),
+        references=_array(d, "references"),
         active=bool(d.get("active", True)),
         suppression_reason=d.get("suppression_reason"),
-        confirmed_by=tuple(d.get("confirmed_by") or ()),
+        confirmed_by=_array(d, "confirmed_by"),
         properties=tuple((d.get("properties") or {}).items()),
         message=d.get("message"),
-        evidence=tuple(Evidence(**{**e, "severity": Severity(e["severity"])}) for e in d.get("evidence") or ()),
+        evidence=tuple(Evidence(**{**e, "severity": Severity(e["severity"])}) for e in _array(d, "evidence")),
         kev=KnownExploited(**d["kev"]) if d.get("kev") else None,
         fingerprint=d.get("fingerprint") or "",
     )
+
+
+def _array(record: dict[str, Any], key: str) -> tuple[Any, ...]:
+    """A JSON array as a tuple; `tuple("text")` would quietly split a string into characters."""
+    value = record.get(key)
+    if value is not None and not isinstance(value, list):
+        raise TypeError(f"{key} must be a list, not {type(value).__name__}")
+    return tuple(value or ())
 
 
 def is_results_document(document: Any) -> bool:
@@ -200,7 +209,7 @@ def results_from_dict(document: Any, source: str = "<results>") -> Results:
     if not is_results_document(document):
         raise MalformedReportError(f"{source}: not a Tollgate results file (schema {RESULTS_SCHEMA})")
     try:
-        return Results(
+        results = Results(
             scope=Scope(**document["scope"]),
             findings=tuple(finding_from_dict(f) for f in document["findings"]),
             skipped=tuple(Skipped(**s) for s in document.get("skipped") or ()),
@@ -210,7 +219,9 @@ def results_from_dict(document: Any, source: str = "<results>") -> Results:
             reconciliation=tuple(_reconciliation_from_dict(r) for r in document.get("reconciliation") or ()),
             fingerprint_version=document.get("fingerprint_version") or LEGACY_FINGERPRINT_VERSION,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+        check_types(results)  # `Finding(**record)` takes any value: a list where a string belongs fails here
+        return results
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MalformedReportError(f"{source}: a Tollgate results file with a bad record ({exc!r})") from None
 
 

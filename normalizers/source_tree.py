@@ -40,8 +40,8 @@ class SourceTree:
         return next((line for line in lines[number - 1:] if line.strip()), None)
 
     def _read(self, path: str) -> tuple[str, ...] | None:
-        if self._root is None or not path or path.startswith("/") or "://" in path:
-            return None
+        if self._root is None or not path or path.startswith("/") or "://" in path or "\x00" in path:
+            return None  # a NUL is no path at all: the OS refuses it (ValueError)
         candidate = (self._root / path).resolve()
         if not candidate.is_relative_to(self._root):
             return None  # `../x` from a report never reads outside the checkout

@@ -49,6 +49,15 @@ def unescape(value: str | None) -> str:
     return html.unescape(value or "").strip()
 
 
+def web_url(value: str | None) -> str | None:
+    """An http(s) URL with a host and no whitespace inside, stripped; anything else is no URL at all."""
+    url = (value or "").strip()
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0] or any(c.isspace() for c in url):
+        return None
+    return url
+
+
 def truncate(value: str, limit: int, marker: str = "…") -> str:
     """Cut to `limit` characters, marking the cut, so a limit never yields an empty field."""
     return value if len(value) <= limit else value[: limit - len(marker)] + marker

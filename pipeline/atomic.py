@@ -15,12 +15,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pipeline import secret_mask
+
 STDOUT = "-"
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
     """A failed run leaves either the old file or none, never a half-written one."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    # Every output passes here: a configured credential that a tool echoed is masked on its way out.
+    payload = secret_mask.mask_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     if os.fspath(path) == STDOUT:
         write_stdout(payload)
         return

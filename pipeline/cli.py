@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from typing import Protocol
 
 from normalizers import __version__
 from normalizers.errors import NormalizerError
+from pipeline import secret_mask
 from pipeline.errors import ExitCode, TollgateError
 
 # verb -> (module, one-line summary). Each module has add_arguments(parser) and run(args) -> int.
@@ -72,6 +74,7 @@ def _fatal(message: str, code: int, tip: str | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    secret_mask.install(os.environ)  # before anything can print: every line out is masked
     root = _root_parser()
     debug = "--debug" in argv
     verb_index = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)

@@ -7,12 +7,20 @@ Matching is deliberately strict, because a lenient URL parser is how scope check
 - hosts match exactly, case-insensitively, after IDNA (UTS #46) encoding and without a trailing dot,
   so `bücher.example` and `xn--bcher-kva.example` are the same host and a look-alike is not;
 - `*.example.com` matches subdomains at any depth, never `example.com` itself; a wildcard needs at
-  least two labels after it (`*.com` is refused);
+  least two labels after it (`*.com` is refused), and never stands on a public suffix (`*.co.uk`,
+  `*.github.io`: everyone's hosts), judged by the Public Suffix List snapshot that `tldextract`
+  bundles, private section included, never fetched;
 - `host:port` allows that port only; a bare host allows any port on it;
 - IP literals (IPv4, bracketed IPv6) match by address; numeric spellings other than a dotted quad
   (`2130706433`, `0x7f.1`, `127.1`) are refused, because resolvers read them as addresses;
 - URLs with userinfo (`http://allowed@evil/`), backslashes, whitespace or percent-escapes in the
-  authority are refused outright: parsers disagree about where their host is.
+  authority are refused outright: parsers disagree about where their host is; so is any whitespace
+  or control character anywhere in a target (urlsplit silently drops tabs and newlines), and every
+  target that does not parse is a ConfigError (exit 2), never a crash.
+
+Engines are held to the list at run time too: Wapiti goes through Tollgate's scope proxy
+(pipeline/scope_proxy.py), and findings whose URL is outside the list are dropped and counted
+(`out_of_scope`).
 
 DNS is never consulted: the guard judges the name the user wrote. Pointing an allowed name at
 someone else's address is the user's own act, as with the cloud checker's asset check.
@@ -20,15 +28,24 @@ someone else's address is the user's own act, as with the cloud checker's asset 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import ipaddress
 import re
+import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import idna
 
+from normalizers.model import Finding, ParseResult, Skipped, UrlLocation
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    import tldextract
 
 _SCHEME_PORTS = {"http": 80, "https": 443}
 _AUTHORITY = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[^\[\]:/?#@\\\s%]+)(?::(?P<port>[0-9]{1,5}))?$")
@@ -97,9 +114,55 @@ class Allowlist:
             )
         return target
 
+    def allows(self, url: str) -> bool:
+        """Whether `url` is an http(s) URL on an allowed host and port; never raises."""
+        try:
+            target = parse_target(url)
+        except ConfigError:
+            return False
+        return self.allows_host(target.host, target.port)
+
+    def allows_host(self, host: str, port: int) -> bool:
+        """`host` as a URL or a CONNECT line spells it (canonicalized here) on `port`."""
+        try:
+            canonical = _canonical_host(host, "host")
+        except ConfigError:
+            return False
+        return any(pattern.matches(canonical, port) for pattern in self.patterns)
+
+
+OUT_OF_SCOPE = "its URL is outside the DAST allowlist"
+
+
+def within_scope(result: ParseResult, allowlist: Allowlist) -> ParseResult:
+    """A DAST engine's findings on URLs the allowlist does not allow, dropped and counted as skipped:
+    whatever an engine did, Tollgate reports nothing about a host nobody allowed."""
+    outside = {f: url for f in result.findings if (url := _url(f)) is not None and not allowlist.allows(url)}
+    if not outside:
+        return result
+    skipped = tuple(Skipped(f.tool.name, OUT_OF_SCOPE, url[:200]) for f, url in outside.items())
+    reconciliation = result.reconciliation
+    if reconciliation is not None:
+        reasons = Counter(dict(reconciliation.skipped_reasons)) + Counter({OUT_OF_SCOPE: len(outside)})
+        reconciliation = dataclasses.replace(
+            reconciliation, kept=reconciliation.kept - len(outside), skipped=reconciliation.skipped + len(outside),
+            suppressed=reconciliation.suppressed - sum(1 for f in outside if not f.active),
+            skipped_reasons=tuple(sorted(reasons.items())))
+    return dataclasses.replace(result, findings=tuple(f for f in result.findings if f not in outside),
+                               skipped=result.skipped + skipped, reconciliation=reconciliation)
+
+
+def _url(finding: Finding) -> str | None:
+    return finding.location.url if isinstance(finding.location, UrlLocation) else None
+
 
 def parse_target(url: str) -> GuardedTarget:
-    parts = urlsplit(url.strip())
+    if any(c.isspace() or unicodedata.category(c).startswith("C") for c in url.strip()):
+        raise ConfigError(f"DAST target {url!r} refused: it holds whitespace or a control character")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # `http://[::1/`: urlsplit's own refusal
+        raise ConfigError(f"DAST target {url!r} refused: it is not a URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in _SCHEME_PORTS:
         raise ConfigError(f"DAST target {url!r} refused: only http and https URLs can be scanned")
@@ -119,7 +182,25 @@ def parse_pattern(entry: str) -> HostPattern:
     host, port = _split_authority(text[2:] if wildcard else text, where)
     if wildcard and (_is_ip(host) or host.count(".") < 1):
         raise ConfigError(f"{where}: a wildcard needs a domain of at least two labels, e.g. *.example.com")
+    if wildcard and is_public_suffix(host):
+        raise ConfigError(f"{where}: {host} is a public suffix, so *.{host} would allow anyone's hosts; "
+                          f"list your own domain under it, e.g. *.yours.{host}")
     return HostPattern(host=host, wildcard=wildcard, port=port)
+
+
+@functools.cache
+def _suffixes() -> tldextract.TLDExtract:
+    # The bundled snapshot only: no network, no cache written; the private section holds github.io & co.
+    # Imported here: tldextract imports requests, which `tollgate --help` must not pay for.
+    import tldextract  # noqa: PLC0415
+
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
+
+
+def is_public_suffix(host: str) -> bool:
+    """`co.uk`, `github.io`, `s3.amazonaws.com`: a name under which anyone may register their own."""
+    parts = _suffixes()(host)
+    return bool(parts.suffix) and not parts.domain
 
 
 def _split_authority(authority: str, where: str) -> tuple[str, int | None]:

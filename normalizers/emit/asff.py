@@ -21,13 +21,18 @@ Decisions the design leaves open:
   `Software and Configuration Checks/Vulnerabilities/CVE`, a CWE on a code or web finding adds
   `.../Vulnerabilities/CWE`.
 - Character limits are cut with a marker; a finding whose UTF-8 serialization is still over
-  240 KB has its optional text shortened step by step, with a warning naming it.
+  240 KB has its optional text shortened step by step, with a warning naming it. The size is
+  checked again after the last step: a finding still over it is left out, with a warning.
+- What the model's `.*\\S.*` pattern refuses is never written: blank optional strings are omitted
+  (`_without_blanks`, the last step of every finding), as are CVSS entries whose score is not a
+  finite number.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -51,7 +56,8 @@ from normalizers.model import (
     Severity,
     UrlLocation,
 )
-from normalizers.text import truncate
+from normalizers.numbers import positive_int
+from normalizers.text import truncate, web_url
 
 SCHEMA_VERSION = "2018-10-08"
 MAX_ID = 512
@@ -64,6 +70,8 @@ MAX_OTHER_VALUE = 1023  # Details.Other values must stay under 1024 characters
 MAX_PRODUCT_FIELD_VALUE = 2048
 MAX_REFERENCE_URLS = 20
 MAX_FINDING_BYTES = 240 * 1024
+MAX_LABEL = 64  # Severity.Original: a tool's label is a word or a number, never a paragraph
+LAST_RESORT_TEXT = 256  # the final shrinking step cuts every remaining text and list to this
 
 # The partitions whose regions do not match the commercial `aws` patterns, as botocore's
 # partitions.json declares them (tests/normalizers/emit/test_asff.py compares the two). A region that
@@ -194,7 +202,9 @@ def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission
     listed = list(findings)
     for finding, legacy in zip(listed, legacy_fingerprints(listed), strict=True):
         previous_id = scoped_id(context.scope, dataclasses.replace(finding, fingerprint=legacy))
-        document = _fit_size(_finding(finding, frame, warnings, previous_id), warnings)
+        document = _fit_size(_without_blanks(_finding(finding, frame, warnings, previous_id)), warnings)
+        if document is None:
+            continue
         earlier = by_id.get(document["Id"])
         if earlier is not None:
             warnings.append(f"ASFF finding {document['Id']}: two findings share this Id; kept the more severe")
@@ -266,7 +276,7 @@ def _title(finding: Finding) -> str:
 
 def _original_severity(finding: Finding) -> str:
     original = (finding.original_severity or "").strip()
-    return original or finding.severity.value
+    return truncate(original, MAX_LABEL) if original else finding.severity.value
 
 
 def _string_map(pairs: Iterable[tuple[str, object]], value_limit: int) -> tuple[dict[str, str], int]:
@@ -344,7 +354,7 @@ def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
     elif isinstance(location, HostLocation):
         resource = _host_resource(location, frame)
     elif isinstance(location, UrlLocation):
-        resource = {"Type": "Other", "Id": bounded(_url_without_query(location.url), MAX_ID), "Details": {}}
+        resource = {"Type": "Other", "Id": _resource_id(_url_without_query(location.url), "url"), "Details": {}}
     else:
         repository = frame.context.scope.repository
         details = {"CodeRepository": {"ProviderType": "GITHUB", "ProjectName": repository}}
@@ -356,13 +366,19 @@ def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
     return resource
 
 
+def _resource_id(name: str, kind: str) -> str:
+    """Resources[].Id is required and never blank: a report's blank name becomes `unknown <kind>`."""
+    return bounded(name.strip() or f"unknown {kind}", MAX_ID)
+
+
 def _image_resource(location: ImageLocation) -> dict[str, Any]:
     ecr = _ECR_IMAGE.match(location.reference)
     if ecr is None:
         container = {"ImageName": location.reference}
         if location.digest:
             container["ImageId"] = location.digest
-        return {"Type": "Container", "Id": bounded(location.reference, MAX_ID), "Details": {"Container": container}}
+        return {"Type": "Container", "Id": _resource_id(location.reference, "image"),
+                "Details": {"Container": container}}
     region = ecr["region"]
     partition = partition_for_region(region)
     digest = location.digest or ecr["digest"]
@@ -385,7 +401,7 @@ def _image_resource(location: ImageLocation) -> dict[str, Any]:
 
 def _host_resource(location: HostLocation, frame: _Frame) -> dict[str, Any]:
     if not location.instance_id:
-        return {"Type": "Other", "Id": bounded(location.host, MAX_ID), "Details": {}}
+        return {"Type": "Other", "Id": _resource_id(location.host, "host"), "Details": {}}
     context = frame.context
     arn = f"arn:{frame.partition}:ec2:{context.region}:{context.account}:instance/{location.instance_id}"
     return {"Type": "AwsEc2Instance", "Id": arn, "Details": {}}
@@ -399,7 +415,8 @@ def _url_without_query(url: str) -> str:
 def _location_pairs(finding: Finding) -> list[tuple[str, object]]:
     location = finding.location
     if isinstance(location, CodeLocation):
-        return [("Path", location.path), ("StartLine", location.start_line), ("EndLine", location.end_line)]
+        return [("Path", location.path), ("StartLine", positive_int(location.start_line)),
+                ("EndLine", positive_int(location.end_line))]
     if isinstance(location, PackageLocation):
         return _package_pairs(location)
     if isinstance(location, UrlLocation):
@@ -438,8 +455,8 @@ def _remediation(finding: Finding) -> dict[str, str] | None:
     text = finding.remediation.text.strip() if finding.remediation and finding.remediation.text else ""
     if not text and package and package.fixed_versions:
         text = f"Upgrade {package.name} to {', '.join(package.fixed_versions)}."
-    url = finding.remediation.url if finding.remediation and finding.remediation.url else None
-    url = url or next((r for r in finding.references if r.lower().startswith(("https://", "http://"))), None)
+    url = web_url(finding.remediation.url) if finding.remediation else None
+    url = url or next((r for r in map(web_url, finding.references) if r), None)
     if not text and not url:
         return None
     recommendation = {"Text": truncate(text or "See the linked advisory.", MAX_RECOMMENDATION)}
@@ -457,7 +474,9 @@ def _vulnerability(finding: Finding) -> dict[str, Any] | None:
     if vendor is not None:
         return _advisory_vulnerability(finding, primary, vendor)
     if finding.category is Category.SAST and isinstance(finding.location, CodeLocation) and finding.location.path:
-        return {"Id": finding.rule_id, "CodeVulnerabilities": [_code_vulnerability(finding, finding.location)]}
+        # Id is required: a blank rule id (a report's `"rule": " "`) falls back to the title, never blank
+        return {"Id": bounded(finding.rule_id.strip() or _title(finding), MAX_ID),
+                "CodeVulnerabilities": [_code_vulnerability(finding, finding.location)]}
     return None
 
 
@@ -470,13 +489,13 @@ def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, s
     if package:
         vulnerability["VulnerablePackages"] = [_software_package(package)]
         vulnerability["FixAvailable"] = "YES" if package.fixed_versions else "NO"
-    scores = [_cvss(score) for score in finding.cvss if score.version != "unknown"]
+    scores = [_cvss(score) for score in finding.cvss if score.version != "unknown" and math.isfinite(score.score)]
     if scores:
         vulnerability["Cvss"] = scores
     vulnerability["Vendor"] = {"Name": vendor[0], "Url": vendor[1], "VendorSeverity": _original_severity(finding)}
     if finding.kev:  # CISA KEV: exploited in the wild (dates in ProductFields tollgate/Kev*)
         vulnerability["ExploitAvailable"] = "YES"
-    references = [r for r in finding.references if r.lower().startswith(("https://", "http://"))]
+    references = [r for r in map(web_url, finding.references) if r]
     if references:
         vulnerability["ReferenceUrls"] = references[:MAX_REFERENCE_URLS]
     return vulnerability
@@ -503,10 +522,12 @@ def _cvss(score: Cvss) -> dict[str, Any]:
 
 
 def _code_vulnerability(finding: Finding, location: CodeLocation) -> dict[str, Any]:
-    file_path: dict[str, Any] = {"FilePath": location.path, "FileName": location.path.rsplit("/", 1)[-1]}
-    if location.start_line:
-        file_path["StartLine"] = location.start_line
-        file_path["EndLine"] = max(location.end_line or location.start_line, location.start_line)
+    # A folder (`src/`) has no file name of its own: the folder's name stands in for it.
+    file_path: dict[str, Any] = {"FilePath": location.path, "FileName": location.path.rstrip("/").rsplit("/", 1)[-1]}
+    start, end = positive_int(location.start_line), positive_int(location.end_line)
+    if start:
+        file_path["StartLine"] = start
+        file_path["EndLine"] = max(end or start, start)
     entry: dict[str, Any] = {"FilePath": file_path}
     if finding.cwe:
         entry["Cwes"] = [f"CWE-{cwe}" for cwe in finding.cwe]
@@ -517,8 +538,24 @@ def _serialized_size(document: dict[str, Any]) -> int:
     return len(orjson.dumps(document))
 
 
-def _fit_size(document: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-    """Under 240 KB of UTF-8: character limits alone do not bound bytes (a CJK character is 3)."""
+def _without_blanks(document: Any) -> Any:
+    """Blank strings (the model's `.*\\S.*` refuses them) and what holds only them, left out at any depth.
+    Required fields never get here blank: each has a non-blank fallback where it is built."""
+    if isinstance(document, dict):
+        kept = {key: _without_blanks(value) for key, value in document.items() if not _blank(value)}
+        return {key: value for key, value in kept.items() if not _blank(value)}
+    if isinstance(document, list):
+        return [item for item in map(_without_blanks, document) if not _blank(item)]
+    return document
+
+
+def _blank(value: Any) -> bool:
+    return (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _fit_size(document: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
+    """Under 240 KB of UTF-8: character limits alone do not bound bytes (a CJK character is 3).
+    Checked after every step, the last one included: a finding still over the limit is left out."""
     size = _serialized_size(document)
     if size <= MAX_FINDING_BYTES:
         return document
@@ -527,10 +564,12 @@ def _fit_size(document: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         shrink(document)
         applied.append(name)
         if _serialized_size(document) <= MAX_FINDING_BYTES:
-            break
+            warnings.append(f"ASFF finding {document['Id']}: {size} bytes serialized is over the "
+                            f"{MAX_FINDING_BYTES}-byte limit; shortened {', '.join(applied)}")
+            return document
     warnings.append(f"ASFF finding {document['Id']}: {size} bytes serialized is over the {MAX_FINDING_BYTES}-byte "
-                    f"limit; shortened {', '.join(applied)}")
-    return document
+                    f"limit even after shortening {', '.join(applied)}; left out of the ASFF output")
+    return None
 
 
 def _drop_tool_properties(document: dict[str, Any]) -> None:
@@ -558,9 +597,27 @@ def _shorten_product_fields(document: dict[str, Any]) -> None:
     document["ProductFields"] = {key: truncate(value, 128) for key, value in document["ProductFields"].items()}
 
 
+def _shorten_everything(document: dict[str, Any]) -> None:
+    """The last resort: every text and every list of the finding cut short, the Id excepted."""
+    for key, value in document.items():
+        if key != "Id":
+            document[key] = _shortened(value)
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, str):
+        return truncate(value, LAST_RESORT_TEXT)
+    if isinstance(value, list):
+        return [_shortened(item) for item in value[:MAX_REFERENCE_URLS]]
+    if isinstance(value, dict):
+        return {key: _shortened(item) for key, item in value.items()}
+    return value
+
+
 _SHRINK_STEPS: tuple[tuple[str, Callable[[dict[str, Any]], None]], ...] = (
     ("ProductFields (tool properties dropped)", _drop_tool_properties),
     ("Resources[].Details.Other", _shorten_details),
     ("Title, Description, Remediation, ReferenceUrls", _shorten_texts),
     ("ProductFields values", _shorten_product_fields),
+    (f"every text to {LAST_RESORT_TEXT} characters and list to {MAX_REFERENCE_URLS} items", _shorten_everything),
 )

@@ -23,6 +23,7 @@ Decisions the design leaves open:
 from __future__ import annotations
 
 import gzip
+import math
 import posixpath
 import re
 from collections.abc import Iterable
@@ -51,7 +52,8 @@ from normalizers.model import (
     Tool,
     UrlLocation,
 )
-from normalizers.text import truncate
+from normalizers.numbers import positive_int
+from normalizers.text import truncate, web_url
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -277,7 +279,7 @@ def _rule(rule_id: str, members: list[Finding], options: SarifOptions) -> dict[s
 def security_severity(finding: Finding) -> float:
     """The preferred CVSS base score where there is one, else the severity's stand-in score."""
     chosen = cvss_scores.best(finding.cvss)
-    if chosen is None:
+    if chosen is None or not math.isfinite(chosen.score):
         return SECURITY_SEVERITY[finding.severity]
     return min(max(chosen.score, 0.0), 10.0)
 
@@ -295,7 +297,7 @@ def _pascal_case(text: str) -> str:
 def _help_url(finding: Finding) -> str | None:
     candidates = [finding.remediation.url] if finding.remediation and finding.remediation.url else []
     candidates += finding.references
-    return next((url for url in candidates if url.lower().startswith(("https://", "http://"))), None)
+    return next((url for url in map(web_url, candidates) if url), None)
 
 
 def _help_text(finding: Finding, title: str, description: str) -> str:
@@ -346,12 +348,13 @@ def _related_locations(finding: Finding) -> list[dict[str, Any]]:
     """Where each other tool of a merged finding reported the problem (SARIF §3.27.22)."""
     related = []
     for index, evidence in enumerate(finding.evidence, start=1):
-        uri = relative_uri(evidence.path or "")
-        if not uri or not evidence.start_line or evidence.start_line < 1:
+        uri, start, end = relative_uri(evidence.path or ""), positive_int(evidence.start_line), positive_int(
+            evidence.end_line)
+        if not uri or start is None:
             continue
-        region: dict[str, Any] = {"startLine": evidence.start_line}
-        if evidence.end_line and evidence.end_line > evidence.start_line:
-            region["endLine"] = evidence.end_line
+        region: dict[str, Any] = {"startLine": start}
+        if end and end > start:
+            region["endLine"] = end
         related.append({
             "id": index,
             "physicalLocation": {"artifactLocation": {"uri": uri}, "region": region},
@@ -367,7 +370,7 @@ def _anchor(finding: Finding, options: SarifOptions) -> _Anchor:
         return _code_anchor(location, options, with_snippet=finding.category is not Category.SECRETS)
     if isinstance(location, PackageLocation):
         manifest = relative_uri(location.manifest_path or "")
-        line = location.manifest_line if location.manifest_line and location.manifest_line >= 1 else None
+        line = positive_int(location.manifest_line)
         return _Anchor(manifest or relative_uri(options.package_location), {"startLine": line or 1},
                        bool(manifest and line))
     if isinstance(location, ImageLocation):
@@ -382,17 +385,19 @@ def _anchor(finding: Finding, options: SarifOptions) -> _Anchor:
 
 def _code_anchor(location: CodeLocation, options: SarifOptions, with_snippet: bool) -> _Anchor:
     uri = relative_uri(location.path) or relative_uri(options.package_location)
-    has_line = location.start_line is not None and location.start_line >= 1
-    start = location.start_line if has_line and location.start_line else 1
+    # Lines and columns through positive_int: a bool or a 0 from a report is no position.
+    start_line, end_line_given = positive_int(location.start_line), positive_int(location.end_line)
+    start_column, end_column = positive_int(location.start_column), positive_int(location.end_column)
+    has_line = start_line is not None
+    start = start_line or 1
     region: dict[str, Any] = {"startLine": start}
-    if location.start_column and location.start_column >= 1:
-        region["startColumn"] = location.start_column
-    end_line = location.end_line if location.end_line and location.end_line >= start else start
+    if start_column:
+        region["startColumn"] = start_column
+    end_line = end_line_given if end_line_given and end_line_given >= start else start
     if end_line != start:
         region["endLine"] = end_line
-    start_column = region.get("startColumn", 1)
-    if location.end_column and (end_line != start or location.end_column >= start_column):
-        region["endColumn"] = location.end_column
+    if end_column and (end_line != start or end_column >= (start_column or 1)):
+        region["endColumn"] = end_column
     if with_snippet and location.snippet and location.snippet.strip():
         region["snippet"] = {"text": location.snippet}
     return _Anchor(uri, region, has_line)
@@ -459,8 +464,10 @@ def _evidence_dict(evidence: Evidence) -> dict[str, Any]:
 
 
 def _cvss_dict(score: Cvss) -> dict[str, Any]:
-    entry: dict[str, Any] = {"version": score.version, "score": score.score}
-    if score.vector:
+    entry: dict[str, Any] = {"version": score.version}
+    if math.isfinite(score.score):  # orjson would write NaN as null
+        entry["score"] = score.score
+    if score.vector and score.vector.strip():
         entry["vector"] = score.vector
     if score.source:
         entry["source"] = score.source

@@ -53,6 +53,7 @@ from normalizers.model import (
     Skipped,
     Tool,
 )
+from normalizers.numbers import finite_float, small_int
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.trivy import (
     json_list,
@@ -199,8 +200,7 @@ def _image(resource: Record, package: PackageLocation | None) -> ImageLocation:
 
 def _line(value: Any) -> int | None:
     """Trivy's asff.tpl writes lines as strings ("1"); 0 means none."""
-    digits = value if isinstance(value, str) and value.isdigit() else None
-    return line_number(int(digits)) if digits else line_number(value)
+    return line_number(small_int(value))
 
 
 def _location(resource: Record, vulnerabilities: list[Record], options: ParseOptions) -> Location:
@@ -252,10 +252,7 @@ def _cvss(vulnerabilities: list[Record], other: Record) -> tuple[Cvss, ...]:
 
 def _one_cvss(version: Any, score: Any, vector: str | None, source: str | None) -> Cvss | None:
     """ASFF gives scores as numbers or strings ("7.5") and versions as strings or numbers."""
-    try:
-        value = float(score) if isinstance(score, (int, float, str)) and score != "" else None
-    except ValueError:
-        value = None
+    value = finite_float(score)
     if isinstance(version, (str, int, float)) and version != "" and value is not None:
         return Cvss(str(version), value, vector, source)
     return from_vector(vector, value, source) if vector else None

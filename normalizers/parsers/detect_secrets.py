@@ -19,6 +19,7 @@ from typing import Any, TypeGuard
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, CodeLocation, Confidence, Finding, Remediation, Severity, Skipped, Tool
+from normalizers.numbers import positive_int
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.paths import repo_relative
 from normalizers.raw_report import Report
@@ -58,7 +59,7 @@ def _finding(tool: Tool, filename: str, secret: Any, options: ParseOptions) -> F
     if not isinstance(secret_type, str) or not isinstance(hashed, str):
         return "the result has no `type` or `hashed_secret`"
     path = repo_relative(str(secret.get("filename") or filename), options.source_root)
-    line = secret.get("line_number") if isinstance(secret.get("line_number"), int) else None
+    line = positive_int(secret.get("line_number"))
     severity, confidence = _rating(secret, secret_type)
     false_positive = secret.get("is_secret") is False
     return Finding(

@@ -60,6 +60,7 @@ from normalizers.model import (
     Tool,
     UrlLocation,
 )
+from normalizers.numbers import small_int
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.parsers.dependency_check import mapping as dc
 from normalizers.parsers.paths import repo_relative
@@ -332,8 +333,8 @@ def _message(result: dict[str, Any], rule: dict[str, Any], run: _Run) -> str:
     arguments = message.get("arguments")
     if isinstance(arguments, list) and "{" in text:
         def argument(match: re.Match[str]) -> str:
-            position = int(match.group(1))
-            return str(arguments[position]) if position < len(arguments) else match.group(0)
+            position = small_int(match.group(1))
+            return str(arguments[position]) if position is not None and position < len(arguments) else match.group(0)
 
         text = _PLACEHOLDER.sub(argument, text)
     return text.strip()

@@ -68,10 +68,14 @@ def _is_supply_chain(document: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(document, dict) and str(document.get("format", "")).startswith(FORMAT_PREFIX)
 
 
-def purl_for(name: str, ecosystem: str, version: str | None) -> str:
+def purl_for(name: str, ecosystem: str, version: str | None) -> str | None:
+    """The package's purl; None for a name packageurl-python cannot spell (`/` is TypeError there)."""
     scoped = ecosystem == "npm" and name.startswith("@") and "/" in name
     namespace, bare = name.split("/", 1) if scoped else (None, name)
-    return PackageURL(type=ecosystem, namespace=namespace, name=bare, version=version).to_string()
+    try:
+        return PackageURL(type=ecosystem, namespace=namespace, name=bare, version=version).to_string()
+    except (ValueError, TypeError):
+        return None
 
 
 def _location(package: Any, options: ParseOptions) -> PackageLocation | str:
@@ -94,8 +98,9 @@ def _location(package: Any, options: ParseOptions) -> PackageLocation | str:
 def _properties(record: dict[str, Any], package: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     score: dict[str, Any] = record["score"] if isinstance(record.get("score"), dict) else {}
     reasons: list[Any] = score["reasons"] if isinstance(score.get("reasons"), list) else []
+    similar = record.get("similar_packages")
     pairs = (
-        ("supply_chain.similar_packages", ", ".join(map(str, record.get("similar_packages") or ()))),
+        ("supply_chain.similar_packages", ", ".join(map(str, similar)) if isinstance(similar, list) else ""),
         ("supply_chain.declared", str(package.get("spec") or "")),
         ("supply_chain.score", str(score["points"]) if "points" in score else ""),
         ("supply_chain.risk_level", str(score.get("risk_level") or "")),
@@ -109,7 +114,7 @@ def _finding(tool: Tool, record: Any, options: ParseOptions) -> Finding | str:
     if not isinstance(record, dict):
         return "the finding is not an object"
     rule, severity = record.get("rule_id"), _SEVERITIES.get(str(record.get("severity")))
-    if rule not in _CWE or severity is None:
+    if not isinstance(rule, str) or rule not in _CWE or severity is None:
         return f"unknown rule {rule!r} or severity {record.get('severity')!r}"
     location = _location(record.get("package"), options)
     if isinstance(location, str):

@@ -60,6 +60,7 @@ from normalizers.model import (
     Skipped,
     Tool,
 )
+from normalizers.numbers import finite_float, small_int
 from normalizers.parsers import paths
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.raw_report import Report
@@ -111,7 +112,7 @@ def json_object(value: Any) -> Record:
 
 
 def number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return finite_float(value) if isinstance(value, (int, float)) else None
 
 
 def line_number(value: Any) -> int | None:
@@ -292,7 +293,7 @@ def _v3_version(vector: str | None) -> str:
 
 
 def _cwes(ids: Any) -> tuple[int, ...]:
-    return tuple(int(c[4:]) for c in texts(ids) if c.upper().startswith("CWE-") and c[4:].isdigit())
+    return tuple(n for c in texts(ids) if c.upper().startswith("CWE-") and (n := small_int(c[4:])) is not None)
 
 
 def _ids(vulnerability_id: str, aliases: Any) -> tuple[str, ...]:

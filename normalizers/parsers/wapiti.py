@@ -31,6 +31,7 @@ from xml.etree.ElementTree import Element
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, Finding, Remediation, Severity, Skipped, Tool, UrlLocation
+from normalizers.numbers import small_int
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.raw_report import Report, local_name
 from normalizers.tool_id import ToolId
@@ -40,7 +41,7 @@ _SECTIONS = {"vulnerabilities": "vulnerability", "anomalies": "anomaly", "additi
 _LEVELS = {4: Severity.CRITICAL, 3: Severity.HIGH, 2: Severity.MEDIUM, 1: Severity.LOW, 0: Severity.INFO}
 _LEGACY_LEVELS = {1: Severity.HIGH, 2: Severity.MEDIUM, 3: Severity.LOW}
 _FIRST_DESCENDING_SCALE = (3, 0, 4)
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"(?<!\d)(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?!\d)")  # bounded: int() of any width
 _CWE_TITLE = re.compile(r"CWE-(\d+)")
 # Categories (3.0 and 3.2 names) whose classification cites no CWE.
 _CATEGORY_CWE: dict[str, tuple[int, ...]] = {
@@ -74,14 +75,15 @@ def _version(infos: dict[str, Any]) -> tuple[int, int, int] | None:
 
 
 def _cwe(category: str, classification: _Classification) -> tuple[int, ...]:
-    cited = tuple(sorted({int(m[1]) for title in classification.references if (m := _CWE_TITLE.match(title))}))
+    cited = tuple(sorted({n for title in classification.references
+                         if (m := _CWE_TITLE.match(title)) and (n := small_int(m[1])) is not None}))
     return cited or _CATEGORY_CWE.get(category, ())
 
 
 def _severity(level: Any, legacy_scale: bool) -> Severity | None:
     try:
         number = int(level)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return (_LEGACY_LEVELS if legacy_scale else _LEVELS).get(number)
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from normalizers.errors import NormalizerError
+from pipeline import secret_mask
 from pipeline.action.dependency_check import command_install_dependency_check
 from pipeline.action.env import Env, command_mask
 from pipeline.action.gate import command_gate
@@ -39,6 +40,7 @@ COMMANDS: dict[str, Callable[[Env], int]] = {
 
 def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    secret_mask.install(os.environ if env is None else env)
     if len(arguments) != 1 or arguments[0] not in COMMANDS:
         print(f"usage: python -m pipeline.action {{{','.join(COMMANDS)}}}", file=sys.stderr)
         return ExitCode.USAGE

@@ -26,7 +26,8 @@ def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("reports", nargs="+", metavar="REPORT", help="scanner reports; formats are detected by content")
+    parser.add_argument("reports", nargs="+", metavar="REPORT",
+                        help="scanner reports; formats are detected by content; - reads stdin")
     parser.add_argument("--sarif", metavar="OUT", help="write SARIF 2.1.0 for GitHub code scanning")
     parser.add_argument("--asff", metavar="OUT", help="write ASFF findings for AWS Security Hub")
     parser.add_argument("--json", metavar="OUT", help="write Tollgate's lossless results file")

@@ -34,15 +34,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
-from packaging.version import InvalidVersion, Version
-from semantic_version import Version as SemVer
 
 from pipeline.firewall.engine import Firewall
 from pipeline.firewall.model import DeclaredPackage, Ecosystem
-from pipeline.firewall.names import MAX_NAME_LENGTH, is_valid
+from pipeline.firewall.names import MAX_NAME_LENGTH, MAX_VERSION, is_valid, is_valid_version
 
 MAX_QUERY = 1024
-MAX_VERSION = 64
 IDLE_TIMEOUT = 15.0
 MAX_ERROR = 200  # characters of http.server's own error text (it may quote the request line)
 PARAMETERS = frozenset({"package_name", "platform", "version"})
@@ -78,21 +75,11 @@ def package_from(values: Mapping[str, str]) -> DeclaredPackage:
     if not is_valid(name, ecosystem):
         raise BadRequest(f"package_name must be a valid {platform} name of 1 to {MAX_NAME_LENGTH} characters")
     version = values.get("version") or None
-    if version is not None and not _valid_version(ecosystem, version):
+    if version is not None and not is_valid_version(version, ecosystem):
         raise BadRequest(f"version must be a {'PEP 440' if ecosystem is Ecosystem.PYPI else 'semver'} version "
                          f"of at most {MAX_VERSION} characters")
     return DeclaredPackage(name=name, ecosystem=ecosystem, manifest="", line=1, spec=f"=={version}" if version else "",
                            version=version)
-
-
-def _valid_version(ecosystem: Ecosystem, version: str) -> bool:
-    if len(version) > MAX_VERSION:
-        return False
-    try:
-        Version(version) if ecosystem is Ecosystem.PYPI else SemVer(version)
-    except (InvalidVersion, ValueError):
-        return False
-    return True
 
 
 class PackageCheckHandler(BaseHTTPRequestHandler):

@@ -56,7 +56,7 @@ from pipeline.remediation.propose import propose, write_remediations
 from pipeline.scanners import catalog
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
-from pipeline.scope import Allowlist, GuardedTarget
+from pipeline.scope import Allowlist, GuardedTarget, within_scope
 
 if TYPE_CHECKING:
     from pipeline.publish.securityhub import PublishOutcome
@@ -119,6 +119,7 @@ class ScanPlan:
     config_file: Path | None
     gate: GateInputs
     targets: tuple[GuardedTarget, ...]
+    allowlist: Allowlist
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,12 @@ def plan_scan(request: ScanRequest) -> ScanPlan:
                                          vex=request.vex))
     if config.securityhub is not None and request.publish:
         require_publishable(request.scope)  # before a scanner runs, not after the whole scan
-    return ScanPlan(request, config, config_file, gate, guard_targets(request, config))
-
-
-def guard_targets(request: ScanRequest, config: ScanConfig) -> tuple[GuardedTarget, ...]:
-    """Every DAST target through the allowlist; ConfigError before a single request is sent."""
     allowlist = Allowlist.parse((*config.dast_allow, *request.dast_allow))
+    return ScanPlan(request, config, config_file, gate, guard_targets(request, config, allowlist), allowlist)
+
+
+def guard_targets(request: ScanRequest, config: ScanConfig, allowlist: Allowlist) -> tuple[GuardedTarget, ...]:
+    """Every DAST target through the allowlist; ConfigError before a single request is sent."""
     urls = dict.fromkeys((*config.dast_targets, *request.dast_targets))
     return tuple(allowlist.guard(url) for url in urls)
 
@@ -167,7 +168,7 @@ def scan_context(plan: ScanPlan) -> ScanContext:
         exclude += (request.out_dir.resolve().relative_to(source).as_posix(),)
     return ScanContext(source=source, work_dir=work_dir, image=request.image, dast_targets=plan.targets,
                        exclude=tuple(dict.fromkeys(exclude)), source_exclude=plan.config.source_exclude,
-                       env=dict(os.environ), config_path=plan.config_file)
+                       env=dict(os.environ), config_path=plan.config_file, dast_allow=plan.allowlist)
 
 
 def selected(plan: ScanPlan) -> list[ScannerName]:
@@ -247,6 +248,8 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
         options = ParseOptions(source_root=str(ctx.source))
         parsed = tuple(labelled(parse_report(Report.from_path(str(r.path)), options, r.tool_id), spec.title)
                        for r in output.reports)
+        if spec.dast_engine:
+            parsed = tuple(within_scope(result, ctx.dast_scope) for result in parsed)
     except ScannerUnavailable as exc:
         return _finish(progress, ScannerRun(spec.name, spec.title, RunStatus.SKIPPED, time.monotonic() - started,
                                             detail=f"{SkipKind.NOT_CONFIGURED.value}: {exc}",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pipeline.errors import ConfigError
+from pipeline.secret_mask import secret_from
 
 ACCESS_KEY_ENV = "NCP_ACCESS_KEY"
 SECRET_KEY_ENV = "NCP_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
@@ -38,7 +39,7 @@ class Credentials:
 def credentials_from_env(env: Mapping[str, str], access_env: str = ACCESS_KEY_ENV,
                          secret_env: str = SECRET_KEY_ENV) -> Credentials | None:
     """The keys named by the two variables; None when either is unset or empty."""
-    access, secret = env.get(access_env, "").strip(), env.get(secret_env, "").strip()
+    access, secret = (secret_from(env, access_env) or "").strip(), (secret_from(env, secret_env) or "").strip()
     return Credentials(access, secret) if access and secret else None
 
 

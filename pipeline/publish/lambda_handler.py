@@ -44,6 +44,7 @@ from normalizers.model import Category, Scope
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
+from pipeline import secret_mask
 from pipeline.config_file import DEFAULT_CONFIG_FILE
 from pipeline.errors import ConfigError, PublishError
 from pipeline.flows.normalize import outcome_from_parsed
@@ -206,6 +207,7 @@ def account_of(context: Any) -> str | None:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    secret_mask.install(os.environ)
     session = aws_session()
     settings = PublishSettings(region=os.environ.get("AWS_REGION") or session.region_name)
     s3 = session.client("s3")

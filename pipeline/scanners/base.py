@@ -32,7 +32,8 @@ from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.errors import ScannerError, ScannerTimeout
 from pipeline.scanners.exclusion import Exclusions
-from pipeline.scope import GuardedTarget
+from pipeline.scope import Allowlist, GuardedTarget, HostPattern
+from pipeline.secret_mask import mask_file
 
 LOG_TAIL_LINES = 12
 
@@ -92,6 +93,15 @@ class ScanContext:
     source_exclude: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     config_path: Path | None = None  # the .tollgate.yml in use; the supply-chain firewall reads its own section
+    dast_allow: Allowlist | None = None  # the DAST allowlist the targets passed; engines are held to it
+    dast_proxy: str | None = None  # Tollgate's scope proxy (pipeline/scope_proxy.py) while an engine runs
+
+    @property
+    def dast_scope(self) -> Allowlist:
+        """The allowlist, or without one (a context built for one target) exactly the targets' hosts and ports."""
+        if self.dast_allow is not None:
+            return self.dast_allow
+        return Allowlist(tuple(HostPattern(host=t.host, port=t.port) for t in self.dast_targets))
 
     def exclusions(self, spec: ScannerSpec) -> Exclusions:
         """What this scanner leaves out: `scan.exclude`, and for SAST and secrets `scan.source-exclude` too."""
@@ -150,6 +160,7 @@ class Invocation:
     report: Path
     env: tuple[tuple[str, str], ...] = ()  # added to (or overriding) the inherited environment
     stdout_is_report: bool = False  # detect-secrets prints its baseline instead of writing a file
+    secret_files: tuple[Path, ...] = ()  # credential files written for the tool: removed when the run ends
 
 
 class Scanner(abc.ABC):
@@ -195,10 +206,17 @@ class CommandScanner(Scanner):
             raise ScannerError(f"{self.spec.title}: {self.executable} disappeared from PATH", self.spec.install)
         log = ctx.folder(self.spec.name) / "output.log"
         log.unlink(missing_ok=True)
-        reports = tuple(
-            ReportFile(self.run_one(invocation, ctx, log, deadline), self.spec.tool_ids[0])
-            for invocation in self.invocations(ctx, options, executable)
-        )
+        invocations = self.invocations(ctx, options, executable)
+        try:
+            reports = tuple(
+                ReportFile(self.run_one(invocation, ctx, log, deadline), self.spec.tool_ids[0])
+                for invocation in invocations
+            )
+        finally:  # success, failure or timeout: no credential file outlives the run, no secret stays in the log
+            for invocation in invocations:
+                for secret_file in invocation.secret_files:
+                    secret_file.unlink(missing_ok=True)
+            mask_file(log)
         return ScannerOutput(reports=reports)
 
     def run_one(self, invocation: Invocation, ctx: ScanContext, log: Path, deadline: float) -> Path:

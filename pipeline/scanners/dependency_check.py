@@ -15,6 +15,7 @@ from normalizers.model import Category
 from normalizers.tool_id import ToolId
 from pipeline.scanners.base import ActionInput, CommandScanner, Invocation, Options, ScanContext, ScannerSpec, which
 from pipeline.scanners.schema import BOOLEAN, STRING
+from pipeline.secret_mask import secret_from
 
 EXECUTABLE_ENV = "TOLLGATE_DEPENDENCY_CHECK"
 EXECUTABLES = ("dependency-check.sh", "dependency-check")
@@ -58,10 +59,13 @@ class DependencyCheck(CommandScanner):
             argv += ("--noupdate",)
         if options.get("nvd-datafeed"):
             argv += ("--nvdDatafeed", str(options.get("nvd-datafeed")))
-        api_key = ctx.env.get(str(options.get("nvd-api-key-env", "NVD_API_KEY")))
+        api_key = secret_from(ctx.env, str(options.get("nvd-api-key-env", "NVD_API_KEY")))
+        secret_files: tuple[Path, ...] = ()
         if api_key:
-            argv += ("--propertyfile", str(write_secret_properties(folder / "nvd.properties", api_key)))
-        return (Invocation(argv=argv, cwd=ctx.source, report=folder / "dependency-check-report.json"),)
+            secret_files = (write_secret_properties(folder / "nvd.properties", api_key),)
+            argv += ("--propertyfile", str(secret_files[0]))
+        return (Invocation(argv=argv, cwd=ctx.source, report=folder / "dependency-check-report.json",
+                           secret_files=secret_files),)
 
 
 def write_secret_properties(path: Path, api_key: str) -> Path:

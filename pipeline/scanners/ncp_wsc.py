@@ -48,6 +48,7 @@ from pipeline.scanners.base import (
 )
 from pipeline.scanners.schema import SECONDS, STRING, STRINGS
 from pipeline.scope import Allowlist, HostPattern
+from pipeline.secret_mask import secret_from
 
 if TYPE_CHECKING:  # the HTTP client (requests) loads only when a scan talks to the server
     from pipeline.ncp_wsc.client import WscClient
@@ -107,7 +108,7 @@ class NcpWsc(Scanner):
             return ()
         allowlist = Allowlist(tuple(HostPattern(host=t.host, port=t.port) for t in ctx.dast_targets))
         headers_env = options.get("headers-env")
-        headers_text = ctx.env.get(headers_env, "") if headers_env else ""
+        headers_text = (secret_from(ctx.env, headers_env) or "") if headers_env else ""
         headers = parse_headers(headers_text, f"${headers_env}") if headers_text.strip() else None
         return tuple(
             job_spec(target.url, allowlist, vuln_items=options.get("vuln-items", ("ALL",)),

@@ -43,6 +43,7 @@ from pipeline.scanners.base import (
     SkipReason,
 )
 from pipeline.scanners.schema import SECONDS, STRING
+from pipeline.secret_mask import secret_from
 
 if TYPE_CHECKING:  # the HTTP client (requests) loads only when a scan talks to the server
     from pipeline.scanners.http import ApiClient
@@ -116,7 +117,7 @@ class SonarQube(Scanner):
 
         client = ApiClient(
             base_url=options.get("host-url") or task.server_url,
-            auth=(ctx.env[options.get("token-env", "SONAR_TOKEN")], ""),
+            auth=(secret_from(ctx.env, options.get("token-env", "SONAR_TOKEN")) or "", ""),
             deadline=deadline,
             what="SonarQube",
         )

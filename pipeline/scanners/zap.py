@@ -41,6 +41,7 @@ from pipeline.scanners.base import (
 )
 from pipeline.scanners.schema import BOOLEAN, SECONDS, STRING, STRINGS
 from pipeline.scope import GuardedTarget
+from pipeline.secret_mask import secret_from
 
 AUTH_RULE = "tollgate-auth-header"
 MODES = ("baseline", "full")
@@ -91,11 +92,11 @@ class Zap(Scanner):
         from zapv2 import ZAPv2  # noqa: PLC0415 - lazy: `tollgate --help` must not pay for the client
 
         url = daemon_url(ctx, options)
-        api_key = ctx.env.get(options.get("api-key-env", "ZAP_API_KEY"))
+        api_key = secret_from(ctx.env, options.get("api-key-env", "ZAP_API_KEY"))
         session = ZapSession(ZAPv2(apikey=api_key, proxies={"http": url, "https": url}), options, deadline)
         session.start()
         for target in ctx.dast_targets:
-            session.scan(target, ctx.env.get(options.get("auth-header-env", "ZAP_AUTH_HEADER")))
+            session.scan(target, secret_from(ctx.env, options.get("auth-header-env", "ZAP_AUTH_HEADER")))
         report = ctx.folder(self.spec.name) / "zap-report.json"
         write_atomic(report, session.json_report())
         return ScannerOutput(reports=(ReportFile(report, ToolId.ZAP_JSON),), notes=(f"ZAP {session.version}",))

@@ -197,8 +197,9 @@ def recorded_host_and_dast_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     source = tmp_path / "src"
     source.mkdir(parents=True)
     out = tmp_path / "out"
+    # The recorded report's target: DAST findings outside the allowlist would be dropped as out of scope.
     code = main(["scan", str(source), "--only", "host", "--only", "wapiti", "--out", str(out), "--repo",
-                 "acme/servers", "--fail-on", "none", "--no-publish", *flags])
+                 "acme/servers", "--fail-on", "none", "--no-publish", "--dast-allow", "127.0.0.1:42169", *flags])
     assert code == ExitCode.PASSED
     return out
 

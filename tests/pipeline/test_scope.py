@@ -166,3 +166,41 @@ def test_origin_regex_stays_on_the_origin() -> None:
     assert not regex.match("https://app.example.com.evil.net/")
     assert not regex.match("http://app.example.com/")
     assert not regex.match("https://app.example.com:8443/")
+
+
+# --- public suffixes and broken targets ------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", ["*.co.uk", "*.github.io", "*.s3.amazonaws.com", "*.herokuapp.com", "*.com.au",
+                                   "*.blogspot.com", "*.CO.UK.", "*.xn--p1ai"])
+def test_a_wildcard_on_a_public_suffix_is_refused(entry: str) -> None:
+    with pytest.raises(ConfigError, match=r"public suffix|at least two labels"):
+        Allowlist.parse([entry])
+
+
+@pytest.mark.parametrize("entry", ["*.example.co.uk", "*.me.github.io", "*.example.com", "*.xn--80aswg.xn--p1ai"])
+def test_a_wildcard_under_a_registrable_domain_is_allowed(entry: str) -> None:
+    assert Allowlist.parse([entry]).patterns[0].wildcard
+
+
+@pytest.mark.parametrize("target", ["http://[::1/", "http://[::1", "http://[zz]/", "http://a\nb.example/",
+                                    "http://a.example/\tx", "http://a.example:99999/", "http://a.example:x/",
+                                    "http://\u200ba.example/", "http://a.example/\x00"])
+def test_every_broken_target_is_a_config_error(target: str) -> None:
+    with pytest.raises(ConfigError):
+        Allowlist.parse(["a.example"]).guard(target)
+
+
+def test_a_broken_target_exits_2_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["scan", str(tmp_path), "--only", "wapiti", "--dast-target", "http://[::1/", "--dast-allow", "[::1]",
+                 "--out", str(tmp_path / "out"), "--repo", "o/r"])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("tollgate: error: DAST target 'http://[::1/' refused")
+
+
+def test_allows_never_raises() -> None:
+    allowlist = Allowlist.parse(["127.0.0.1:8080", "*.example.com"])
+    assert allowlist.allows("http://127.0.0.1:8080/x") and allowlist.allows("https://a.b.example.com/")
+    assert not any(allowlist.allows(url) for url in (
+        "http://127.0.0.1:8081/", "http://[::1/", "ftp://a.example.com/", "http://example.com/", "",
+        "http://x@a.example.com/"))

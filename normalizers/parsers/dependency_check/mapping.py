@@ -42,6 +42,7 @@ from normalizers.model import (
     Severity,
     Tool,
 )
+from normalizers.numbers import finite_float, small_int
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsers.paths import repo_relative
 from normalizers.text import html_to_text, truncate
@@ -162,12 +163,7 @@ def manifest_path(file_path: str, source_root: str | None) -> str:
 
 
 def number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return finite_float(value)
 
 
 def cwe_ids(values: Iterable[str]) -> tuple[int, ...]:
@@ -175,8 +171,8 @@ def cwe_ids(values: Iterable[str]) -> tuple[int, ...]:
     found: dict[int, None] = {}
     for value in values:
         for digits in _CWE.findall(value or ""):
-            if int(digits) > 0:
-                found[int(digits)] = None
+            if (number_ := small_int(digits)) is not None and number_ > 0:
+                found[number_] = None
     return tuple(found)
 
 
@@ -303,7 +299,10 @@ def maven_purl(coordinates: str) -> str | None:
     parts = coordinates.strip().strip("()").split(":")
     if len(parts) != 3 or not all(parts):
         return None
-    return PackageURL("maven", parts[0], parts[1], parts[2]).to_string()
+    try:
+        return PackageURL("maven", parts[0], parts[1], parts[2]).to_string()
+    except (ValueError, TypeError):  # packageurl-python's TypeError for a part that is only `/`
+        return None
 
 
 def _cpe_parts(cpe: str) -> tuple[str, str, str]:
@@ -319,7 +318,7 @@ def package_location(identity: Identity, options: ParseOptions) -> PackageLocati
     for purl_text in identity.purls:
         try:
             purl = PackageURL.from_string(purl_text.strip())
-        except ValueError:
+        except (ValueError, TypeError):
             continue
         return PackageLocation(_purl_name(purl), purl.version, purl_text.strip(), purl.type, path)
     for cpe in identity.cpes:
@@ -330,7 +329,7 @@ def package_location(identity: Identity, options: ParseOptions) -> PackageLocati
 
 
 def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, int(t)) if t.isdigit() else (1, t) for t in _VERSION_TOKEN.findall(version.lower()))
+    return tuple((0, n) if (n := small_int(t)) is not None else (1, t) for t in _VERSION_TOKEN.findall(version.lower()))
 
 
 def _holds(software: Software, version: str | None) -> bool:

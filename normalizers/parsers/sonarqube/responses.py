@@ -15,6 +15,7 @@ from typing import Any
 
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.model import Category, CodeLocation, Tool
+from normalizers.numbers import small_int
 from normalizers.raw_report import Report
 
 TOOL = Tool(name="SonarQube", category=Category.SAST)
@@ -108,7 +109,7 @@ def cwe_from_tags(tags: Any) -> tuple[int, ...]:
     if not isinstance(tags, list):
         return ()
     matches = (_NUMERIC_CWE_TAG.fullmatch(str(tag)) for tag in tags)
-    return tuple(sorted({int(m.group(1)) for m in matches if m}))
+    return tuple(sorted({n for m in matches if m and (n := small_int(m.group(1))) is not None}))
 
 
 def text(value: Any) -> str | None:

@@ -34,6 +34,7 @@ from normalizers.model import (
     Tool,
     UrlLocation,
 )
+from normalizers.numbers import small_int
 from normalizers.text import html_to_text
 
 TOOL_NAME = "ZAP"
@@ -142,7 +143,8 @@ def _location(instance: dict[str, Any], site_name: str) -> UrlLocation:
 def _positive_ids(value: Any) -> tuple[int, ...]:
     """ZAP writes -1 or 0 for "no CWE"."""
     text = text_or_none(value)
-    return (int(text),) if text and text.isdigit() and int(text) > 0 else ()
+    number = small_int(text)
+    return (number,) if number is not None and number > 0 else ()
 
 
 def _references(value: Any) -> tuple[str, ...]:

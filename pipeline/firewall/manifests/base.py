@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, ManifestProblem
-from pipeline.firewall.names import is_valid
+from pipeline.firewall.names import is_clean, is_valid
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # a lockfile of a huge monorepo is ~30 MB
 
@@ -32,6 +32,10 @@ class Collected:
         if not is_valid(package.name, package.ecosystem):
             self.problem(package.manifest, package.line, f"{package.name[:100]!r} is not a valid "
                          f"{package.ecosystem.value} package name; not checked")
+            return
+        if package.version is not None and not is_clean(package.version):
+            self.problem(package.manifest, package.line, f"{package.name[:100]}: version {package.version[:100]!r} "
+                         "holds whitespace or a control character; not checked")
             return
         key = (package.manifest, package.name, package.spec, package.version)
         if key not in self._seen:

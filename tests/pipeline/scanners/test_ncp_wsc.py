@@ -56,8 +56,10 @@ def write_config(tmp_path: Path, url: str, **wsc: object) -> Path:
 def scan(tmp_path: Path, config: Path, *extra: str) -> int:
     source = tmp_path / "src"
     source.mkdir(exist_ok=True)
+    # The stub answers with a recorded report of shop.example.com: allowed too, or its findings are out of scope.
     return main(["scan", str(source), "--config", str(config), "--out", str(tmp_path / "out"),
-                 "--repo", "acme/shop", "--dast-engine", "ncp-wsc", "--keep-raw", *extra])
+                 "--repo", "acme/shop", "--dast-engine", "ncp-wsc", "--dast-allow", "shop.example.com", "--keep-raw",
+                 *extra])
 
 
 def results(tmp_path: Path) -> list[dict[str, object]]:
@@ -219,7 +221,7 @@ def test_dast_engine_picks_the_dast_engines_and_leaves_the_rest() -> None:
     base = ScanRequest(source=Path(), out_dir=Path(), scope=Scope("a/b"))
 
     def selected_for(request: ScanRequest) -> list[str]:
-        return selected(ScanPlan(request, config, None, None, ()))  # type: ignore[arg-type]
+        return selected(ScanPlan(request, config, None, None, (), Allowlist()))  # type: ignore[arg-type]
 
     everything = selected_for(base)
     assert "wapiti" in everything and "zap" not in everything
