@@ -40,7 +40,8 @@ COMMANDS: dict[str, Callable[[Env], int]] = {
 
 def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    secret_mask.install(os.environ if env is None else env)
+    if arguments != ["mask"]:  # `mask` prints each secret once, inside ::add-mask::, so the runner hides it
+        secret_mask.install(os.environ if env is None else env)
     if len(arguments) != 1 or arguments[0] not in COMMANDS:
         print(f"usage: python -m pipeline.action {{{','.join(COMMANDS)}}}", file=sys.stderr)
         return ExitCode.USAGE

@@ -520,7 +520,8 @@ def test_dast_drives_zap_and_gates_on_its_alerts(runner: Runner, tmp_path: Path)
     zap = ZapApi()
     with serve(zap) as url:
         result = runner.run(action("dast"), local({
-            "targets": "http://127.0.0.1:8999/shop/", "allow": "127.0.0.1:8999", "zap-url": url,
+            # the recorded report's alerts are on www.itsecgames.com: allowed, or they are dropped as out of scope
+            "targets": "http://127.0.0.1:8999/shop/", "allow": "127.0.0.1:8999 www.itsecgames.com", "zap-url": url,
             "zap-api-key": zap.api_key, "fail-on": "medium", "config": zap_config(tmp_path)}))
     assert_counts_agree(result, zap_expected(), "dast")
     assert zap_expected() == {"critical": 0, "high": 0, "medium": 15, "low": 19, "info": 27}
@@ -548,7 +549,7 @@ def test_dast_with_ncp_wsc_starts_no_zap_and_masks_the_keys(runner: Runner, tmp_
         config = tmp_path / "wsc-tollgate.yml"
         config.write_text(f"scan:\n  scanners:\n    ncp-wsc: {{base-url: '{url}', poll-seconds: 0.01}}\n", "utf-8")
         result = runner.run(action("dast"), local({
-            "engine": "ncp-wsc", "targets": "http://127.0.0.1:8999/shop/", "allow": "127.0.0.1:8999",
+            "engine": "ncp-wsc", "targets": "http://127.0.0.1:8999/shop/", "allow": "127.0.0.1:8999 shop.example.com",
             "ncp-access-key": WSC_ACCESS_KEY, "ncp-secret-key": WSC_SECRET_KEY, "ncp-endpoint": "gov",
             "fail-on": "high", "config": str(config)}))
     assert not result.step("Start ZAP").ran and not result.step("Stop ZAP").ran
