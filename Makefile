@@ -50,11 +50,13 @@ bench: $(STAMP)
 # The findings-importer Lambda: normalizers/ and pipeline/publish/ with their wheels, for Lambda's
 # Python 3.12 on x86_64 (terraform/modules/findings-importer/README.md).
 LAMBDA_PLATFORM ?= manylinux2014_x86_64
+# Terraform's package_path is the zip; `cd` first so that the entries sit at the zip's root.
 lambda-package:
-	rm -rf build/findings-importer build/wheels
+	rm -rf build/findings-importer build/wheels build/findings-importer.zip
 	$(PYTHON) -m pip wheel --no-deps --wheel-dir build/wheels .
 	$(PYTHON) -m pip install --target build/findings-importer --platform $(LAMBDA_PLATFORM) \
 	  --implementation cp --python-version 3.12 --only-binary=:all: build/wheels/tollgate-*.whl
+	cd build/findings-importer && $(PYTHON) -m zipfile -c ../findings-importer.zip .
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage
