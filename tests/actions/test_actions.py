@@ -181,12 +181,51 @@ def test_every_input_has_a_description_and_a_default_and_every_output_a_descript
         assert spec.get("description", "").strip(), f"{path}: output {name} has no description"
 
 
+REUSABLE = ROOT / ".github" / "workflows" / "tollgate.yml"
+# The root action's secret inputs, as secrets that `secrets: inherit` fills (a name without hyphens).
+REUSABLE_SECRETS = {"sonar-token": "SONAR_TOKEN", "nvd-api-key": "NVD_API_KEY"}
+
+
+def reusable_call() -> dict[str, Any]:
+    call: dict[str, Any] = load(REUSABLE)[True]["workflow_call"]  # PyYAML reads the key `on` as YAML 1.1's True
+    return call
+
+
 def test_reusable_workflow_inputs_and_secrets_are_described() -> None:
-    document: dict[Any, Any] = load(ROOT / ".github" / "workflows" / "tollgate.yml")
-    call = document[True]["workflow_call"]  # PyYAML reads the key `on` as YAML 1.1's True
+    call = reusable_call()
     for name, spec in {**call["inputs"], **call["secrets"]}.items():
         assert spec.get("description"), name
         assert "default" in spec or "required" in spec, name
+
+
+def test_the_reusable_workflow_takes_and_passes_every_input_of_the_root_action() -> None:
+    call, action_inputs = reusable_call(), load(ROOT / "action.yml")["inputs"]
+    [job] = load(REUSABLE)["jobs"].values()
+    [step] = [step for step in job["steps"] if step.get("uses") == "./.tollgate"]
+    assert set(step["with"]) == set(action_inputs)
+    for name, spec in action_inputs.items():
+        if name in REUSABLE_SECRETS:
+            assert step["with"][name] == f"${{{{ secrets.{REUSABLE_SECRETS[name]} }}}}"
+            continue
+        assert call["inputs"][name]["type"] == "string", name  # the action's inputs are strings, "true" included
+        assert call["inputs"][name]["default"] == spec["default"], f"{name}: not the action's default"
+        assert step["with"][name] == f"${{{{ inputs.{name} }}}}", name
+    assert set(call["inputs"]) == set(action_inputs) - set(REUSABLE_SECRETS) | {"runs-on"}
+    assert set(call["secrets"]) == set(REUSABLE_SECRETS.values())
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", secret) for secret in call["secrets"])
+    assert job["environment"] == "${{ inputs.environment }}"
+
+
+def test_the_reusable_workflow_checks_out_tollgate_at_its_own_commit() -> None:
+    """No repeated SHA: job.workflow_sha is the commit the caller pinned, so Dependabot's bump is the upgrade."""
+    call = reusable_call()
+    assert not [name for name in call["inputs"] if name.startswith("tollgate-")]
+    [job] = load(REUSABLE)["jobs"].values()
+    [tollgate] = [step for step in job["steps"] if step.get("with", {}).get("path") == ".tollgate"]
+    assert tollgate["with"]["ref"] == "${{ job.workflow_sha }}"
+    assert tollgate["with"]["repository"] == "${{ job.workflow_repository }}"
+    assert job["permissions"] == {"contents": "read", "security-events": "write", "actions": "read",
+                                  "id-token": "write"}
 
 
 def test_workflows_give_the_local_actions_only_inputs_they_declare() -> None:
