@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COVERAGE ?= --cov=normalizers --cov=pipeline --cov-report=term:skip-covered --cov-fail-under=90
 DEBIAN_PACKAGES := chromium lynis wapiti poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: demo test system-packages checkov clean bench lambda-package
+.PHONY: demo test system-packages checkov clean bench lambda-package lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,16 @@ lambda-package:
 	$(PYTHON) -m pip install --target build/findings-importer --platform $(LAMBDA_PLATFORM) \
 	  --implementation cp --python-version 3.12 --only-binary=:all: build/wheels/tollgate-*.whl
 	cd build/findings-importer && $(PYTHON) -m zipfile -c ../findings-importer.zip .
+
+# The actions' hash-locked install (requirements/action.txt): Tollgate's dependencies, its Python scanners
+# and its build backend, for every platform and Python >= 3.10. uv comes from PyPI into a throwaway venv.
+UV_VERSION ?= 0.13.10
+lock:
+	rm -rf build/uv
+	$(PYTHON) -m venv build/uv
+	build/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+	build/uv/bin/uv pip compile pyproject.toml requirements/build.in --extra scanners --universal \
+	  --python-version 3.10 --generate-hashes --custom-compile-command "make lock" --output-file requirements/action.txt
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage
