@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COVERAGE ?= --cov=normalizers --cov=pipeline --cov-report=term:skip-covered --cov-fail-under=90
 DEBIAN_PACKAGES := chromium lynis wapiti poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: demo test system-packages checkov clean bench fuzz lambda-package
+.PHONY: demo test system-packages checkov clean bench fuzz lambda-package lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,11 +55,23 @@ fuzz: $(STAMP)
 # The findings-importer and package-vetting Lambdas (one package): normalizers/ and pipeline/ with
 # their wheels, for Lambda's Python 3.12 on x86_64 (terraform/modules/findings-importer/README.md).
 LAMBDA_PLATFORM ?= manylinux2014_x86_64
+# Terraform's package_path is the zip; `cd` first so that the entries sit at the zip's root.
 lambda-package:
-	rm -rf build/findings-importer build/wheels
+	rm -rf build/findings-importer build/wheels build/findings-importer.zip
 	$(PYTHON) -m pip wheel --no-deps --wheel-dir build/wheels .
 	$(PYTHON) -m pip install --target build/findings-importer --platform $(LAMBDA_PLATFORM) \
 	  --implementation cp --python-version 3.12 --only-binary=:all: build/wheels/tollgate-*.whl
+	cd build/findings-importer && $(PYTHON) -m zipfile -c ../findings-importer.zip .
+
+# The actions' hash-locked install (requirements/action.txt): Tollgate's dependencies, its Python scanners
+# and its build backend, for every platform and Python >= 3.10. uv comes from PyPI into a throwaway venv.
+UV_VERSION ?= 0.13.10
+lock:
+	rm -rf build/uv
+	$(PYTHON) -m venv build/uv
+	build/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+	build/uv/bin/uv pip compile pyproject.toml requirements/build.in --extra scanners --universal \
+	  --python-version 3.10 --generate-hashes --custom-compile-command "make lock" --output-file requirements/action.txt
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -20,6 +20,7 @@ from pipeline.action.guards import command_guard
 from pipeline.action.plan import command_plan
 from pipeline.action.publish import command_publish, command_securityhub, command_summary
 from pipeline.action.scan import command_scan
+from pipeline.action.trivy_install import command_install_trivy
 from pipeline.action.zap_daemon import command_start_zap, command_stop_zap
 from pipeline.errors import ExitCode, TollgateError
 
@@ -35,6 +36,7 @@ COMMANDS: dict[str, Callable[[Env], int]] = {
     "start-zap": command_start_zap,
     "stop-zap": command_stop_zap,
     "install-dependency-check": command_install_dependency_check,
+    "install-trivy": command_install_trivy,
 }
 
 

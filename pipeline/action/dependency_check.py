@@ -1,5 +1,7 @@
 """Installing the dependency-check CLI: download, verify the SHA-256 and the GPG signature, unpack.
 
+The download and the checksum are pipeline/action/download.py's, shared with the Trivy install.
+
 An unverified download is refused: at least one of the checksum and the release signing key's
 fingerprint must be given. The URL must be https (a loopback mirror is allowed, for tests). The
 signature is checked in a keyring of its own under `$RUNNER_TEMP`, and must come from the pinned
@@ -8,20 +10,18 @@ primary key. The archive is unpacked only after every entry was checked to stay 
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from pipeline.action.download import checked_url, fetch, verify_sha256
 from pipeline.action.env import Env, runner_temp, text, write_outputs
 from pipeline.errors import ConfigError, ExitCode, ScannerError
 
 DEPENDENCY_CHECK_URL = ("https://github.com/dependency-check/DependencyCheck/releases/download/"
                         "v{version}/dependency-check-{version}-release.zip")
-DOWNLOAD_TIMEOUT_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -44,25 +44,8 @@ class Download:
         if not (download.sha256 or download.gpg_key):
             raise ConfigError("refusing to run an unverified download of dependency-check",
                               "set dependency-check-sha256, dependency-check-gpg-key, or both")
-        if not download.url.startswith(("https://", "http://127.0.0.1:")):  # a loopback mirror is fine
-            raise ConfigError(f"input dependency-check-url: must be https, got {download.url!r}")
+        checked_url(download.url, "dependency-check-url")
         return download
-
-
-def fetch(url: str, destination: Path) -> Path:
-    try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response, \
-                open(destination, "wb") as handle:  # noqa: S310 - https (checked), or a loopback mirror in tests
-            shutil.copyfileobj(response, handle)
-    except OSError as exc:  # URLError, a timeout or a reset: the download failed, not the user's input
-        raise ScannerError(f"cannot download {url}: {getattr(exc, 'reason', None) or exc}") from None
-    return destination
-
-
-def verify_sha256(path: Path, expected: str) -> None:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != expected:
-        raise ScannerError(f"{path.name}: SHA-256 {digest} is not the expected {expected}; not installing it")
 
 
 def verify_signature(archive: Path, signature: Path, fingerprint: str, gnupg_home: Path) -> None:

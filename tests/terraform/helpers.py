@@ -1,5 +1,6 @@
 """Read Tollgate's Terraform with python-hcl2, render terraform-docs style tables, and run
-`terraform validate` offline where a Terraform binary and a provider mirror are installed.
+`terraform init -backend=false` and `terraform validate` offline where a Terraform binary and a provider
+mirror are installed.
 
 Parsed HCL: blocks become dicts, string literals come back unquoted, and every other expression
 comes back as its source text wrapped in `${...}`.
@@ -229,8 +230,6 @@ def replace_docs(readme: str, docs: str) -> str:
 DEFAULT_PLUGIN_MIRROR = Path("/opt/tf-plugins")
 _REGISTRY = "registry.terraform.io/hashicorp"
 _MACHINES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-# Provider 6.0 renamed this attribute (`name` is deprecated there); a 5.x mirror only knows `name`.
-_PROVIDER_6_RENAMES = {"data.aws_region.current.region": "data.aws_region.current.name"}
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -280,33 +279,24 @@ class Validation:
 
 
 class OfflineTerraform:
-    """`terraform validate` on a copy of terraform/, with providers from a local mirror only.
+    """`terraform init -backend=false` and `terraform validate` on a copy of terraform/, offline.
 
-    The mirror's builds are wired in as dev_overrides: the modules require aws >= 6.0, and
-    dev_overrides is Terraform's documented way to use a given build whatever the constraint. When
-    the mirrored aws is older than 6.0, the copy gets _PROVIDER_6_RENAMES so that everything else
-    is still checked against its schema. Nothing is fetched: `terraform get` installs the local
-    modules, and no provider is installed.
+    The CLI configuration names the mirror as a filesystem_mirror and nothing else, so `init`
+    installs the providers from it the way a user's init installs them from the registry: the
+    modules' version constraints are checked against the mirrored builds, and a provider the
+    mirror lacks fails init instead of being fetched.
     """
 
-    def __init__(self, binary: Path, providers: dict[str, MirroredProvider], workdir: Path) -> None:
+    def __init__(self, binary: Path, mirror: Path, providers: dict[str, MirroredProvider], workdir: Path) -> None:
         self.binary = binary
         self.providers = providers
         self.workdir = workdir
         self.tree = workdir / "terraform"
         shutil.copytree(TERRAFORM, self.tree, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-        if providers["aws"].version < (6,):
-            for path in self.tree.rglob("*.tf"):
-                text = path.read_text(encoding="utf-8")
-                for old, new in _PROVIDER_6_RENAMES.items():
-                    text = text.replace(old, new)
-                path.write_text(text, encoding="utf-8")
-        overrides = "\n".join(f'    "{_REGISTRY}/{name}" = "{provider.directory}"'
-                               for name, provider in sorted(providers.items()))
         self.cli_config = workdir / "terraformrc"
         self.cli_config.write_text(
-            f"provider_installation {{\n  dev_overrides {{\n{overrides}\n  }}\n"
-            f"  filesystem_mirror {{\n    path = \"{workdir / 'no-mirror'}\"\n  }}\n}}\n", encoding="utf-8")
+            f"provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n}}\n",
+            encoding="utf-8")
 
     @classmethod
     def find(cls, workdir: Path) -> OfflineTerraform | str:
@@ -319,7 +309,7 @@ class OfflineTerraform:
         providers = mirrored_providers(mirror)
         if "aws" not in providers:
             return f"no hashicorp/aws build in the provider mirror {mirror} (set TOLLGATE_TF_PLUGIN_MIRROR)"
-        return cls(binary, providers, workdir)
+        return cls(binary, mirror, providers, workdir)
 
     def missing_providers(self, directory: Path) -> list[str]:
         return sorted(providers_needed(directory) - set(self.providers))
@@ -333,9 +323,9 @@ class OfflineTerraform:
 
     def validate(self, directory: Path) -> Validation:
         """Validate a directory of the copy (terraform/... relative to self.tree)."""
-        fetched = self._run(directory, "get", "-no-color")
-        if fetched.returncode != 0:
-            raise AssertionError(f"terraform get failed in {directory}: {fetched.stderr[-2000:]}")
+        initialized = self._run(directory, "init", "-backend=false", "-input=false", "-no-color")
+        if initialized.returncode != 0:
+            raise AssertionError(f"terraform init failed in {directory}: {initialized.stderr[-2000:]}")
         result = self._run(directory, "validate", "-json", "-no-color")
         report = json.loads(result.stdout)
         found: dict[str, list[Diagnostic]] = {"error": [], "warning": []}

@@ -23,7 +23,7 @@ from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.model import Category, PackageLocation, Scope, Severity, Tool
 from normalizers.model import Finding as ModelFinding
 from pipeline.publish import lambda_handler
-from pipeline.scanners import zap_ssm
+from pipeline.scanners import ssm, zap_ssm
 from pipeline.scope import parse_target
 from tests.terraform.helpers import (
     DOCS_BEGIN,
@@ -122,7 +122,8 @@ def test_outputs_are_described_and_null_safe(module: Path) -> None:
 def test_versions_pin_terraform_and_the_hashicorp_providers(directory: Path) -> None:
     assert required_version(directory) == ">= 1.5.0"
     providers = required_providers(directory)
-    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
+    # 5.100 is the oldest build the modules are validated against (the offline mirror's); 6.x also fits.
+    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 5.100"}
     for name, provider in providers.items():
         assert provider["source"] == f"hashicorp/{name}"
 
@@ -358,13 +359,59 @@ def test_workflow_role_puts_reports_only_under_its_repositories_prefixes() -> No
     assert unwrap(upload["resources"]) == (
         "[for repository in local.trusted_repositories : "
         '"${statement.value}/${local.reports_prefix}${repository}/*"]')
-    s3_actions = [a for m, _, s in _policy_documents() if m == "github-oidc-role" for a in s["actions"] if "s3:" in a]
-    assert s3_actions == ["s3:PutObject"]
+    s3_actions = [a for m, document, s in _policy_documents() if (m, document) == ("github-oidc-role", "permissions")
+                  for a in s["actions"] if "s3:" in a]
+    assert s3_actions == ["s3:PutObject"]  # the host audit's reads are a document of their own, behind its toggle
 
 
 def test_reports_prefix_is_the_handlers_contract() -> None:
     for module in ("codebuild-scan", "findings-importer", "github-oidc-role"):
         assert locals_of(MODULES / module / "main.tf")["reports_prefix"] == lambda_handler.REPORTS_PREFIX
+
+
+# ---------------------------------------------------------------------------------------------
+# github-oidc-role: the OIDC provider and the host audit's SSM permissions
+# ---------------------------------------------------------------------------------------------
+
+# The IAM action of each boto3 call pipeline/scanners/ssm.py makes.
+SSM_CALLS = {"send_command": "ssm:SendCommand", "get_command_invocation": "ssm:GetCommandInvocation",
+             "cancel_command": "ssm:CancelCommand", "list_objects_v2": "s3:ListBucket", "get_object": "s3:GetObject"}
+
+
+def test_the_oidc_provider_is_read_by_default_not_created_twice() -> None:
+    variable = merged(OIDC, "variable")["create_oidc_provider"]
+    assert variable["default"] is False and "already" in variable["description"]
+    provider = merged(OIDC, "resource")[("aws_iam_openid_connect_provider", "this")]
+    lookup = merged(OIDC, "data")[("aws_iam_openid_connect_provider", "this")]
+    assert unwrap(provider["count"]) == "var.create && var.create_oidc_provider ? 1 : 0"
+    assert unwrap(lookup["count"]) == "var.create && !var.create_oidc_provider ? 1 : 0"
+
+
+def test_the_host_audit_grants_what_the_ssm_runner_calls_to_tagged_instances_only() -> None:
+    source = (ROOT / "pipeline" / "scanners" / "ssm.py").read_text(encoding="utf-8")
+    called = set(re.findall(r"\b(?:ssm|s3)\.(\w+)\(", source))
+    assert called == set(SSM_CALLS), "pipeline/scanners/ssm.py calls something SSM_CALLS does not map"
+    document = merged(OIDC, "data")[("aws_iam_policy_document", "host_audit")]
+    assert unwrap(document["count"]) == "var.create && var.allow_host_audit ? 1 : 0"
+    assert merged(OIDC, "variable")["allow_host_audit"]["default"] is False
+    statements = {s["sid"]: s for m, name, s in _policy_documents() if (m, name) == ("github-oidc-role", "host_audit")}
+    granted = {action for statement in statements.values() for action in statement["actions"]}
+    assert granted == set(SSM_CALLS.values())
+    send_document = statements["SendTheShellScriptDocument"]
+    assert send_document["resources"] == ["arn:${local.partition}:ssm:${local.region}::document/" + ssm.DOCUMENT]
+    assert "condition" not in send_document and "dynamic" not in send_document  # a document has no tags
+    to_instances = statements["SendCommandsToTaggedInstances"]
+    assert unwrap(to_instances["resources"]) == "local.host_audit_instances"
+    [tag_condition] = [block["condition"] for block in to_instances["dynamic"] if "condition" in block]
+    assert unwrap(tag_condition["for_each"]) == "var.host_audit_instance_tags"
+    assert tag_condition["content"][0]["variable"] == "ssm:resourceTag/${condition.key}"
+    assert [unwrap(v) for v in tag_condition["content"][0]["values"]] == ["condition.value"]
+    instances = locals_of(OIDC / "main.tf")["host_audit_instances"]
+    assert [arn.rsplit(":", 1)[1] for arn in instances] == ["instance/*", "managed-instance/*"]
+    tags = merged(OIDC, "variable")["host_audit_instance_tags"]
+    assert tags["default"] and "length(var.host_audit_instance_tags) > 0" in unwrap(tags["validation"][0]["condition"])
+    permissions = merged(OIDC, "data")[("aws_iam_policy_document", "permissions")]
+    assert unwrap(permissions["source_policy_documents"]) == "data.aws_iam_policy_document.host_audit[*].json"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,6 +496,13 @@ def test_importer_runs_the_publishers_handler_on_python_3_12() -> None:
     assert function_body["tracing_config"][0]["mode"] == "Active"
     assert unwrap(function_body["reserved_concurrent_executions"]) == "var.reserved_concurrent_executions"
     assert unwrap(function_body["dead_letter_config"][0]["target_arn"]) == "aws_sqs_queue.this[0].arn"
+    # The zip make lambda-package builds; plan refuses a path that names no file.
+    assert unwrap(function_body["filename"]) == "var.package_path"
+    assert unwrap(function_body["source_code_hash"]) == "filebase64sha256(var.package_path)"
+    [precondition] = function_body["lifecycle"][0]["precondition"]
+    assert unwrap(precondition["condition"]) == "try(fileexists(var.package_path), false)"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "-m zipfile -c ../findings-importer.zip ." in makefile
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,9 +629,6 @@ def test_api_change_alerts_cover_the_seed_pipelines_list() -> None:
 # terraform validate, offline
 # ---------------------------------------------------------------------------------------------
 
-DEV_OVERRIDE_WARNING = "Provider development overrides are in effect"
-
-
 @pytest.fixture(scope="module")
 def offline_terraform(tmp_path_factory: pytest.TempPathFactory) -> OfflineTerraform:
     found = OfflineTerraform.find(tmp_path_factory.mktemp("terraform"))
@@ -588,8 +639,7 @@ def offline_terraform(tmp_path_factory: pytest.TempPathFactory) -> OfflineTerraf
 
 def _assert_valid(result: Validation) -> None:
     assert result.errors == [] and result.valid, "\n".join(error.text for error in result.errors)
-    unexpected = [warning.text for warning in result.warnings if DEV_OVERRIDE_WARNING not in warning.text]
-    assert unexpected == [], "\n".join(unexpected)
+    assert [warning.text for warning in result.warnings] == []  # deprecations included
 
 
 @pytest.mark.parametrize("directory", [*module_dirs(), *example_dirs()], ids=lambda path: path.name)
@@ -661,6 +711,44 @@ def test_kms_key_validations_refuse_what_widens_or_weakens_the_key(kms_key_calls
 def test_kms_key_calls_raise_no_error_outside_the_calls(kms_key_calls: Validation) -> None:
     contexts = {f"module.{name}" for name in KMS_KEY_CALLS}
     assert [error.text for error in kms_key_calls.errors if error.context not in contexts] == []
+
+
+# Calls whose validations guard the toolchain's inputs: name -> (module, arguments, expected error or None).
+PACKAGE = "findings-importer.zip"  # written into the probe folder, where terraform runs
+INPUT_CALLS: dict[str, tuple[str, dict[str, Any], str | None]] = {
+    "package_built": ("findings-importer", {"package_path": PACKAGE}, None),
+    "package_not_zip": ("findings-importer", {"package_path": "build/findings-importer"}, "must name the .zip"),
+    "package_unbuilt": ("findings-importer", {"package_path": "build/absent.zip"}, None),  # checked at plan
+    "host_audit": ("github-oidc-role", {"repositories": ["o/r"], "allow_host_audit": True,
+                                       "host_audit_output_bucket_arn": "arn:aws:s3:::b"}, None),
+    "host_audit_untagged": ("github-oidc-role", {"repositories": ["o/r"], "allow_host_audit": True,
+                                                "host_audit_instance_tags": {}}, "must name at least one tag"),
+    "host_audit_prefix": ("github-oidc-role", {"repositories": ["o/r"], "host_audit_output_prefix": "/x/"},
+                          "without a leading or trailing slash"),
+}
+
+
+@pytest.fixture(scope="module")
+def input_calls(offline_terraform: OfflineTerraform) -> Validation:
+    probe = offline_terraform.tree / "probes" / "inputs"
+    probe.mkdir(parents=True)
+    (probe / PACKAGE).write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: only its existence is checked
+    calls = {name: {"source": f"../../modules/{module}", **arguments}
+             for name, (module, arguments, _) in INPUT_CALLS.items()}
+    (probe / "main.tf.json").write_text(json.dumps({"module": calls}), encoding="utf-8")
+    return offline_terraform.validate(probe)
+
+
+@pytest.mark.parametrize("name", INPUT_CALLS)
+def test_module_inputs_refuse_a_package_or_host_audit_that_cannot_work(input_calls: Validation, name: str) -> None:
+    expected = INPUT_CALLS[name][2]
+    errors = input_calls.errors_in(f"module.{name}")
+    if expected is None:
+        assert errors == []
+    else:
+        assert errors and all(expected in error for error in errors), "\n".join(errors) or "accepted"
+    contexts = {f"module.{call}" for call in INPUT_CALLS}
+    assert [error.text for error in input_calls.errors if error.context not in contexts] == []
 
 
 # ---------------------------------------------------------------------------------------------

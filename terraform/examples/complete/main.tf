@@ -57,7 +57,7 @@ module "findings_importer" {
   source = "../../modules/findings-importer"
 
   # Built by the steps in modules/findings-importer/README.md.
-  package_source_dir = "${path.root}/../../../build/findings-importer"
+  package_path       = "${path.root}/../../../build/findings-importer.zip"
   report_bucket_name = module.report_bucket.bucket_id
   report_kms_key_arn = module.report_bucket.kms_key_arn
 }

@@ -6,7 +6,7 @@ data "aws_region" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id # 5.x and 6.x: the region name (6.x deprecates .name for .region)
   account_id = data.aws_caller_identity.current.account_id
 
   handler = "pipeline.publish.lambda_handler.handler"
@@ -18,30 +18,10 @@ locals {
   log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
   bucket_arn     = var.report_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.report_bucket_name}"
   reports_arn    = var.report_bucket_name == null ? null : "${local.bucket_arn}/${local.reports_prefix}*"
-  package_path   = var.package_source_dir == null ? null : coalesce(var.package_output_path, "${var.package_source_dir}.zip")
 
   environment = merge(var.environment_variables, {
     TOLLGATE_MAX_REPORT_BYTES = tostring(var.max_report_bytes)
   })
-}
-
-################################################################################
-# Package: the build directory, zipped
-################################################################################
-
-data "archive_file" "this" {
-  count = var.create ? 1 : 0
-
-  type        = "zip"
-  source_dir  = var.package_source_dir
-  output_path = local.package_path
-
-  lifecycle {
-    precondition {
-      condition     = var.package_source_dir != null
-      error_message = "Set package_source_dir to the built package directory when create is true (see the README)."
-    }
-  }
 }
 
 ################################################################################
@@ -229,8 +209,8 @@ resource "aws_lambda_function" "this" {
   runtime                        = local.runtime
   handler                        = local.handler
   architectures                  = [var.architecture]
-  filename                       = data.archive_file.this[0].output_path
-  source_code_hash               = data.archive_file.this[0].output_base64sha256
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
@@ -254,6 +234,14 @@ resource "aws_lambda_function" "this" {
   }
 
   depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+
+  lifecycle {
+    # At plan, not validate: the package is built just before apply, and validate runs without it.
+    precondition {
+      condition     = try(fileexists(var.package_path), false) # null or a folder: false
+      error_message = "package_path names no file: run make lambda-package (it writes build/findings-importer.zip) and pass its path."
+    }
+  }
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

@@ -35,5 +35,5 @@ output "kms_key_arn" {
 
 output "package_path" {
   description = "Path of the zip deployed to the function."
-  value       = try(data.archive_file.this[0].output_path, null)
+  value       = var.create ? var.package_path : null
 }

@@ -15,16 +15,15 @@ variable "name" {
   }
 }
 
-variable "package_source_dir" {
-  description = "Build directory zipped into the function package: normalizers/, pipeline/ (with pipeline/publish/) and their third-party dependencies for Linux. See the README for how it is built."
+variable "package_path" {
+  description = "Path of the function's zip, as `make lambda-package` builds it (build/findings-importer.zip): normalizers/, pipeline/ and their dependencies for Lambda's Linux and Python 3.12. Required when create is true; plan checks that it exists."
   type        = string
   default     = null
-}
 
-variable "package_output_path" {
-  description = "Where the zip built from package_source_dir is written. Null puts it next to the build directory."
-  type        = string
-  default     = null
+  validation {
+    condition     = var.package_path == null || can(regex("\\.zip$", var.package_path))
+    error_message = "package_path must name the .zip that make lambda-package builds (build/findings-importer.zip)."
+  }
 }
 
 variable "architecture" {

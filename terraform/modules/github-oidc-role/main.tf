@@ -8,7 +8,7 @@ locals {
   oidc_host  = "token.actions.githubusercontent.com"
   partition  = data.aws_partition.current.partition
   account_id = data.aws_caller_identity.current.account_id
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id # 5.x and 6.x: the region name (6.x deprecates .name for .region)
   # Security Hub may live in an aggregation region; the bucket is in the provider's region.
   securityhub_region = coalesce(var.securityhub_region, local.region)
 
@@ -26,6 +26,13 @@ locals {
   # role may write only under the prefixes of the repositories it trusts.
   reports_prefix       = "reports/"
   trusted_repositories = distinct(concat(var.repositories, [for subject in var.subjects : regex("^repo:([^/:]+/[^/:]+):", subject)[0]]))
+
+  # The host audit may target an EC2 instance (i-) or a hybrid managed instance (mi-).
+  host_audit_instances = [
+    "arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*",
+    "arn:${local.partition}:ssm:${local.region}:${local.account_id}:managed-instance/*",
+  ]
+  host_audit_output = var.host_audit_output_bucket_arn == null ? null : "${var.host_audit_output_bucket_arn}/${var.host_audit_output_prefix}/*"
 
   oidc_provider_arn = try(aws_iam_openid_connect_provider.this[0].arn, data.aws_iam_openid_connect_provider.this[0].arn, null)
 }
@@ -99,11 +106,14 @@ resource "aws_iam_role" "this" {
 }
 
 ################################################################################
-# Permissions: publish findings and upload reports, nothing else
+# Permissions: publish findings and upload reports (and the host audit, when allowed)
 ################################################################################
 
 data "aws_iam_policy_document" "permissions" {
   count = var.create ? 1 : 0
+
+  # The host audit's statements, when allowed (below).
+  source_policy_documents = data.aws_iam_policy_document.host_audit[*].json
 
   statement {
     sid       = "ImportFindingsIntoOwnProduct"
@@ -147,6 +157,70 @@ data "aws_iam_policy_document" "permissions" {
         variable = "kms:ViaService"
         values   = ["s3.${local.region}.amazonaws.com"]
       }
+    }
+  }
+}
+
+################################################################################
+# Host audit through SSM Run Command, when allowed: tagged instances only
+################################################################################
+
+data "aws_iam_policy_document" "host_audit" {
+  count = var.create && var.allow_host_audit ? 1 : 0
+
+  # Two statements: the tag condition must not apply to the document, which has no tags.
+  statement {
+    sid       = "SendTheShellScriptDocument"
+    actions   = ["ssm:SendCommand"]
+    resources = ["arn:${local.partition}:ssm:${local.region}::document/AWS-RunShellScript"]
+  }
+
+  statement {
+    sid       = "SendCommandsToTaggedInstances"
+    actions   = ["ssm:SendCommand"]
+    resources = local.host_audit_instances
+
+    dynamic "condition" {
+      for_each = var.host_audit_instance_tags
+
+      content {
+        test     = "StringEquals"
+        variable = "ssm:resourceTag/${condition.key}"
+        values   = [condition.value]
+      }
+    }
+  }
+
+  # GetCommandInvocation and CancelCommand have no resource-level permissions: "*" is the only resource.
+  statement {
+    sid       = "FollowSsmCommands"
+    actions   = ["ssm:GetCommandInvocation", "ssm:CancelCommand"]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.host_audit_output_bucket_arn == null ? [] : [var.host_audit_output_bucket_arn]
+
+    content {
+      sid       = "ListTheHostAuditOutput"
+      actions   = ["s3:ListBucket"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${var.host_audit_output_prefix}/*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.host_audit_output == null ? [] : [local.host_audit_output]
+
+    content {
+      sid       = "ReadTheHostAuditOutput"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
     }
   }
 }

@@ -44,9 +44,9 @@ variable "max_session_duration" {
 }
 
 variable "create_oidc_provider" {
-  description = "Create the token.actions.githubusercontent.com OIDC provider. Set false when the account already has it (it is read through a data source)."
+  description = "Create the token.actions.githubusercontent.com OIDC provider. An account holds one provider per URL, and most already have GitHub's, so false (the default) reads the existing one through a data source; set true only in an account that has none (plan fails on the lookup there)."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "oidc_thumbprints" {
@@ -147,6 +147,40 @@ variable "report_kms_key_arn" {
   description = "ARN of the KMS key that encrypts the report bucket. Null grants no KMS access."
   type        = string
   default     = null
+}
+
+variable "allow_host_audit" {
+  description = "Let the role run Tollgate's host audit (the host scanner: Lynis through SSM Run Command) on the EC2 and managed instances that carry every tag in host_audit_instance_tags: SendCommand with AWS-RunShellScript, and following and cancelling its commands."
+  type        = bool
+  default     = false
+}
+
+variable "host_audit_instance_tags" {
+  description = "Tags an instance must carry for the role to send it the host audit (allow_host_audit). Tag the instances you audit; every other instance stays out of reach."
+  type        = map(string)
+  default     = { tollgate-host-audit = "true" }
+
+  validation {
+    condition     = length(var.host_audit_instance_tags) > 0
+    error_message = "host_audit_instance_tags must name at least one tag: without one the role could run commands on every instance."
+  }
+}
+
+variable "host_audit_output_bucket_arn" {
+  description = "ARN of the bucket the host audit's command writes its whole output to (the host scanner's ssm-output-s3-bucket); the role may list and read it under host_audit_output_prefix. The instances' own role needs s3:PutObject there. Null grants no S3 access."
+  type        = string
+  default     = null
+}
+
+variable "host_audit_output_prefix" {
+  description = "Key prefix of the host audit's output in host_audit_output_bucket_arn (the host scanner's ssm-output-s3-prefix), without a leading slash."
+  type        = string
+  default     = "tollgate-host-audit"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.()'-][A-Za-z0-9!_.*()'/-]*[^/]$", var.host_audit_output_prefix))
+    error_message = "host_audit_output_prefix must be a key prefix without a leading or trailing slash, e.g. tollgate-host-audit."
+  }
 }
 
 variable "tags" {

@@ -6,7 +6,7 @@ data "aws_region" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id # 5.x and 6.x: the region name (6.x deprecates .name for .region)
   account_id = data.aws_caller_identity.current.account_id
 
   create_trail        = var.create && var.enable_cloudtrail

