@@ -85,7 +85,7 @@ module "package_vetting" {
   source = "../../modules/package-vetting"
 
   # The same build as the findings importer's (make lambda-package).
-  package_source_dir = "${path.root}/../../../build/findings-importer"
+  package_path       = "${path.root}/../../../build/findings-importer.zip"
   firewall_config    = <<-YAML
     firewall:
       blocklist:

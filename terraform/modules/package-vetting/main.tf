@@ -6,11 +6,10 @@ data "aws_region" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id
   account_id = data.aws_caller_identity.current.account_id
 
   runtime      = "python3.12"
-  package_path = var.package_source_dir == null ? null : coalesce(var.package_output_path, "${var.package_source_dir}.zip")
 
   # CodeArtifact's formats are the firewall's ecosystems; the public upstream of each.
   external_connections = { pypi = "public:pypi", npm = "public:npmjs" }
@@ -67,25 +66,6 @@ locals {
     TOLLGATE_VETTING_STALE_SECONDS       = tostring(var.poll_seconds * var.max_polls + 2 * var.fetch_timeout + 900)
     TOLLGATE_VETTING_TTL_DAYS            = tostring(var.status_ttl_days)
   })
-}
-
-################################################################################
-# Package: the same build directory as the findings importer, zipped
-################################################################################
-
-data "archive_file" "this" {
-  count = var.create ? 1 : 0
-
-  type        = "zip"
-  source_dir  = var.package_source_dir
-  output_path = local.package_path
-
-  lifecycle {
-    precondition {
-      condition     = var.package_source_dir != null
-      error_message = "Set package_source_dir to the built package directory when create is true (see the README)."
-    }
-  }
 }
 
 ################################################################################
@@ -486,8 +466,8 @@ resource "aws_lambda_function" "this" {
   runtime                        = local.runtime
   handler                        = "pipeline.vetting.handlers.${each.value.handler}"
   architectures                  = [var.architecture]
-  filename                       = data.archive_file.this[0].output_path
-  source_code_hash               = data.archive_file.this[0].output_base64sha256
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
   memory_size                    = each.value.memory
   timeout                        = each.value.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
@@ -499,6 +479,14 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  lifecycle {
+    # At plan, not validate: the package is built just before apply, and validate runs without it.
+    precondition {
+      condition     = try(fileexists(var.package_path), false) # null or a folder: false
+      error_message = "package_path names no file: run make lambda-package (it writes build/findings-importer.zip) and pass its path."
+    }
   }
 
   logging_config {

@@ -165,16 +165,15 @@ variable "deletion_protection" {
   default     = true
 }
 
-variable "package_source_dir" {
-  description = "Build directory zipped into the functions' package: the same one as the findings importer's (make lambda-package). See the README."
+variable "package_path" {
+  description = "Path of the functions' zip, the same package as the findings importer's (make lambda-package writes build/findings-importer.zip). Required when create is true; plan checks that it exists."
   type        = string
   default     = null
-}
 
-variable "package_output_path" {
-  description = "Where the zip built from package_source_dir is written. Null puts it next to the build directory."
-  type        = string
-  default     = null
+  validation {
+    condition     = var.package_path == null || can(regex("\\.zip$", var.package_path))
+    error_message = "package_path must name the .zip that make lambda-package builds (build/findings-importer.zip)."
+  }
 }
 
 variable "architecture" {
