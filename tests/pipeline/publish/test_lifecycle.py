@@ -144,7 +144,8 @@ def test_nothing_outside_the_scope_is_archived(outside: dict[str, Any]) -> None:
 
 def test_the_default_branch_archives_what_any_branch_without_an_environment_left_active() -> None:
     """A finding a release branch or a PR once published is no orphan: the branch is a property, not a scope."""
-    stored = [asff("from-feature", branch="feature"), asff("from-pr", branch="12/merge"), asff("no-branch", branch=None)]
+    stored = [asff("from-feature", branch="feature"), asff("from-pr", branch="12/merge"),
+              asff("no-branch", branch=None)]
     assert plan_import([], stored, SCOPE, NOW).archived_ids == {"from-feature", "from-pr", "no-branch"}
 
 
