@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_argument("--category", action="append", default=[], choices=[c.value for c in Category],
                         help="a category this run scanned, even with no findings left, so its fixed findings are "
                              "archived (repeatable; default: the categories present in the results)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     targets = parser.add_subparsers(dest="target", required=True, metavar="TARGET")
     hub = targets.add_parser("securityhub", parents=[common], help="import into AWS Security Hub from this job")
     hub.add_argument("--account", help="AWS account id (default: the caller's, from STS GetCallerIdentity)")
