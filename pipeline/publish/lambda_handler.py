@@ -9,8 +9,10 @@ parser registry, and imports it with exactly the lifecycle of `tollgate publish 
 **Rate.** Security Hub's BatchImportFindings (10/s, burst 30) and GetFindings (3/s, burst 6)
 quotas are per account and region. The function runs with reserved concurrency 1, and one
 module-level budget (`BUDGET`) paces every import of the warm instance, so the queue absorbs an
-organisation's bursts instead of the quota. `TOLLGATE_IMPORT_RATE` and `TOLLGATE_IMPORT_BURST`
-lower it to leave room for other importers of the account; `TOLLGATE_REFRESH_DAYS` (default 30)
+organisation's bursts instead of the quota. The consumer runs at the sustained rate without a
+burst (`CONSUMER_BURST`): a queue that is always busy gains nothing from one, and the account's
+burst stays free for other callers. `TOLLGATE_IMPORT_RATE` and `TOLLGATE_IMPORT_BURST` change it,
+for instance to leave room for other importers of the account; `TOLLGATE_REFRESH_DAYS` (default 30)
 is how old Security Hub's copy of an unchanged finding must be before it is re-sent.
 
 **Scope.** The repository comes from the object key, `reports/<owner>/<repo>/<anything>`.
@@ -239,10 +241,13 @@ def queued_events(event: dict[str, Any]) -> list[QueuedEvent] | None:
     return queued
 
 
+CONSUMER_BURST = 1
+
+
 def settings_from_environment(region: str) -> PublishSettings:
     try:
         rate = Rate(float(os.environ.get("TOLLGATE_IMPORT_RATE", IMPORT_RATE.per_second)),
-                    int(os.environ.get("TOLLGATE_IMPORT_BURST", IMPORT_RATE.burst)))
+                    int(os.environ.get("TOLLGATE_IMPORT_BURST", CONSUMER_BURST)))
         days = float(os.environ.get("TOLLGATE_REFRESH_DAYS", DEFAULT_REFRESH_INTERVAL.days))
     except ValueError as exc:
         raise ConfigError(f"the importer's TOLLGATE_* settings: {exc}") from None
