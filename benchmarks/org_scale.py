@@ -8,8 +8,10 @@ real server over HTTP, with Security Hub's account quota enforced.
   timeout, a redrive policy to a DLQ after 5 receives) and calls `lambda_handler.handler` itself.
 - **The quota is enforced.** botocore hooks on the handler's session (boto3's default) answer
   BatchImportFindings beyond 10 calls per second (burst 30) and GetFindings beyond 3 per second
-  (burst 6) with HTTP 429 ThrottlingException, per account, as Security Hub does. Throttled calls
-  are retried by botocore, then by the publisher, then by the queue.
+  (burst 6) with HTTP 429 ThrottlingException, per account, as Security Hub does. Another caller of
+  the account (`--neighbour-tps`, default 5) spends part of the same BatchImportFindings quota, so
+  the importer, which paces itself to the whole quota, really is throttled: its calls are retried by
+  botocore, then by the publisher, then by the queue.
 - **Storage is sharded.** moto keeps one account's findings in a list it scans for every imported
   finding and returns all of them from every GetFindings (it ignores filters), so one account of
   100,000 findings would cost O(n^2). A `before-send` hook therefore stores each repository's
@@ -122,6 +124,11 @@ class AccountQuota:
         headers = {"x-amzn-ErrorType": "ThrottlingException", "Content-Type": "application/json"}
         return AWSResponse(request.url, 429, headers, _Body(b'{"message": "Rate exceeded"}'))
 
+    def neighbour(self, per_second: float, stop: threading.Event) -> None:
+        """Another caller of the account: takes BatchImportFindings tokens at its own pace."""
+        while per_second > 0 and not stop.wait(1.0 / per_second):
+            self.buckets["BatchImportFindings"].try_take()
+
     def peak_tps(self) -> int:
         times = sorted(self.sent)
         return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
@@ -220,6 +227,8 @@ def main() -> int:
     parser.add_argument("--repositories", type=int, default=200)
     parser.add_argument("--findings", type=int, default=500, help="findings per repository")
     parser.add_argument("--reupload", type=int, default=20, help="repositories uploaded a second time, unchanged")
+    parser.add_argument("--neighbour-tps", type=float, default=5.0,
+                        help="BatchImportFindings calls per second another caller of the account makes")
     args = parser.parse_args()
     process, endpoint = start_moto()
     os.environ.update({**DUMMY_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint})
@@ -235,7 +244,11 @@ def main() -> int:
             started = time.monotonic()
             publish_all(paths, endpoint)
             uploaded = time.monotonic()
+            stop = threading.Event()
+            neighbour = threading.Thread(target=quota.neighbour, args=(args.neighbour_tps, stop), daemon=True)
+            neighbour.start()
             statuses = drain(url, endpoint)
+            stop.set()
             imported = time.monotonic()
             first_calls = quota.calls["BatchImportFindings"]
             publish_all({name: paths[name] for name in names[: args.reupload]}, endpoint)
@@ -251,7 +264,7 @@ def main() -> int:
               f"(optimum {args.repositories * -(-args.findings // 100)}), "
               f"{quota.throttled['BatchImportFindings']} throttled; GetFindings: {quota.calls['GetFindings']} calls, "
               f"{quota.throttled['GetFindings']} throttled; re-upload of {args.reupload} unchanged repositories: "
-              f"{again_calls} BatchImportFindings calls; DLQ: {dead} messages")
+              f"{again_calls} BatchImportFindings calls; DLQ: {dead} messages; neighbour: {args.neighbour_tps:g} TPS")
         print(f"org-scale: {total} findings from {args.repositories} repositories, lost {lost + dead}, "
               f"duplicated {duplicated}, peak TPS {quota.peak_tps()} (quota {IMPORT_RATE.per_second:g})")
         return 0 if lost + dead + duplicated == 0 and again_calls == 0 else 1
