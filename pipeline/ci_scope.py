@@ -15,6 +15,7 @@ warning naming `--repo`; publishing refuses such a scope (`require_publishable`)
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class CiRun:
     commit: str | None = None
     merge_request: bool = False
     workspace: str | None = None  # the checkout, the root that report paths are relative to
+    default_branch: str | None = None  # only GitHub (the event payload) and GitLab say
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,24 @@ def branch_from_ref(ref: str | None) -> str | None:
     return ref
 
 
+def github_default_branch(env: Env) -> str | None:
+    """`repository.default_branch` of the event payload; None when it is unreadable or absent."""
+    try:
+        with open(env.get("GITHUB_EVENT_PATH") or "", encoding="utf-8") as handle:
+            payload = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    repository = payload.get("repository") if isinstance(payload, dict) else None
+    branch = repository.get("default_branch") if isinstance(repository, dict) else None
+    return branch if isinstance(branch, str) and branch.strip() else None
+
+
 def github(env: Env) -> CiRun | None:
     if not (env.get("GITHUB_ACTIONS") == "true" or _text(env, "GITHUB_REPOSITORY")):
         return None
     return CiRun("GitHub Actions", _text(env, "GITHUB_REPOSITORY"), _text(env, "GITHUB_REF_NAME"),
                  _text(env, "GITHUB_SHA"), (env.get("GITHUB_EVENT_NAME") or "").startswith("pull_request"),
-                 _text(env, "GITHUB_WORKSPACE"))
+                 _text(env, "GITHUB_WORKSPACE"), github_default_branch(env))
 
 
 def codebuild(env: Env) -> CiRun | None:
@@ -116,7 +130,8 @@ def gitlab(env: Env) -> CiRun | None:
     merge_request = env.get("CI_PIPELINE_SOURCE") in ("merge_request_event", "external_pull_request_event")
     return CiRun("GitLab CI", _text(env, "CI_PROJECT_PATH"),
                  _text(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME"),
-                 _text(env, "CI_COMMIT_SHA"), merge_request, _text(env, "CI_PROJECT_DIR"))
+                 _text(env, "CI_COMMIT_SHA"), merge_request, _text(env, "CI_PROJECT_DIR"),
+                 _text(env, "CI_DEFAULT_BRANCH"))
 
 
 def jenkins(env: Env) -> CiRun | None:
@@ -161,6 +176,11 @@ def resolve_scope(env: Env, *, repository: str | None, branch: str | None, commi
     scope = Scope(repository=chosen, environment=environment or None,
                   branch=branch or (ci.branch if ci else None), commit=commit or (ci.commit if ci else None))
     return ResolvedScope(scope, ci, warning)
+
+
+def default_branch(env: Env, ci: CiRun | None) -> str | None:
+    """`$TOLLGATE_DEFAULT_BRANCH`, else what the CI system says; None when nobody says."""
+    return _text(env, "TOLLGATE_DEFAULT_BRANCH") or (ci.default_branch if ci else None)
 
 
 def is_local(scope: Scope) -> bool:

@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("pipeline.commands.scan", "run the scanners, then normalize, gate, report and publish"),
     "normalize": ("pipeline.commands.normalize", "turn scanner reports into SARIF, ASFF and a results file"),
     "gate": ("pipeline.commands.gate", "pass or fail results against the policy and a baseline"),
-    "publish": ("pipeline.commands.publish", "publish results to AWS Security Hub"),
+    "publish": ("pipeline.commands.publish", "publish results to Security Hub, directly or via the report bucket"),
     "report": ("pipeline.commands.report", "write the job summary, HTML or PDF report"),
     "firewall": ("pipeline.commands.firewall", "supply-chain firewall: check packages, serve the API"),
     "db": ("pipeline.commands.db", "refresh the CISA KEV catalog (offline: say how old the bundled one is)"),

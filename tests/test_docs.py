@@ -116,6 +116,7 @@ CLI_SECTIONS = {
     ("gate",): "## `tollgate gate`",
     ("report",): "## `tollgate report`",
     ("publish", "securityhub"): "## `tollgate publish securityhub`",
+    ("publish", "s3"): "## `tollgate publish s3`",
     ("firewall", "check"): "## `tollgate firewall`",
     ("firewall", "serve"): "## `tollgate firewall`",
     ("db", "update"): "## `tollgate db update`",

@@ -19,8 +19,15 @@ from pipeline.action.gate import verdict_outputs, verdict_request
 from pipeline.action.out_dir import OUT_ROOT, SIDECAR, fresh_out_dir
 from pipeline.action.sarif_split import category_prefix, sarif_outputs, split_sarif
 from pipeline.errors import ConfigError, ExitCode
-from pipeline.flows.publish import PublishFlowRequest, publish_results, require_imported
+from pipeline.flows.publish import (
+    PublishFlowRequest,
+    S3FlowRequest,
+    publish_results,
+    require_imported,
+    upload_results,
+)
 from pipeline.flows.verdict import evaluate_results
+from pipeline.publish.s3 import DEFAULT_PREFIX
 from pipeline.report.console import print_publish_outcome
 from pipeline.report.outputs import STDOUT, publish_step_summary, write_text
 
@@ -59,15 +66,21 @@ def command_publish(env: Env) -> int:
 
 
 def command_securityhub(env: Env) -> int:
-    request = PublishFlowRequest(
-        results=tuple(Path(p) for p in words(env, "TOLLGATE_RESULTS")),
-        region=text(env, "TOLLGATE_AWS_REGION") or text(env, "AWS_REGION") or text(env, "AWS_DEFAULT_REGION") or None,
-        categories=frozenset(names(env, "TOLLGATE_CATEGORIES")),
-        scope_environment=text(env, "TOLLGATE_ENVIRONMENT") or None,
-    )
-    outcome = publish_results(request)
-    print_publish_outcome(outcome)
-    require_imported(outcome)
+    """Import from the job, or with the `report-bucket` input, upload for the central importer."""
+    results = tuple(Path(p) for p in words(env, "TOLLGATE_RESULTS"))
+    region = text(env, "TOLLGATE_AWS_REGION") or text(env, "AWS_REGION") or text(env, "AWS_DEFAULT_REGION") or None
+    categories = frozenset(names(env, "TOLLGATE_CATEGORIES"))
+    environment = text(env, "TOLLGATE_ENVIRONMENT") or None
+    bucket = text(env, "TOLLGATE_REPORT_BUCKET")
+    if bucket:
+        result = upload_results(S3FlowRequest(results=results, bucket=bucket, region=region, categories=categories,
+                                              scope_environment=environment, env=env,
+                                              prefix=text(env, "TOLLGATE_REPORT_PREFIX") or DEFAULT_PREFIX))
+    else:
+        result = publish_results(PublishFlowRequest(results=results, region=region, categories=categories,
+                                                    scope_environment=environment, env=env))
+    print_publish_outcome(result)
+    require_imported(result)
     return ExitCode.PASSED
 
 

@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from normalizers.errors import NormalizerError
 from normalizers.model import Category, ParseResult, Scope
@@ -50,16 +50,15 @@ from pipeline.flows.normalize import (
     with_vex,
     write_outputs,
 )
+from pipeline.flows.publish import PublishFlowOutcome
 from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_inputs
 from pipeline.gate import GateVerdict
+from pipeline.publish.eligibility import eligibility_from
 from pipeline.remediation.propose import propose, write_remediations
 from pipeline.scanners import catalog
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
 from pipeline.scope import Allowlist, GuardedTarget, within_scope
-
-if TYPE_CHECKING:
-    from pipeline.publish.securityhub import PublishOutcome
 
 ASFF_ACCOUNT_PLACEHOLDER = "000000000000"
 
@@ -311,11 +310,15 @@ def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPla
     return warnings
 
 
-def publish(outcome: NormalizeOutcome, plan: ScanPlan, runs: tuple[ScannerRun, ...]) -> PublishOutcome | None:
+def publish(outcome: NormalizeOutcome, plan: ScanPlan, runs: tuple[ScannerRun, ...]) -> PublishFlowOutcome | None:
+    """None when no publishing is configured; else what this run may do (pipeline.publish.eligibility) and did."""
     hub = plan.config.securityhub
     request = plan.request
     if hub is None or not request.publish:
         return None
+    eligibility = eligibility_from(os.environ, request.scope)
+    if not eligibility.publish:
+        return PublishFlowOutcome(eligibility)
     from pipeline.publish.securityhub import (  # noqa: PLC0415 - lazy: boto3 only when publishing
         PublishRequest,
         PublishSettings,
@@ -326,8 +329,9 @@ def publish(outcome: NormalizeOutcome, plan: ScanPlan, runs: tuple[ScannerRun, .
     if not region:
         raise ConfigError("scan.publish.securityhub: no region", "set region there or $AWS_REGION")
     scanned = frozenset(scanned_categories(runs))
-    return publish_to_hub(PublishRequest(outcome.results.findings, request.scope, scanned, hub.account),
-                          PublishSettings(region=region, endpoint_url=hub.endpoint_url))
+    return PublishFlowOutcome(eligibility, publish_to_hub(
+        PublishRequest(outcome.results.findings, request.scope, scanned, hub.account),
+        PublishSettings(region=region, endpoint_url=hub.endpoint_url)))
 
 
 def scanned_categories(runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
@@ -362,8 +366,12 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
         failed = True
         warnings.append(f"publish failed: {exc}" + (f" (tip: {exc.tip})" if exc.tip else ""))
     else:
-        if result is not None:
-            published, failed = result.summary_line(), failed or bool(result.failed)
-            warnings += [*result.warnings, *(failure.line() for failure in result.failed)]
+        if result is not None and result.outcome is None:
+            published = result.eligibility.line()
+        elif result is not None and result.outcome is not None:
+            hub = result.outcome
+            published, failed = hub.summary_line(), failed or bool(hub.failed)
+            assumed = (result.eligibility.reason,) if result.eligibility.reason else ()
+            warnings += [*assumed, *hub.warnings, *(failure.line() for failure in hub.failed)]
     code = ExitCode.TOOL_FAILED if failed else (ExitCode.PASSED if verdict.passed else ExitCode.GATE_FAILED)
     return ScanOutcome(plan.config_file, runs, normalized, verdict, outputs, tuple(warnings), published, code)

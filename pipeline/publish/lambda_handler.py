@@ -1,8 +1,19 @@
 """The findings-importer Lambda: a report written to S3 under `reports/` becomes Security Hub findings.
 
-Triggered by S3 ObjectCreated events. For each object it reads the report from S3 (never
-from the invoke payload, which AWS caps at 6 MB), normalizes it with the parser registry,
-and imports it with exactly the lifecycle of `tollgate publish securityhub`.
+Triggered by S3 ObjectCreated events, directly or (as terraform/modules/findings-importer wires
+it) through an SQS queue whose messages are S3 event notifications. For each object it reads the
+report from S3 (never from the invoke payload, which AWS caps at 6 MB), normalizes it with the
+parser registry, and imports it with exactly the lifecycle of `tollgate publish securityhub`.
+`tollgate publish s3` writes the objects (pipeline.publish.s3): a Tollgate results file is a report.
+
+**Rate.** Security Hub's BatchImportFindings (10/s, burst 30) and GetFindings (3/s, burst 6)
+quotas are per account and region. The function runs with reserved concurrency 1, and one
+module-level budget (`BUDGET`) paces every import of the warm instance, so the queue absorbs an
+organisation's bursts instead of the quota. The consumer runs at the sustained rate without a
+burst (`CONSUMER_BURST`): a queue that is always busy gains nothing from one, and the account's
+burst stays free for other callers. `TOLLGATE_IMPORT_RATE` and `TOLLGATE_IMPORT_BURST` change it,
+for instance to leave room for other importers of the account; `TOLLGATE_REFRESH_DAYS` (default 30)
+is how old Security Hub's copy of an unchanged finding must be before it is re-sent.
 
 **Scope.** The repository comes from the object key, `reports/<owner>/<repo>/<anything>`.
 The key is authoritative because each repository's GitHub OIDC role may write only under
@@ -24,16 +35,21 @@ applies (Security Hub's own lifecycle tracks what is new). The verdict is tagged
 **Outcome.** The object is tagged `tollgate-status=imported`, or `tollgate-status=rejected`
 with a `tollgate-reason` when the report is malformed, unsupported, too large or badly
 placed; a rejected object is logged and never retried, and the other objects of the event
-still import. A Security Hub failure raises after every object was tried, so the Lambda's
-retries and DLQ take over; re-importing is idempotent by finding Id.
+still import. A Security Hub failure (throttling that outlived the retries included) raises
+after every object was tried, so the Lambda's retries and DLQ take over; from SQS, only the
+messages with a failed object are returned in `batchItemFailures`, become visible again after
+the visibility timeout, and go to the queue's DLQ after its maxReceiveCount. Re-importing is
+idempotent by finding Id, so a retried or twice-delivered message never duplicates a finding.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -50,7 +66,9 @@ from pipeline.errors import ConfigError, PublishError
 from pipeline.flows.normalize import outcome_from_parsed
 from pipeline.flows.verdict import GateInputs, VerdictCounts, decide
 from pipeline.policy import Policy, parse_policy
-from pipeline.publish.securityhub import PublishRequest, PublishSettings, aws_session, publish
+from pipeline.publish.lifecycle import DEFAULT_REFRESH_INTERVAL
+from pipeline.publish.ratelimit import IMPORT_RATE, Rate
+from pipeline.publish.securityhub import PublishRequest, PublishSettings, RateBudget, aws_session, publish
 
 LOG = logging.getLogger("tollgate.importer")
 LOG.setLevel(logging.INFO)
@@ -86,6 +104,7 @@ class S3Object:
 
 
 def created_objects(event: dict[str, Any]) -> list[S3Object]:
+    """The reports an S3 event notification names (a test event or another kind names none)."""
     objects = []
     for record in event.get("Records") or ():
         if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated"):
@@ -172,8 +191,8 @@ class Imported:
     counts: VerdictCounts | None = None
 
 
-def import_object(s3: Any, target: S3Object, settings: PublishSettings, account: str | None, session: Any
-                  ) -> Imported:
+def import_object(s3: Any, target: S3Object, settings: PublishSettings, account: str | None, session: Any,
+                  *, budget: RateBudget | None = None) -> Imported:
     """Import one report. Raises PublishError when Security Hub refused findings."""
     try:
         report, metadata = read_report(s3, target)
@@ -188,7 +207,7 @@ def import_object(s3: Any, target: S3Object, settings: PublishSettings, account:
     findings = outcome_from_parsed((parsed,), request_scope).results.findings
     counts = VerdictCounts.of(decide(findings, GateInputs(policy, None, None)))
     request = PublishRequest(findings=findings, scope=request_scope, categories=categories, account=account)
-    outcome = publish(request, settings, session=session)
+    outcome = publish(request, settings, session=session, budget=budget)
     for line in (*outcome.warnings, *(failure.line() for failure in outcome.failed)):
         LOG.warning("%s: %s", target.uri, line)
     LOG.info("%s (%s, %d records skipped): %s", target.uri, parsed.tool_id, len(parsed.skipped),
@@ -199,6 +218,53 @@ def import_object(s3: Any, target: S3Object, settings: PublishSettings, account:
     return Imported("imported", counts)
 
 
+@dataclass(frozen=True)
+class QueuedEvent:
+    """One SQS message: its id (for batchItemFailures) and the S3 notification in its body."""
+
+    message_id: str
+    objects: tuple[S3Object, ...]
+
+
+def queued_events(event: dict[str, Any]) -> list[QueuedEvent] | None:
+    """The SQS messages of an SQS-triggered invocation; None for a direct S3 notification."""
+    records = event.get("Records") or ()
+    if not records or any(record.get("eventSource") != "aws:sqs" for record in records):
+        return None
+    queued = []
+    for record in records:
+        try:
+            body = json.loads(record.get("body") or "{}")
+        except ValueError:
+            LOG.warning("message %s: not an S3 event notification; dropped", record.get("messageId"))
+            body = {}
+        queued.append(QueuedEvent(str(record.get("messageId")), tuple(created_objects(body))))
+    return queued
+
+
+CONSUMER_BURST = 1
+
+
+def settings_from_environment(region: str) -> PublishSettings:
+    try:
+        rate = Rate(float(os.environ.get("TOLLGATE_IMPORT_RATE", IMPORT_RATE.per_second)),
+                    int(os.environ.get("TOLLGATE_IMPORT_BURST", CONSUMER_BURST)))
+        days = float(os.environ.get("TOLLGATE_REFRESH_DAYS", DEFAULT_REFRESH_INTERVAL.days))
+    except ValueError as exc:
+        raise ConfigError(f"the importer's TOLLGATE_* settings: {exc}") from None
+    return PublishSettings(region=region, import_rate=rate, refresh_interval=timedelta(days=days))
+
+
+BUDGET: RateBudget | None = None  # the warm instance's, shared by every invocation it serves
+
+
+def shared_budget(settings: PublishSettings) -> RateBudget:
+    global BUDGET  # noqa: PLW0603 - one budget per process is the point
+    if BUDGET is None:
+        BUDGET = RateBudget.of(settings)
+    return BUDGET
+
+
 def account_of(context: Any) -> str | None:
     """The Lambda's own account, from its ARN (arn:aws:lambda:region:ACCOUNT:function:name); saves an STS call."""
     arn = str(getattr(context, "invoked_function_arn", "") or "")
@@ -206,27 +272,53 @@ def account_of(context: Any) -> str | None:
     return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
 
 
+@dataclass
+class Tally:
+    statuses: dict[str, str]
+    verdicts: dict[str, dict[str, Any]]
+    errors: list[str]
+
+
+class Importer:
+    """Imports the objects of one invocation; one object's failure never stops the others."""
+
+    def __init__(self, context: Any) -> None:
+        self.session = aws_session()
+        self.settings = settings_from_environment(os.environ.get("AWS_REGION") or self.session.region_name)
+        self.budget = shared_budget(self.settings)
+        self.s3 = self.session.client("s3")
+        self.account = account_of(context)
+        self.results = Tally({}, {}, [])
+
+    def run(self, target: S3Object) -> bool:
+        """True when the object is done (imported or rejected), False when it must be retried."""
+        try:
+            imported = import_object(self.s3, target, self.settings, self.account, self.session, budget=self.budget)
+        except (PublishError, BotoCoreError, ClientError) as exc:
+            self.results.statuses[target.uri] = "failed"
+            self.results.errors.append(f"{target.uri}: {exc}")
+            LOG.error("%s: %s", target.uri, exc)
+            return False
+        self.results.statuses[target.uri] = imported.status
+        if imported.counts is not None:
+            self.results.verdicts[target.uri] = counts_document(imported.counts)
+        return True
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     secret_mask.install(os.environ)
-    session = aws_session()
-    settings = PublishSettings(region=os.environ.get("AWS_REGION") or session.region_name)
-    s3 = session.client("s3")
-    statuses: dict[str, str] = {}
-    verdicts: dict[str, dict[str, Any]] = {}
-    errors: list[str] = []
+    importer = Importer(context)
+    queued = queued_events(event)
+    if queued is not None:  # from SQS: report the failed messages, the queue retries them, then its DLQ
+        failures = [message.message_id for message in queued
+                    if not all([importer.run(target) for target in message.objects])]
+        return {"objects": importer.results.statuses, "verdicts": importer.results.verdicts,
+                "batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
     for target in created_objects(event):
-        try:
-            imported = import_object(s3, target, settings, account_of(context), session)
-            statuses[target.uri] = imported.status
-            if imported.counts is not None:
-                verdicts[target.uri] = counts_document(imported.counts)
-        except (PublishError, BotoCoreError, ClientError) as exc:  # one object's failure never stops the others
-            statuses[target.uri] = "failed"
-            errors.append(f"{target.uri}: {exc}")
-            LOG.error("%s: %s", target.uri, exc)
-    if errors:
-        raise PublishError("; ".join(errors))
-    return {"objects": statuses, "verdicts": verdicts}
+        importer.run(target)
+    if importer.results.errors:
+        raise PublishError("; ".join(importer.results.errors))
+    return {"objects": importer.results.statuses, "verdicts": importer.results.verdicts}
 
 
 def counts_document(counts: VerdictCounts) -> dict[str, Any]:

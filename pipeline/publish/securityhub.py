@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -45,6 +45,7 @@ from normalizers.model import Finding, Scope
 from pipeline.errors import PublishError
 from pipeline.publish.batching import MAX_FINDING_BYTES, plan_batches
 from pipeline.publish.lifecycle import (
+    DEFAULT_REFRESH_INTERVAL,
     PRODUCT_FIELD_REPOSITORY,
     TOLLGATE_GENERATOR_PREFIX,
     AsffFinding,
@@ -108,6 +109,20 @@ class PublishSettings:
     rounds: int = 5  # re-sends of transient FailedFindings
     round_backoff_seconds: float = 1.0
     workers: int = 4
+    refresh_interval: timedelta = DEFAULT_REFRESH_INTERVAL  # an unchanged finding is re-sent only this old
+
+
+@dataclass(frozen=True)
+class RateBudget:
+    """The account's request budgets. One per process by default; a long-lived consumer (the importer
+    Lambda, whose reserved concurrency is 1) keeps one for every import, so they share the quota."""
+
+    imports: TokenBucket
+    reads: TokenBucket
+
+    @classmethod
+    def of(cls, settings: PublishSettings) -> RateBudget:
+        return cls(TokenBucket(settings.import_rate), TokenBucket(settings.get_findings_rate))
 
 
 @dataclass(frozen=True)
@@ -128,11 +143,13 @@ class PublishOutcome:
     failed: tuple[FailedFinding, ...]
     requests: int
     warnings: tuple[str, ...] = ()
+    unchanged: int = 0  # reported again but not re-sent (fresh in Security Hub)
 
     def summary_line(self) -> str:
         return (
             f"tollgate: security hub: {self.imported} imported, {self.updated} updated, "
-            f"{self.archived} archived, {len(self.failed)} failed ({self.requests} BatchImportFindings calls)"
+            f"{self.archived} archived, {len(self.failed)} failed, {self.unchanged} unchanged "
+            f"({self.requests} BatchImportFindings calls)"
         )
 
 
@@ -212,14 +229,20 @@ def _whole_batch(batch: Sequence[AsffFinding], code: str, message: str, transien
 class SecurityHubPublisher:
     """Sends planned findings; counts its BatchImportFindings calls in `requests`."""
 
-    def __init__(self, client: Any, settings: PublishSettings, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, client: Any, settings: PublishSettings, sleep: Callable[[float], None] = time.sleep,
+                 budget: RateBudget | None = None) -> None:
         self._client = client
         self._settings = settings
         self._sleep = sleep
-        self._import_bucket = TokenBucket(settings.import_rate)
-        self._read_bucket = TokenBucket(settings.get_findings_rate)
+        budget = budget or RateBudget.of(settings)
+        self._import_bucket = budget.imports
+        self._read_bucket = budget.reads
         self._lock = threading.Lock()
         self.requests = 0
+
+    @property
+    def refresh_interval(self) -> timedelta:
+        return self._settings.refresh_interval
 
     def stored_findings(self, scope: PublishScope) -> list[AsffFinding]:
         """Every Tollgate finding Security Hub holds for the repository, active or archived."""
@@ -308,6 +331,7 @@ def outcome_of(
         failed=failures,
         requests=requests,
         warnings=(*warnings, *(f"the emitter produced Id {i} twice; kept the first" for i in plan.duplicate_ids)),
+        unchanged=len(plan.unchanged_ids),
     )
 
 
@@ -315,9 +339,9 @@ def publish_asff(
     findings: Sequence[AsffFinding], scope: PublishScope, publisher: SecurityHubPublisher, now: datetime,
     warnings: Sequence[str] = (),
 ) -> PublishOutcome:
-    plan = plan_import(findings, publisher.stored_findings(scope), scope, now)
-    LOG.info("publishing %d findings (%d new, %d archived)", len(plan.findings), len(plan.new_ids),
-             len(plan.archived_ids))
+    plan = plan_import(findings, publisher.stored_findings(scope), scope, now, publisher.refresh_interval)
+    LOG.info("publishing %d findings (%d new, %d archived, %d unchanged not sent)", len(plan.findings),
+             len(plan.new_ids), len(plan.archived_ids), len(plan.unchanged_ids))
     failed = publisher.import_findings(plan.findings)
     return outcome_of(plan, failed, publisher.requests, warnings)
 
@@ -350,7 +374,7 @@ def caller_account(session: boto3.session.Session, settings: PublishSettings) ->
 
 def publish(
     request: PublishRequest, settings: PublishSettings, session: boto3.session.Session | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, budget: RateBudget | None = None,
 ) -> PublishOutcome:
     """Emit ASFF for the request's findings and publish them with the full lifecycle."""
     session = aws_session(session)
@@ -363,7 +387,6 @@ def publish(
         repository=request.scope.repository,
         categories=request.scanned_categories(),
         environment=request.scope.environment,
-        branch=request.scope.branch,
     )
-    publisher = SecurityHubPublisher(client_for(session, "securityhub", settings), settings)
+    publisher = SecurityHubPublisher(client_for(session, "securityhub", settings), settings, budget=budget)
     return publish_asff(emission.findings, scope, publisher, moment, emission.warnings)

@@ -12,8 +12,8 @@ from pipeline.report.escape import console_text
 from pipeline.report.view import location_text, verdict_sentence, vex_lines
 
 if TYPE_CHECKING:
+    from pipeline.flows.publish import PublishFlowOutcome
     from pipeline.flows.scan import ScanOutcome
-    from pipeline.publish.securityhub import PublishOutcome
 
 FAILING_LINES = 20  # failing findings listed in the log; the reports list them all
 
@@ -66,8 +66,18 @@ def print_outcome(outcome: ScanOutcome) -> None:
           f"summary {paths.summary}, HTML {paths.html}")
 
 
-def print_publish_outcome(outcome: PublishOutcome) -> None:
-    """Every finding that was not imported, then the summary line."""
+def print_publish_outcome(result: PublishFlowOutcome) -> None:
+    """Why nothing was published; else every finding that was not imported, then the summary line."""
+    if not result.eligibility.publish:
+        print(result.eligibility.line())
+        return
+    if result.eligibility.reason:
+        print(f"tollgate: warning: {result.eligibility.reason}", file=sys.stderr)
+    if result.uploaded is not None:
+        print(f"tollgate: s3: uploaded {result.findings} findings to {result.uploaded.uri} for the importer")
+    outcome = result.outcome
+    if outcome is None:
+        return
     for warning in outcome.warnings:
         print(f"tollgate: warning: {warning}", file=sys.stderr)
     for failure in outcome.failed:

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 import yaml
 
@@ -445,6 +446,20 @@ def test_scan_publishes_when_configured(aws: str, tmp_path: Path, capsys: pytest
     assert hadolint_scan(tmp_path, "--config", str(config), "--fail-on", "none") == ExitCode.PASSED
     findings = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["findings"]
     assert f"security hub: {len(findings)} imported" in capsys.readouterr().out
+
+
+def test_a_pull_request_scan_never_publishes(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "octo/shop")
+    config = tmp_path / ".tollgate.yml"
+    config.write_text(f"scan:\n  publish:\n    securityhub: {{region: us-east-1, endpoint-url: '{aws}'}}\n",
+                      encoding="utf-8")
+    assert hadolint_scan(tmp_path, "--config", str(config), "--fail-on", "none") == ExitCode.PASSED
+    assert "tollgate: security hub: not published: a GitHub Actions pull-request run" in capsys.readouterr().out
+    client = boto3.client("securityhub", region_name="us-east-1", endpoint_url=aws)
+    assert client.get_findings()["Findings"] == []
 
 
 def test_dependency_check_keeps_the_nvd_key_out_of_argv(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.model import Category, PackageLocation, Scope, Severity, Tool
 from normalizers.model import Finding as ModelFinding
 from pipeline.publish import lambda_handler
+from pipeline.publish.lifecycle import PublishScope, format_timestamp, plan_import
 from pipeline.scanners import ssm, zap_ssm
 from pipeline.scope import parse_target
 from tests.terraform.helpers import (
@@ -55,6 +57,7 @@ from tests.terraform.helpers import (
     unwrap,
 )
 
+NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
 MODULE_NAMES = ["codebuild-scan", "findings-importer", "github-oidc-role", "monitoring", "package-vetting",
                 "report-bucket", "security-hub"]
 # Called only from other modules, never from a root module.
@@ -495,7 +498,7 @@ def test_importer_runs_the_publishers_handler_on_python_3_12() -> None:
     function_body = merged(MODULES / "findings-importer", "resource")[("aws_lambda_function", "this")]
     assert function_body["tracing_config"][0]["mode"] == "Active"
     assert unwrap(function_body["reserved_concurrent_executions"]) == "var.reserved_concurrent_executions"
-    assert unwrap(function_body["dead_letter_config"][0]["target_arn"]) == "aws_sqs_queue.this[0].arn"
+    assert unwrap(function_body["dead_letter_config"][0]["target_arn"]) == 'aws_sqs_queue.this["dlq"].arn'
     # The zip make lambda-package builds; plan refuses a path that names no file.
     assert unwrap(function_body["filename"]) == "var.package_path"
     assert unwrap(function_body["source_code_hash"]) == "filebase64sha256(var.package_path)"
@@ -503,6 +506,24 @@ def test_importer_runs_the_publishers_handler_on_python_3_12() -> None:
     assert unwrap(precondition["condition"]) == "try(fileexists(var.package_path), false)"
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "-m zipfile -c ../findings-importer.zip ." in makefile
+
+
+def test_the_importer_consumes_the_event_queue_one_instance_at_a_time_and_reports_failed_messages() -> None:
+    """The queue holds the organisation's bursts; failed messages are retried, then kept in the DLQ."""
+    importer = MODULES / "findings-importer"
+    resources, variables = merged(importer, "resource"), merged(importer, "variable")
+    local_values = locals_of(importer / "main.tf")
+    assert variables["reserved_concurrent_executions"]["default"] == 1
+    mapping = resources[("aws_lambda_event_source_mapping", "this")]
+    assert unwrap(mapping["event_source_arn"]) == 'aws_sqs_queue.this["events"].arn'
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]  # the handler's batchItemFailures
+    queue = resources[("aws_sqs_queue", "this")]
+    assert "deadLetterTargetArn = local.dlq_arn" in unwrap(queue["redrive_policy"])
+    assert unwrap(local_values["queues"])  # events and dlq
+    notification = resources[("aws_s3_bucket_notification", "this")]["queue"][0]
+    assert notification["filter_prefix"] == "${local.reports_prefix}"
+    assert local_values["reports_prefix"] == lambda_handler.REPORTS_PREFIX
+    assert local_values["environment"].count("TOLLGATE_REFRESH_DAYS") == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -535,7 +556,8 @@ def test_every_module_with_a_key_calls_kms_key_and_keeps_the_key_in_state() -> N
     for module, calls in callers.items():
         assert list(calls) == ["kms"], module
         assert unwrap(calls["kms"]["deletion_window_in_days"]) == "var.kms_key_deletion_window_days", module
-        moved = [block for path in sorted((MODULES / module).glob("*.tf")) for block in parse(path).get("moved", [])]
+        moved = [block for path in sorted((MODULES / module).glob("*.tf")) for block in parse(path).get("moved", [])
+                 if "kms" in block["from"]]
         kept_key = [{"from": "${aws_kms_key.this}", "to": "${module.kms.aws_kms_key.this}"}]
         expected = kept_key if module in KMS_MOVED else []
         assert moved == expected, module
@@ -548,6 +570,8 @@ def test_every_module_with_a_key_calls_kms_key_and_keeps_the_key_in_state() -> N
 def _rule_matches(rule: Any, value: Any) -> bool:
     if not isinstance(rule, dict):
         return bool(rule == value)
+    if "anything-but" in rule:
+        return value not in rule["anything-but"]
     if "prefix" in rule:
         return isinstance(value, str) and value.startswith(rule["prefix"])
     if rule.get("numeric", [None])[0] == ">=":
@@ -556,8 +580,13 @@ def _rule_matches(rule: Any, value: Any) -> bool:
 
 
 def event_matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    """EventBridge matching for the subset the modules use: values, prefix, numeric >=, arrays."""
+    """EventBridge matching for the subset the modules use: values, prefix, anything-but, numeric >=, arrays,
+    $or. A missing field matches nothing, anything-but included, as in EventBridge."""
     for key, expected in pattern.items():
+        if key == "$or":
+            if not any(event_matches(branch, event) for branch in expected):
+                return False
+            continue
         if key not in event:
             return False
         actual = event[key]
@@ -575,11 +604,16 @@ def _module_pattern(module: str, local_name: str) -> dict[str, Any]:
     return resolve(locals_of(path / "main.tf")[local_name], merged(path, "variable"), locals_of(path / "main.tf"))
 
 
-def _imported_event(severity: Severity, active: bool = True) -> dict[str, Any]:
+def _imported_event(severity: Severity, active: bool = True, stored: list[dict[str, Any]] | None = None,
+                    now: datetime = NOW) -> dict[str, Any]:
+    """The event of importing one finding as the lifecycle sends it, given what Security Hub stored before."""
     finding = ModelFinding(
         tool=Tool("dependency-check", Category.SCA), rule_id="CVE-2023-33202", title="bcpg-jdk18on: CVE-2023-33202",
         severity=severity, location=PackageLocation("bcpg-jdk18on", "1.71", manifest_path="pom.xml"), active=active)
-    [document] = emit_asff([finding], AsffContext("123456789012", "us-east-1", Scope("octo-org/octo-repo"))).findings
+    context = AsffContext("123456789012", "us-east-1", Scope("octo-org/octo-repo"), now=format_timestamp(now))
+    [emitted] = emit_asff([finding], context).findings
+    scope = PublishScope(emitted["ProductArn"], "octo-org/octo-repo", frozenset({"sca"}))
+    [document] = plan_import([emitted], stored or [], scope, now).findings
     # Security Hub adds the workflow status of a newly imported finding.
     document = {**document, "Workflow": {"Status": "NEW"}}
     return {"source": "aws.securityhub", "detail-type": "Security Hub Findings - Imported",
@@ -592,6 +626,54 @@ def test_security_hub_alert_rule_matches_what_the_emitter_writes() -> None:
     assert event_matches(pattern, _imported_event(Severity.HIGH))
     assert not event_matches(pattern, _imported_event(Severity.MEDIUM))
     assert not event_matches(pattern, _imported_event(Severity.HIGH, active=False))
+
+
+def test_security_hub_alerts_once_per_first_sighting_and_again_only_when_worse() -> None:
+    pattern = _module_pattern("security-hub", "alert_event_pattern")
+    first = _imported_event(Severity.HIGH)["detail"]["findings"][0]
+    stale = NOW + timedelta(days=45)  # old enough to be refreshed: re-imported, but with no alert
+    assert not event_matches(pattern, _imported_event(Severity.HIGH, stored=[first], now=stale))
+    assert event_matches(pattern, _imported_event(Severity.CRITICAL, stored=[first], now=NOW + timedelta(hours=1)))
+
+
+def _ssm_event(name: str, document: str | None, caller: dict[str, Any]) -> dict[str, Any]:
+    parameters = {"documentName": document} if document else {"name": "/app/x"}
+    return {"source": "aws.ssm", "detail-type": "AWS API Call via CloudTrail",
+            "detail": {"eventSource": "ssm.amazonaws.com", "eventName": name, "userIdentity": caller,
+                       "requestParameters": parameters}}
+
+
+def test_the_ssm_alerts_ignore_tollgates_own_commands_and_nothing_else() -> None:
+    role = "arn:aws:iam::123456789012:role/tollgate-github"
+    path = MODULES / "monitoring"
+    variables = merged(path, "variable")
+    variables["ssm_tollgate_role_arns"] = {"default": [role]}
+    local_values = locals_of(path / "main.tf")
+    change = local_values["api_changes"]["ssm"]
+    branches = [
+        {"eventName": [{"anything-but": ["SendCommand"]}]},
+        {"userIdentity": {"type": [{"anything-but": ["AssumedRole"]}]}},
+        {"userIdentity": {"sessionContext": {"sessionIssuer": {"arn": [{"anything-but": [role]}]}}}},
+        {"requestParameters": {"documentName": [{"anything-but": variables["ssm_tollgate_documents"]["default"]}]}},
+    ]
+    main_tf = (path / "main.tf").read_text(encoding="utf-8")
+    for branch in ('{ eventName = [{ "anything-but" = ["SendCommand"] }] }',
+                   '{ userIdentity = { type = [{ "anything-but" = ["AssumedRole"] }] } }',
+                   'arn = [{ "anything-but" = var.ssm_tollgate_role_arns }]',
+                   'documentName = [{ "anything-but" = var.ssm_tollgate_documents }]'):
+        assert branch in main_tf  # the module's four branches (a conditional local, so spelled out here)
+    pattern = {"source": ["aws.ssm"], "detail": {"eventSource": [change["event_source"]],
+               "eventName": [{"prefix": name} for name in change["event_names"]], "$or": branches}}
+    tollgate = {"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"arn": role}}}
+    someone = {"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"arn": role.replace("tollgate", "ops")}}}
+    user = {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/mallory"}
+    assert not event_matches(pattern, _ssm_event("SendCommand", "AWS-RunShellScript", tollgate))
+    assert not event_matches(pattern, _ssm_event("SendCommand", "tollgate-scan-zap", tollgate))
+    assert event_matches(pattern, _ssm_event("SendCommand", "AWS-RunPowerShellScript", tollgate))
+    assert event_matches(pattern, _ssm_event("SendCommand", "AWS-RunShellScript", someone))
+    assert event_matches(pattern, _ssm_event("SendCommand", "AWS-RunShellScript", user))
+    assert event_matches(pattern, _ssm_event("PutParameter", None, tollgate))
+    assert event_matches(pattern, _ssm_event("UpdateDocument", "tollgate-scan-zap", tollgate))
 
 
 def test_insights_filter_on_what_the_emitter_writes() -> None:

@@ -21,7 +21,18 @@ locals {
 
   environment = merge(var.environment_variables, {
     TOLLGATE_MAX_REPORT_BYTES = tostring(var.max_report_bytes)
+    TOLLGATE_REFRESH_DAYS     = tostring(var.refresh_days)
   })
+
+  # Lambda's guidance for SQS triggers: a visibility timeout of six times the function's timeout, so
+  # a batch still running is never handed out twice.
+  queue_name = "${var.name}-events"
+  queue_arn  = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
+  dlq_arn    = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-dlq"
+  queues = {
+    events = { name = local.queue_name, visibility_timeout = 6 * var.timeout }
+    dlq    = { name = "${var.name}-dlq", visibility_timeout = 30 }
+  }
 }
 
 ################################################################################
@@ -32,11 +43,11 @@ module "kms" {
   source = "../kms-key"
 
   create                  = var.create
-  description             = "Tollgate findings importer: logs, DLQ and environment"
+  description             = "Tollgate findings importer: logs, queues and environment"
   deletion_window_in_days = var.kms_key_deletion_window_days
   tags                    = var.tags
 
-  service_statements = [{
+  service_statements = concat([{
     sid     = "CloudWatchLogsEncryptsTheImporterLogGroup"
     service = "logs.${local.region}.amazonaws.com"
     actions = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
@@ -45,7 +56,24 @@ module "kms" {
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = [local.log_group_arn]
     }]
-  }]
+    }], var.report_bucket_name == null ? [] : [{
+    # S3 encrypts each event notification it sends to the (SSE-KMS) event queue.
+    sid     = "ReportBucketSendsEventsToTheQueue"
+    service = "s3.amazonaws.com"
+    actions = ["kms:GenerateDataKey", "kms:Decrypt"]
+    conditions = [
+      {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [local.bucket_arn]
+      },
+      {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      },
+    ]
+  }])
 }
 
 # The key lived in this module before kms-key existed: keep it instead of replacing it.
@@ -67,14 +95,73 @@ resource "aws_cloudwatch_log_group" "this" {
   tags              = var.tags
 }
 
+# Two queues: the event queue (S3 -> SQS -> one consumer, so an organisation's bursts wait there
+# instead of exceeding the account's Security Hub quota) and its dead-letter queue. A message whose
+# import failed max_receive_count times (throttling that outlived every retry, a Security Hub outage)
+# is kept in the DLQ for 14 days, never dropped; the function's own asynchronous DLQ is the same one.
 resource "aws_sqs_queue" "this" {
-  count = var.create ? 1 : 0
+  for_each = var.create ? local.queues : {}
 
-  name                              = "${var.name}-dlq"
+  name                              = each.value.name
   kms_master_key_id                 = module.kms.key_arn
   kms_data_key_reuse_period_seconds = 300
   message_retention_seconds         = 1209600
+  visibility_timeout_seconds        = each.value.visibility_timeout
   tags                              = var.tags
+
+  redrive_policy = each.key == "events" ? jsonencode({
+    deadLetterTargetArn = local.dlq_arn
+    maxReceiveCount     = var.max_receive_count
+  }) : null
+}
+
+moved {
+  from = aws_sqs_queue.this[0]
+  to   = aws_sqs_queue.this["dlq"]
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "this" {
+  count = var.create ? 1 : 0
+
+  queue_url = aws_sqs_queue.this["dlq"].id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [local.queue_arn]
+  })
+}
+
+data "aws_iam_policy_document" "events_queue" {
+  count = var.create && var.report_bucket_name != null ? 1 : 0
+
+  statement {
+    sid       = "ReportBucketSendsObjectCreatedEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [local.queue_arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [local.bucket_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "this" {
+  count = var.create && var.report_bucket_name != null ? 1 : 0
+
+  queue_url = aws_sqs_queue.this["events"].id
+  policy    = data.aws_iam_policy_document.events_queue[0].json
 }
 
 ################################################################################
@@ -169,7 +256,13 @@ data "aws_iam_policy_document" "permissions" {
   statement {
     sid       = "SendFailedEventsToDlq"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.this[0].arn]
+    resources = [aws_sqs_queue.this["dlq"].arn]
+  }
+
+  statement {
+    sid       = "ConsumeTheEventQueue"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+    resources = [aws_sqs_queue.this["events"].arn]
   }
 
   statement {
@@ -225,7 +318,7 @@ resource "aws_lambda_function" "this" {
   }
 
   dead_letter_config {
-    target_arn = aws_sqs_queue.this[0].arn
+    target_arn = aws_sqs_queue.this["dlq"].arn
   }
 
   logging_config {
@@ -253,18 +346,21 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 }
 
 ################################################################################
-# Trigger: ObjectCreated under the reports prefix
+# Trigger: ObjectCreated under the reports prefix -> event queue -> function
 ################################################################################
 
-resource "aws_lambda_permission" "this" {
+# Failed messages come back in batchItemFailures: only they are retried, after the visibility
+# timeout, and they move to the DLQ after max_receive_count receives.
+resource "aws_lambda_event_source_mapping" "this" {
   count = var.create ? 1 : 0
 
-  statement_id   = "AllowReportBucketInvoke"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this[0].function_name
-  principal      = "s3.amazonaws.com"
-  source_arn     = local.bucket_arn
-  source_account = local.account_id
+  event_source_arn                   = aws_sqs_queue.this["events"].arn
+  function_name                      = aws_lambda_function.this[0].arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = 5
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  depends_on = [aws_iam_role_policy.this]
 }
 
 resource "aws_s3_bucket_notification" "this" {
@@ -272,11 +368,11 @@ resource "aws_s3_bucket_notification" "this" {
 
   bucket = var.report_bucket_name
 
-  lambda_function {
-    lambda_function_arn = aws_lambda_function.this[0].arn
-    events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = local.reports_prefix
+  queue {
+    queue_arn     = aws_sqs_queue.this["events"].arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = local.reports_prefix
   }
 
-  depends_on = [aws_lambda_permission.this]
+  depends_on = [aws_sqs_queue_policy.this]
 }

@@ -13,14 +13,24 @@ output "role_arn" {
   value       = try(aws_iam_role.this[0].arn, null)
 }
 
+output "queue_arn" {
+  description = "ARN of the event queue between the report bucket and the function."
+  value       = try(aws_sqs_queue.this["events"].arn, null)
+}
+
+output "queue_url" {
+  description = "URL of the event queue."
+  value       = try(aws_sqs_queue.this["events"].url, null)
+}
+
 output "dlq_arn" {
   description = "ARN of the dead-letter queue that receives events whose import failed after all retries."
-  value       = try(aws_sqs_queue.this[0].arn, null)
+  value       = try(aws_sqs_queue.this["dlq"].arn, null)
 }
 
 output "dlq_url" {
   description = "URL of the dead-letter queue."
-  value       = try(aws_sqs_queue.this[0].url, null)
+  value       = try(aws_sqs_queue.this["dlq"].url, null)
 }
 
 output "log_group_name" {

@@ -60,9 +60,9 @@ variable "timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Concurrent imports allowed. Security Hub allows 10 BatchImportFindings and 3 GetFindings requests per second per account and region, so keep it small."
+  description = "Concurrent imports allowed. Security Hub allows 10 BatchImportFindings and 3 GetFindings requests per second per account and region, and each instance paces itself to that whole budget: keep 1, or split the rate with TOLLGATE_IMPORT_RATE in environment_variables."
   type        = number
-  default     = 2
+  default     = 1
 
   validation {
     condition     = var.reserved_concurrent_executions >= 1 && var.reserved_concurrent_executions <= 20
@@ -81,6 +81,39 @@ variable "maximum_retry_attempts" {
   }
 }
 
+variable "batch_size" {
+  description = "S3 events the function takes from the queue per invocation."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10
+    error_message = "batch_size must be between 1 and 10."
+  }
+}
+
+variable "max_receive_count" {
+  description = "Receives of an event before it moves to the DLQ. Throttled invocations of a function with reserved concurrency also count, so keep it generous."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_receive_count >= 3 && var.max_receive_count <= 1000
+    error_message = "max_receive_count must be between 3 and 1000."
+  }
+}
+
+variable "refresh_days" {
+  description = "Age of Security Hub's copy after which an unchanged finding is imported again (TOLLGATE_REFRESH_DAYS). Security Hub deletes findings not updated for 90 days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.refresh_days >= 1 && var.refresh_days < 90
+    error_message = "refresh_days must be at least 1 and under 90."
+  }
+}
+
 variable "report_bucket_name" {
   description = "Name of the bucket reports are uploaded to (for example the report-bucket module's bucket_id). The function imports objects under reports/OWNER/REPO/."
   type        = string
@@ -94,7 +127,7 @@ variable "report_kms_key_arn" {
 }
 
 variable "manage_bucket_notification" {
-  description = "Create the bucket's S3 event notification for ObjectCreated under reports/. A bucket has a single notification configuration: set false when it is managed elsewhere and add this function there."
+  description = "Create the bucket's S3 event notification for ObjectCreated under reports/ to the event queue. A bucket has a single notification configuration: set false when it is managed elsewhere and add the queue (queue_arn) there."
   type        = bool
   default     = true
 }

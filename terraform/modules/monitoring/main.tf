@@ -83,16 +83,28 @@ locals {
     }
   }
 
+  # Tollgate's own SSM commands (the host audit's AWS-RunShellScript, the DAST ZAP document) sent by
+  # Tollgate's roles are no alert. Any other caller, document or event still is: an event matches
+  # when any of these is true.
+  ssm_not_tollgates_own = length(var.ssm_tollgate_role_arns) == 0 ? {} : {
+    "$or" = [
+      { eventName = [{ "anything-but" = ["SendCommand"] }] },
+      { userIdentity = { type = [{ "anything-but" = ["AssumedRole"] }] } },
+      { userIdentity = { sessionContext = { sessionIssuer = { arn = [{ "anything-but" = var.ssm_tollgate_role_arns }] } } } },
+      { requestParameters = { documentName = [{ "anything-but" = var.ssm_tollgate_documents }] } },
+    ]
+  }
+
   api_change_rules = {
     for key, change in local.api_changes : key => {
       description = change.description
       pattern = {
         source        = [change.source]
         "detail-type" = ["AWS API Call via CloudTrail"]
-        detail = {
+        detail = merge({
           eventSource = [change.event_source]
           eventName   = [for event_name in change.event_names : { prefix = event_name }]
-        }
+        }, key == "ssm" ? local.ssm_not_tollgates_own : {})
       }
     } if contains(var.api_change_alerts, key)
   }

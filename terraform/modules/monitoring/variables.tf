@@ -132,3 +132,20 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "ssm_tollgate_role_arns" {
+  description = "IAM roles Tollgate runs as (the github-oidc-role and codebuild-scan roles): their SendCommand of ssm_tollgate_documents is Tollgate's own host audit or DAST and raises no ssm alert. Empty alerts on every SSM command."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.ssm_tollgate_role_arns : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/.+$", arn))])
+    error_message = "ssm_tollgate_role_arns must be IAM role ARNs."
+  }
+}
+
+variable "ssm_tollgate_documents" {
+  description = "SSM documents Tollgate sends from ssm_tollgate_role_arns: AWS-RunShellScript (the host audit) and the codebuild-scan module's ZAP document."
+  type        = list(string)
+  default     = ["AWS-RunShellScript", "tollgate-scan-zap"]
+}

@@ -45,16 +45,22 @@ locals {
     }
   } : {}
 
+  # Every import emits "Findings - Imported", so the rule fires only on the imports that
+  # pipeline/publish/lifecycle.py marks with tollgate/Alert: a first sighting or a severity increase.
+  # Refreshes, unchanged re-runs and archiving carry no mark. A finding someone resolved or
+  # suppressed stays quiet.
+  alert_marks = ["FirstSeen", "SeverityIncreased"]
   alert_event_pattern = {
     source      = ["aws.securityhub"]
     detail-type = ["Security Hub Findings - Imported"]
     detail = {
       findings = {
-        ProductName = [local.product_name]
-        GeneratorId = [{ prefix = local.generator_prefix }]
-        Severity    = { Label = var.alert_severities }
-        RecordState = ["ACTIVE"]
-        Workflow    = { Status = ["NEW"] }
+        ProductName   = [local.product_name]
+        GeneratorId   = [{ prefix = local.generator_prefix }]
+        Severity      = { Label = var.alert_severities }
+        RecordState   = ["ACTIVE"]
+        Workflow      = { Status = ["NEW", "NOTIFIED"] }
+        ProductFields = { "tollgate/Alert" = local.alert_marks }
       }
     }
   }

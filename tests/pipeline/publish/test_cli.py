@@ -49,12 +49,13 @@ def test_publish_imports_then_updates_then_archives(tmp_path: Path, aws: str,
     argv = ["publish", "securityhub", sca, sast, "--endpoint-url", aws, "--region", "us-east-1"]
     assert main(argv) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == (
-        "tollgate: security hub: 45 imported, 0 updated, 0 archived, 0 failed (1 BatchImportFindings calls)"
+        "tollgate: security hub: 45 imported, 0 updated, 0 archived, 0 failed, 0 unchanged "
+        "(1 BatchImportFindings calls)"
     )
     fixed = results_file(tmp_path, "fixed.json", Results(scope=scope(), findings=()))
     assert main(["publish", "securityhub", fixed, sast, "--category", "sca", "--endpoint-url", aws,
                  "--region", "us-east-1"]) == 0
-    assert "0 imported, 5 updated, 40 archived, 0 failed" in capsys.readouterr().out
+    assert "0 imported, 0 updated, 40 archived, 0 failed, 5 unchanged" in capsys.readouterr().out
     assert sum(f["RecordState"] == "ARCHIVED" for f in hub(aws).values()) == 40
 
 

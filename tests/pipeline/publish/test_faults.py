@@ -89,7 +89,7 @@ def test_an_invalid_finding_is_reported_and_never_sent(session: boto3.session.Se
     broken = {**emitted.findings[1], "Severity": {"Label": "SEVERE"}, "Title": "t" * 300}
     findings = [emitted.findings[0], broken, emitted.findings[2]]
     publish_scope = PublishScope(product_arn=product_arn(ACCOUNT, "us-east-1"), repository="octo/shop",
-                                 categories=frozenset({"sca"}), branch="main")
+                                 categories=frozenset({"sca"}))
     publisher = SecurityHubPublisher(client_for(session, "securityhub", settings), settings)
     outcome = publish_asff(findings, publish_scope, publisher, datetime.now(timezone.utc))
     (failure,) = outcome.failed

@@ -9,6 +9,8 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 
+from pipeline.errors import ConfigError
+from pipeline.publish import lambda_handler
 from pipeline.publish.lambda_handler import handler, scope_of, tag_value
 from tests.conftest import FIXTURES
 
@@ -102,8 +104,7 @@ def test_the_same_report_uploaded_twice_creates_no_duplicates(s3: Any) -> None:
     handler(s3_event(second_key), LambdaContext())
     second = hub()
     assert second.keys() == first.keys() and len(second) == 11
-    assert all(second[i]["CreatedAt"] == first[i]["CreatedAt"] for i in first)
-    assert all(second[i]["UpdatedAt"] > first[i]["UpdatedAt"] for i in first)
+    assert second == first  # unchanged and fresh: not even re-imported, so nothing alerts again
 
 
 def test_a_malformed_report_is_logged_and_tagged_and_breaks_nothing_else(
@@ -148,3 +149,18 @@ def test_the_repository_comes_from_the_key_and_the_rest_from_metadata() -> None:
 def test_tag_values_keep_only_what_s3_allows() -> None:
     assert tag_value("s3://b/k: not valid JSON (unexpected 'end')") == "s3://b/k: not valid JSON  unexpected  end  "
     assert len(tag_value("x" * 1000)) == 256
+
+
+def test_every_invocation_of_a_warm_instance_paces_with_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reserved concurrency 1 plus one budget per instance: the consumer holds the account's whole quota."""
+    monkeypatch.setattr(lambda_handler, "BUDGET", None)
+    monkeypatch.delenv("TOLLGATE_IMPORT_BURST", raising=False)
+    settings = lambda_handler.settings_from_environment("us-east-1")
+    assert (settings.import_rate.per_second, settings.import_rate.burst) == (10.0, 1)  # paced, no burst
+    first = lambda_handler.shared_budget(settings)
+    assert lambda_handler.shared_budget(lambda_handler.settings_from_environment("us-east-1")) is first
+    monkeypatch.setenv("TOLLGATE_REFRESH_DAYS", "7")
+    assert lambda_handler.settings_from_environment("us-east-1").refresh_interval.days == 7
+    monkeypatch.setenv("TOLLGATE_REFRESH_DAYS", "soon")
+    with pytest.raises(ConfigError, match="TOLLGATE_"):
+        lambda_handler.settings_from_environment("us-east-1")

@@ -1,4 +1,5 @@
-"""The lifecycle plan: CreatedAt kept, UpdatedAt strictly increasing, archiving only inside the scope."""
+"""The lifecycle plan: CreatedAt kept, UpdatedAt strictly increasing, archiving only inside the scope
+(repository + environment, never the branch), unchanged findings not re-sent, alerts only when new or worse."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ import pytest
 
 from normalizers.emit.asff import AsffContext, emit_asff
 from pipeline.publish.lifecycle import (
+    ALERT_FIRST_SEEN,
+    ALERT_SEVERITY_INCREASED,
     ARCHIVED,
+    PRODUCT_FIELD_ALERT,
     PRODUCT_FIELD_BRANCH,
     PRODUCT_FIELD_CATEGORY,
+    PRODUCT_FIELD_DIGEST,
     PRODUCT_FIELD_ENVIRONMENT,
     PRODUCT_FIELD_PREVIOUS_ID,
     PRODUCT_FIELD_REPOSITORY,
     TOLLGATE_GENERATOR_PREFIX,
     PublishScope,
+    content_digest,
     format_timestamp,
     next_updated_at,
     parse_timestamp,
@@ -28,7 +34,7 @@ ACCOUNT = "123456789012"
 PRODUCT = f"arn:aws:securityhub:us-east-1:{ACCOUNT}:product/{ACCOUNT}/default"
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
 EARLIER = "2026-11-01T08:00:00.000Z"
-SCOPE = PublishScope(product_arn=PRODUCT, repository="octo/shop", categories=frozenset({"sca"}), branch="main")
+SCOPE = PublishScope(product_arn=PRODUCT, repository="octo/shop", categories=frozenset({"sca"}))
 
 
 def asff(finding_id: str, *, repository: str = "octo/shop", category: str = "sca", branch: str | None = "main",
@@ -87,7 +93,10 @@ def test_updated_at_is_now_or_one_millisecond_past_the_stored_one() -> None:
 def test_a_new_finding_is_sent_as_emitted() -> None:
     plan = plan_import([fresh("a")], [], SCOPE, NOW)
     assert plan.new_ids == {"a"} and not plan.updated_ids and not plan.archived_ids
-    assert plan.findings == ({**fresh("a"), "RecordState": "ACTIVE"},)
+    fields = {**fresh("a")["ProductFields"], PRODUCT_FIELD_DIGEST: content_digest(fresh("a")),
+              PRODUCT_FIELD_ALERT: ALERT_FIRST_SEEN}
+    assert plan.findings == ({**fresh("a"), "RecordState": "ACTIVE", "ProductFields": fields},)
+    assert plan.alerts == (("a", ALERT_FIRST_SEEN),)
 
 
 def test_a_seen_finding_keeps_created_at_and_moves_updated_at_forward() -> None:
@@ -120,7 +129,6 @@ def test_a_finding_gone_from_the_scope_is_archived_without_customer_fields() -> 
     "outside",
     [
         asff("other-repo", repository="octo/other"),
-        asff("other-branch", branch="feature"),
         asff("other-category", category="sast"),
         asff("has-environment", environment="staging"),
         asff("not-tollgate", GeneratorId="trivy/CVE-2024-1"),
@@ -134,9 +142,16 @@ def test_nothing_outside_the_scope_is_archived(outside: dict[str, Any]) -> None:
     assert plan.findings == () and not plan.archived_ids
 
 
+def test_the_default_branch_archives_what_any_branch_without_an_environment_left_active() -> None:
+    """A finding a release branch or a PR once published is no orphan: the branch is a property, not a scope."""
+    stored = [asff("from-feature", branch="feature"), asff("from-pr", branch="12/merge"),
+              asff("no-branch", branch=None)]
+    assert plan_import([], stored, SCOPE, NOW).archived_ids == {"from-feature", "from-pr", "no-branch"}
+
+
 def test_an_environment_scope_archives_its_environment_on_any_branch() -> None:
     scope = PublishScope(product_arn=PRODUCT, repository="octo/shop", categories=frozenset({"dast"}),
-                         environment="staging", branch="main")
+                         environment="staging")
     stored = [
         asff("staging-dast", category="dast", environment="staging", branch="release"),
         asff("prod-dast", category="dast", environment="production"),
@@ -194,3 +209,65 @@ def test_the_emitter_names_each_findings_v1_id() -> None:
                                                               scope=scope())).findings
     previous = document["ProductFields"][PRODUCT_FIELD_PREVIOUS_ID]
     assert previous.startswith("tollgate/") and previous != document["Id"]
+
+
+def stored_as_sent(finding: dict[str, Any], updated: datetime) -> dict[str, Any]:
+    """What Security Hub holds after `finding` was imported at `updated`, plus what it adds itself."""
+    (sent,) = plan_import([finding], [], SCOPE, updated).findings
+    return {**sent, "UpdatedAt": format_timestamp(updated), "Workflow": {"Status": "NOTIFIED"},
+            "ProcessedAt": format_timestamp(updated)}
+
+
+def with_run(finding: dict[str, Any], commit: str, branch: str = "main") -> dict[str, Any]:
+    fields = {**finding["ProductFields"], "tollgate/Commit": commit, PRODUCT_FIELD_BRANCH: branch}
+    resources = [{"Type": "CodeRepository", "Id": "octo/shop", "Details": {"Other": {"Commit": commit, "Branch": branch,
+                                                                                     "Package": "lib"}}}]
+    return {**finding, "ProductFields": fields, "Resources": resources, "Severity": {"Label": "HIGH"}}
+
+
+def test_an_unchanged_finding_is_not_sent_again_before_the_refresh_interval() -> None:
+    first = with_run(fresh("a"), "1" * 40)
+    stored = stored_as_sent(first, NOW - timedelta(days=29))
+    again = with_run(fresh("a"), "2" * 40, branch="main")  # a new commit alone is no change
+    plan = plan_import([again], [stored], SCOPE, NOW)
+    assert plan.findings == () and plan.unchanged_ids == {"a"} and not plan.updated_ids and not plan.alerts
+
+
+def test_an_unchanged_finding_is_refreshed_once_stale_without_an_alert() -> None:
+    stored = stored_as_sent(with_run(fresh("a"), "1" * 40), NOW - timedelta(days=30))
+    plan = plan_import([with_run(fresh("a"), "1" * 40)], [stored], SCOPE, NOW)
+    (sent,) = plan.findings
+    assert plan.updated_ids == {"a"} and PRODUCT_FIELD_ALERT not in sent["ProductFields"] and not plan.alerts
+    short = plan_import([with_run(fresh("a"), "1" * 40)], [stored], SCOPE, NOW, refresh=timedelta(days=31))
+    assert short.findings == ()  # the interval is configurable
+
+
+def test_a_severity_increase_alerts_and_a_decrease_is_sent_quietly() -> None:
+    stored = stored_as_sent(with_run(fresh("a"), "1" * 40), NOW - timedelta(days=1))
+    worse = {**with_run(fresh("a"), "1" * 40), "Severity": {"Label": "CRITICAL"}}
+    better = {**with_run(fresh("a"), "1" * 40), "Severity": {"Label": "LOW"}}
+    assert plan_import([worse], [stored], SCOPE, NOW).alerts == (("a", ALERT_SEVERITY_INCREASED),)
+    quiet = plan_import([better], [stored], SCOPE, NOW)
+    assert quiet.updated_ids == {"a"} and not quiet.alerts
+
+
+def test_a_finding_stored_without_a_digest_is_sent_once_to_gain_one() -> None:
+    stored = asff("a", UpdatedAt=format_timestamp(NOW - timedelta(hours=1)))
+    (sent,) = plan_import([fresh("a")], [stored], SCOPE, NOW).findings
+    assert sent["ProductFields"][PRODUCT_FIELD_DIGEST] == content_digest(fresh("a"))
+    assert PRODUCT_FIELD_ALERT not in sent["ProductFields"]
+
+
+def test_archiving_and_tool_suppressed_findings_never_alert() -> None:
+    stored = stored_as_sent(fresh("gone"), NOW - timedelta(days=1))
+    assert stored["ProductFields"][PRODUCT_FIELD_ALERT] == ALERT_FIRST_SEEN  # as first imported
+    plan = plan_import([fresh("suppressed", RecordState=ARCHIVED)], [stored], SCOPE, NOW)
+    archived, = (f for f in plan.findings if f["Id"] == "gone")
+    assert PRODUCT_FIELD_ALERT not in archived["ProductFields"] and not plan.alerts
+
+
+def test_a_superseded_v1_finding_does_not_alert_as_new() -> None:
+    stored_v1 = asff("v1")
+    current = fresh("v2")
+    current["ProductFields"] = {**current["ProductFields"], PRODUCT_FIELD_PREVIOUS_ID: "v1"}
+    assert not plan_import([current], [stored_v1], SCOPE, NOW).alerts

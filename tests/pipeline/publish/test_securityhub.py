@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -62,26 +63,30 @@ def test_1000_findings_take_exactly_10_calls(session: boto3.session.Session, set
     }
 
 
-def test_the_same_run_again_creates_nothing_and_only_moves_updated_at(
+def test_the_same_run_again_makes_no_call_until_the_findings_are_stale(
     session: boto3.session.Session, settings: PublishSettings, aws: str
 ) -> None:
     findings = package_findings(1000)
     run(session, settings, findings, now=T0)
     before = stored(session, aws)
     counter = CallCounter(session)
-    outcome = run(session, settings, findings, now=T0 + timedelta(minutes=5))
+    outcome = run(session, settings, findings, now=T0 + timedelta(days=29))
+    assert (outcome.imported, outcome.updated, outcome.archived, outcome.unchanged) == (0, 0, 0, 1000)
+    assert counter.calls == 0 and stored(session, aws) == before  # nothing re-imported, so nothing alerts
+    refreshed = run(session, settings, findings, now=T0 + timedelta(days=30))
     after = stored(session, aws)
-    assert (outcome.imported, outcome.updated, outcome.archived) == (0, 1000, 0)
-    assert counter.calls == 10
+    assert (refreshed.updated, refreshed.unchanged, counter.calls) == (1000, 0, 10)
     assert after.keys() == before.keys()
     assert all(after[i]["CreatedAt"] == before[i]["CreatedAt"] == "2026-11-22T12:00:00.000Z" for i in before)
-    assert {f["UpdatedAt"] for f in after.values()} == {"2026-11-22T12:05:00.000Z"}
-    assert list(without_updated_at(after)) == list(without_updated_at(before))
+    assert {f["UpdatedAt"] for f in after.values()} == {"2026-12-22T12:00:00.000Z"}
+    assert all("tollgate/Alert" not in f["ProductFields"] for f in after.values())  # a refresh never alerts
+    assert {f["ProductFields"]["tollgate/Alert"] for f in before.values()} == {"FirstSeen"}
 
 
 def test_updated_at_grows_even_when_the_clock_has_not(session: boto3.session.Session, settings: PublishSettings,
                                                       aws: str) -> None:
     findings = package_findings(3)
+    settings = dataclasses.replace(settings, refresh_interval=timedelta(0))  # re-send even what is unchanged
     run(session, settings, findings, now=T0)
     run(session, settings, findings, now=T0)
     run(session, settings, findings, now=T0 - timedelta(seconds=30))  # a runner with a slow clock
@@ -98,7 +103,8 @@ def test_ten_findings_gone_are_archived_and_nothing_else_changes(
     remaining = findings[:50] + findings[60:]
     outcome = run(session, settings, remaining, now=T0 + timedelta(hours=1))
     after = stored(session, aws)
-    assert (outcome.imported, outcome.updated, outcome.archived, outcome.failed) == (0, 190, 10, ())
+    assert (outcome.imported, outcome.updated, outcome.archived, outcome.failed) == (0, 0, 10, ())
+    assert (outcome.unchanged, outcome.requests) == (190, 1)
     assert {i for i, f in after.items() if f["RecordState"] == ARCHIVED} == gone
     for finding_id in gone:
         assert after[finding_id]["CreatedAt"] == before[finding_id]["CreatedAt"]
@@ -109,7 +115,7 @@ def test_ten_findings_gone_are_archived_and_nothing_else_changes(
     assert again.archived == 0  # archived findings stay archived; they are not archived again
 
 
-def test_other_repositories_branches_and_categories_are_untouched(
+def test_other_repositories_and_categories_are_untouched_other_branches_are_not_scopes(
     session: boto3.session.Session, settings: PublishSettings, aws: str
 ) -> None:
     run(session, settings, package_findings(30), scope=scope("octo/other"))
@@ -120,8 +126,9 @@ def test_other_repositories_branches_and_categories_are_untouched(
     outcome = run(session, settings, (), scope=scope(), categories=frozenset({"sca"}), now=T0 + timedelta(days=1))
     after = stored(session, aws)
     archived = {i for i, f in after.items() if f["RecordState"] == ARCHIVED}
-    assert outcome.archived == len(archived) == 20
-    assert all(f["ProductFields"]["tollgate/Branch"] == "main" for i, f in after.items() if i in archived)
+    # The release branch's 30 were archived by the first main run that no longer reported them: no orphans.
+    assert (outcome.archived, len(archived)) == (20, 30 + 20)
+    assert {f["ProductFields"]["tollgate/Branch"] for i, f in after.items() if i in archived} == {"main", "release"}
     assert {i: f for i, f in after.items() if i not in archived} == {
         i: f for i, f in untouched.items() if i not in archived
     }
@@ -147,3 +154,4 @@ def test_an_explicit_account_skips_sts_and_is_written_everywhere(
     assert outcome.imported == 2
     (arns,) = {f["ProductArn"] for f in stored(session, aws).values()}
     assert arns == "arn:aws:securityhub:us-east-1:210987654321:product/210987654321/default"
+
