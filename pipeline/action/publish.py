@@ -43,12 +43,23 @@ def results_files(env: Env) -> list[Path]:
     return found
 
 
+def sidecar_categories(sidecar: Path) -> list[str]:
+    """The categories an earlier scan step completed; a file that is not its sidecar is a one-line error."""
+    try:
+        categories = json.loads(sidecar.read_text(encoding="utf-8")).get("categories")
+    except (ValueError, AttributeError):
+        categories = None
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise ConfigError(f"{sidecar}: not the scan step's list of scanned categories", "re-run the scan step")
+    return categories
+
+
 def merged_categories(results: Sequence[Path]) -> list[str]:
     scanned: set[str] = set()
     for path in results:
         sidecar = path.parent / SIDECAR
         if sidecar.is_file():
-            scanned.update(json.loads(sidecar.read_text(encoding="utf-8")).get("categories", ()))
+            scanned.update(sidecar_categories(sidecar))
     return [category.value for category in Category if category.value in scanned]
 
 

@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import urllib.request
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -51,7 +52,7 @@ from pipeline.flows.scan import plan_scan
 from pipeline.scanners import catalog
 from tests.actions.harness import ActionResult, Runner, evaluate, read_output_file
 from tests.actions.services import SonarQubeApi, ZapApi, recorded_path, replaying_tool, serve
-from tests.conftest import ROOT
+from tests.conftest import FIXTURES, ROOT
 from tests.loopback import serving
 from tests.ncp_wsc_stub import ACCESS_KEY as WSC_ACCESS_KEY
 from tests.ncp_wsc_stub import SECRET_KEY as WSC_SECRET_KEY
@@ -1195,3 +1196,27 @@ def test_the_actions_install_trivy_before_the_scan(path: Path, condition: str) -
     [install] = [step for step in steps if step.get("name") == "Install Trivy"]
     assert install["if"] == condition and "install-trivy" in install["run"]
     assert names.index("Install Trivy") < names.index("Tollgate scan")
+
+
+def test_a_download_never_follows_a_redirect_out_of_https() -> None:
+    """urllib follows https -> http redirects by default; the install steps refuse them (exit 3)."""
+    handler = download.NoDowngrade()
+    follow = handler.redirect_request(urllib.request.Request("https://example.com/dc.zip"), None, 302, "Found", {},
+                                      "https://mirror.example.com/dc.zip")
+    assert follow is not None and follow.full_url == "https://mirror.example.com/dc.zip"
+    for start, target in (("https://example.com/dc.zip", "http://example.com/dc.zip"),
+                          ("http://127.0.0.1:8000/dc.zip", "http://example.com/dc.zip")):
+        with pytest.raises(ScannerError, match="a download never leaves https"):
+            handler.redirect_request(urllib.request.Request(start), None, 302, "Found", {}, target)
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"categories": "sast"}', "[]"])
+def test_a_corrupt_scan_sidecar_is_one_line_not_a_traceback(tmp_path: Path, text: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    scan = tmp_path / "runner" / "tollgate" / "all"
+    scan.mkdir(parents=True)
+    shutil.copyfile(FIXTURES / "tollgate_results" / "trivy-fs.results.json", scan / "results.json")
+    (scan / "scanned.json").write_text(text, encoding="utf-8")
+    env = {"RUNNER_TEMP": str(tmp_path / "runner"), "GITHUB_OUTPUT": str(tmp_path / "out.txt")}
+    assert action_main(["publish"], env) == 2
+    assert "scanned.json: not the scan step's list of scanned categories" in capsys.readouterr().err
