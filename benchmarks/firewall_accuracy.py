@@ -70,7 +70,7 @@ def typosquat_hit(firewall: Firewall, package: DeclaredPackage) -> Hit | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    shared = ROOT.parent / "shared"
+    shared = ROOT.parent / "shared"  # the optional material beside the checkout (docs/development.md)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--typosquats", type=Path, default=shared / "supply-chain" / "typosquats-train.csv")
     parser.add_argument("--projects", type=Path, nargs="*",

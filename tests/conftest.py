@@ -1,4 +1,5 @@
-"""Shared test helpers: where the repository, fixtures and the optional shared corpus live."""
+"""Shared test helpers: where the repository, its fixtures and the optional material beside the
+checkout live (docs/development.md, "Optional material beside the checkout")."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus"
 SCHEMAS = FIXTURES / "schemas"
+# Optional, beside the checkout; a test that needs an absent part skips with ABSENT.
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+REALWORLD = SHARED / "realworld"
+SHARED_SCHEMAS = SHARED / "schemas"
+ABSENT = "absent: the optional material beside the checkout (docs/development.md) is not there"
 
 
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is absent ({CORPUS}); corpus sweeps run only beside ../shared")
+        pytest.skip(f"{CORPUS} {ABSENT}")
     return CORPUS

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import SCHEMAS
+from tests.conftest import ABSENT, SCHEMAS, SHARED_SCHEMAS
 from tests.github_sarif_rules import Limits, check
 
 TESTDATA = SCHEMAS / "gh-rules-testdata"
@@ -119,8 +118,8 @@ def test_limits_on_tags_and_gzipped_size() -> None:
 
 
 def test_fixture_copies_match_the_shared_originals() -> None:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "github" / "gh-rules-testdata"
+    shared = SHARED_SCHEMAS / "github" / "gh-rules-testdata"
     if not shared.is_dir():
-        pytest.skip("../shared is absent")
+        pytest.skip(f"{shared} {ABSENT}")
     for original in shared.glob("*.sarif"):
         assert (TESTDATA / original.name).read_bytes() == original.read_bytes()

@@ -11,7 +11,7 @@ import pytest
 
 from normalizers.asff_validator import parse_timestamp, validate_batch, validate_finding
 from normalizers.emit.asff import AsffContext, emit_asff
-from tests.conftest import CORPUS, FIXTURES
+from tests.conftest import ABSENT, CORPUS, FIXTURES
 from tests.normalizers.helpers import NOW, SCOPE, all_findings
 
 REAL_ASFF = FIXTURES / "asff"
@@ -271,6 +271,6 @@ def test_real_inspector_asff_passes_but_for_its_redacted_account() -> None:
 def test_fixture_copies_match_the_shared_corpus() -> None:
     corpus = CORPUS
     if not corpus.is_dir():
-        pytest.skip("../shared is absent")
+        pytest.skip(f"{corpus} {ABSENT}")
     for name, source in (("alpine-310.asff.golden", "trivy"), ("inspector_ec2_cve.json", "awssecurityhub")):
         assert (REAL_ASFF / name).read_bytes() == (corpus / source / name).read_bytes()

@@ -1,9 +1,9 @@
 """Identity v2 on real repositories, scanned by the real scanners through Tollgate's own runners.
 
-The repositories (pygoat, terragoat, click, each with its license) are read from ../shared/realworld
-when it exists and copied into a temporary folder before any edit; the tests skip cleanly without
-them or without a scanner (naming its install command). Only the subfolders a scanner needs are
-copied, to keep the run short.
+The repositories (pygoat, terragoat, click, each with its license) are read from the optional material beside
+the checkout (docs/development.md) when it exists and copied into a temporary folder before any edit; the
+tests skip cleanly without them or without a scanner (naming its install command). Only the subfolders a
+scanner needs are copied, to keep the run short.
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from normalizers.tool_id import ToolId
 from pipeline.gate import baseline_from_results, compare
 from pipeline.scanners.base import Options, ScanContext, ScannerName
 from pipeline.scanners.catalog import scanner_for
-from tests.conftest import ROOT
+from tests.conftest import REALWORLD, ROOT
 
 pytestmark = pytest.mark.slow
 
-REALWORLD = ROOT.parent / "shared" / "realworld"
 CHECKOV_VENV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 # repository -> (subfolders copied, scanners run on them)

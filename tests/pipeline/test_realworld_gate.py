@@ -1,5 +1,6 @@
 """The default scan on real repositories nobody here wrote: a clean project passes the default gate, a
-deliberately vulnerable one fails on its real flaws, not on hygiene (copies of ../shared/realworld)."""
+deliberately vulnerable one fails on its real flaws, not on hygiene (copies of the optional real
+repositories beside the checkout, docs/development.md)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,10 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.errors import ExitCode
-from tests.conftest import ROOT
+from tests.conftest import REALWORLD
 
 pytestmark = pytest.mark.slow
 
-REALWORLD = ROOT.parent / "shared" / "realworld"
 NEEDED = {"semgrep": "pip install semgrep", "bandit": "pip install 'bandit[sarif]'"}
 # The flaw classes pygoat plants that the default rules must fail on: OS command injection, code
 # injection, unsafe deserialization (CWE-78/77, 94/95, 502).

@@ -20,7 +20,7 @@ from normalizers.emit.sarif import (
 )
 from normalizers.identity import FINGERPRINT_KEY
 from normalizers.model import Category, CodeLocation, Cvss, Finding, PackageLocation, Severity, Tool
-from tests.conftest import ROOT, SCHEMAS
+from tests.conftest import ABSENT, SCHEMAS, SHARED_SCHEMAS
 from tests.github_sarif_rules import Limits, check
 from tests.normalizers.helpers import ZAP, all_findings
 from tests.snapshot import assert_snapshot
@@ -343,7 +343,7 @@ def test_snapshot(emitted: dict[str, Any]) -> None:
 
 
 def test_fixture_schemas_are_the_shared_copies() -> None:
-    shared = ROOT.parent / "shared" / "schemas" / "sarif" / "sarif-schema-2.1.0.json"
+    shared = SHARED_SCHEMAS / "sarif" / "sarif-schema-2.1.0.json"
     if not shared.exists():
-        pytest.skip("../shared is absent")
+        pytest.skip(f"{shared} {ABSENT}")
     assert (SCHEMAS / "sarif-schema-2.1.0.json").read_bytes() == shared.read_bytes()

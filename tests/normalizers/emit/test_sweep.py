@@ -1,7 +1,7 @@
 """Every report Tollgate reads becomes SARIF that GitHub accepts and ASFF that Security Hub accepts.
 
 The fixture sweep runs everywhere; the corpus sweep covers every recorded report in
-../shared/corpus/ and runs only where that corpus sits beside the checkout.
+the optional corpus beside the checkout (docs/development.md) and skips without it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from normalizers.model import Scope
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
-from tests.conftest import CORPUS, FIXTURES
+from tests.conftest import ABSENT, CORPUS, FIXTURES
 from tests.validation import asff_problems, sarif_problems
 
 REPORT_SUFFIXES = {".json", ".xml", ".sarif", ".golden", ".dat"}
@@ -64,7 +64,7 @@ def test_the_fixture_sweep_sees_findings() -> None:
     assert sum(emit_and_validate(p) for p in fixture_reports()[:40]) > 100
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is absent; it runs beside ../shared")
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"{CORPUS} {ABSENT}")
 def test_every_corpus_report_emits_valid_sarif_and_asff_or_is_refused_cleanly() -> None:
     total = 0
     for path in corpus_reports():

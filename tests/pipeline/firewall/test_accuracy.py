@@ -19,13 +19,11 @@ import pytest
 from normalizers.model import Severity
 from pipeline.firewall.manifests import is_manifest, read_manifests
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, REALWORLD, ROOT, SHARED
 from tests.pipeline.firewall.helpers import offline_firewall
 
-SHARED = ROOT.parent / "shared"
 SAMPLE = FIXTURES / "firewall" / "typosquats-sample.csv"
 TRAINING = SHARED / "supply-chain" / "typosquats-train.csv"
-REALWORLD = SHARED / "realworld"
 PLANTED = {"reqeusts"}  # examples/vulnerable-app declares it on purpose (its README)
 
 

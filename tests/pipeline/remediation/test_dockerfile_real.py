@@ -1,10 +1,10 @@
-"""Acceptance (issue 20): the proposed Dockerfiles, rescanned by the same real scanners (hadolint,
-Checkov, Trivy config), have strictly fewer findings and none new, and hadolint parses them.
+"""Acceptance (issue 20): the proposed Dockerfiles, rescanned by the same real scanners (hadolint, Checkov, Trivy
+config), have strictly fewer findings and none new, and hadolint parses them.
 
-The Dockerfiles: the bundled example, and those of ../shared/realworld (pygoat, terragoat) when that
-folder is present (skipped cleanly otherwise). They are copied into one tree and scanned once with
-`tollgate scan`; the proposals it writes (`remediation/<path>`) form a tree of the same shape, which
-is scanned once more.
+The Dockerfiles: the bundled example, and those of the optional real repositories beside the checkout (pygoat,
+terragoat; docs/development.md) when that folder is present (skipped cleanly otherwise). They are copied into
+one tree and scanned once with `tollgate scan`; the proposals it writes (`remediation/<path>`) form a tree of
+the same shape, which is scanned once more.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ import pytest
 
 from normalizers.checks import canonical_id
 from pipeline.remediation.propose import FOLDER, is_dockerfile
-from tests.conftest import ROOT
+from tests.conftest import REALWORLD, ROOT
 
 pytestmark = pytest.mark.slow
-REALWORLD = ROOT.parent / "shared" / "realworld"
 SCANNERS = ("hadolint", "checkov", "trivy-config")
 CHECKOV = "/work/main/.venv-checkov/bin/checkov"
 Counts = dict[str, Counter[tuple[str, str]]]  # Dockerfile -> (tool, canonical rule) -> findings
