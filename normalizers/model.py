@@ -217,6 +217,14 @@ class Finding:
     def category(self) -> Category:
         return self.tool.category
 
+    @property
+    def package(self) -> PackageLocation | None:
+        """The package the finding is about: its location's, or the image's package; None elsewhere."""
+        location = self.location
+        if isinstance(location, PackageLocation):
+            return location
+        return location.package if isinstance(location, ImageLocation) else None
+
 
 @dataclass(frozen=True)
 class Skipped:

@@ -45,7 +45,7 @@ from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
 from normalizers.results import Results, is_results_document, results_from_dict
 from normalizers.tool_id import ToolId
-from pipeline.packages import package_of, purl_names
+from pipeline.packages import purl_names
 from pipeline.policy import Policy, Suppression
 
 
@@ -164,7 +164,7 @@ def _path_matches(pattern: str, finding: Finding) -> bool:
     if isinstance(location, CodeLocation):
         path: str | None = location.path
     else:
-        package = package_of(finding)
+        package = finding.package
         path = package.manifest_path if package else None
     return path is not None and glob_regex(pattern).fullmatch(path.removeprefix("./")) is not None
 
@@ -191,7 +191,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 def _package_matches(selector: str, finding: Finding) -> bool:
     """A purl matches type, namespace and name, and the version when it gives one; a bare
     name matches the package name in any ecosystem and version."""
-    package = package_of(finding)
+    package = finding.package
     if package is None:
         return False
     if not selector.startswith("pkg:"):

@@ -1,4 +1,4 @@
-"""Which package a finding is about, and whether a purl names it: one rule for suppressions and VEX.
+"""Whether a purl names a finding's package (`Finding.package`): one rule for suppressions and VEX.
 
 A purl matches on type, namespace and name, and on the version when it gives one. When the tool
 reported no purl, the package name (with or without the purl's namespace) and version are all there
@@ -11,16 +11,7 @@ from functools import lru_cache
 
 from packageurl import PackageURL
 
-from normalizers.model import Finding, ImageLocation, PackageLocation
-
-
-def package_of(finding: Finding) -> PackageLocation | None:
-    location = finding.location
-    if isinstance(location, PackageLocation):
-        return location
-    if isinstance(location, ImageLocation):
-        return location.package
-    return None
+from normalizers.model import PackageLocation
 
 
 @lru_cache(maxsize=4096)

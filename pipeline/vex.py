@@ -26,7 +26,7 @@ import orjson
 
 from normalizers.model import Finding
 from pipeline.errors import ConfigError
-from pipeline.packages import package_of, parse_purl, purl_names
+from pipeline.packages import parse_purl, purl_names
 
 OPENVEX_CONTEXT_PREFIX = "https://openvex.dev/ns"
 REASON_PREFIX = "VEX "  # every suppression reason this module writes starts so; reports list them apart
@@ -71,7 +71,7 @@ class VexStatement:
         return f"{REASON_PREFIX}{self.status.value}{why} ({self.document})"
 
     def matches(self, finding: Finding) -> bool:
-        package = package_of(finding)
+        package = finding.package
         if package is None or not {v.upper() for v in finding.vulnerability_ids} & set(self.vulnerabilities):
             return False
         return any(purl_names(product, package) for product in self.products)

@@ -441,17 +441,8 @@ def _package_pairs(package: PackageLocation) -> list[tuple[str, object]]:
     ]
 
 
-def _package_of(finding: Finding) -> PackageLocation | None:
-    location = finding.location
-    if isinstance(location, PackageLocation):
-        return location
-    if isinstance(location, ImageLocation):
-        return location.package
-    return None
-
-
 def _remediation(finding: Finding) -> dict[str, str] | None:
-    package = _package_of(finding)
+    package = finding.package
     text = finding.remediation.text.strip() if finding.remediation and finding.remediation.text else ""
     if not text and package and package.fixed_versions:
         text = f"Upgrade {package.name} to {', '.join(package.fixed_versions)}."
@@ -485,7 +476,7 @@ def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, s
     related = [v for v in finding.vulnerability_ids if v != primary]
     if related:
         vulnerability["RelatedVulnerabilities"] = related
-    package = _package_of(finding)
+    package = finding.package
     if package:
         vulnerability["VulnerablePackages"] = [_software_package(package)]
         vulnerability["FixAvailable"] = "YES" if package.fixed_versions else "NO"

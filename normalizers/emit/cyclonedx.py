@@ -33,7 +33,7 @@ from packageurl import PackageURL
 
 from normalizers import __version__
 from normalizers.identity import primary_vulnerability_id
-from normalizers.model import Category, Cvss, Finding, ImageLocation, PackageLocation, Scope, Severity
+from normalizers.model import Category, Cvss, Finding, PackageLocation, Scope, Severity
 
 _SEVERITY = {Severity.CRITICAL: VulnerabilitySeverity.CRITICAL, Severity.HIGH: VulnerabilitySeverity.HIGH,
              Severity.MEDIUM: VulnerabilitySeverity.MEDIUM, Severity.LOW: VulnerabilitySeverity.LOW,
@@ -49,15 +49,6 @@ class SbomContext:
     scope: Scope
 
 
-def package_of(finding: Finding) -> PackageLocation | None:
-    location = finding.location
-    if isinstance(location, PackageLocation):
-        return location
-    if isinstance(location, ImageLocation):
-        return location.package
-    return None
-
-
 def component_ref(package: PackageLocation) -> str:
     """The component's bom-ref: its purl, else a Tollgate-local name@version."""
     return package.purl or f"tollgate:{package.ecosystem or 'unknown'}/{package.name}@{package.version or ''}"
@@ -68,7 +59,7 @@ def emit_cyclonedx(findings: Iterable[Finding], context: SbomContext) -> str:
     listed = list(findings)
     components: dict[str, Component] = {}
     for finding in listed:
-        package = package_of(finding)
+        package = finding.package
         if package is None:
             continue
         component = components.get(component_ref(package)) or _component(package)
@@ -108,7 +99,7 @@ def _is_licence(finding: Finding) -> bool:
 def _vulnerabilities(findings: list[Finding]) -> list[Vulnerability]:
     by_id: dict[str, Vulnerability] = {}
     for finding in findings:
-        package = package_of(finding)
+        package = finding.package
         if package is None or not finding.vulnerability_ids:
             continue
         advisory = primary_vulnerability_id(finding)

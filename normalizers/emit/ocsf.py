@@ -91,7 +91,7 @@ def ocsf_class(finding: Finding) -> OcsfClass:
     """The one place that decides a finding's class (docs/ocsf.md explains each choice)."""
     if finding.category is Category.SECRETS:
         return OcsfClass.DATA_SECURITY_FINDING
-    if _advisory_id(finding) or finding.category is Category.SCA or (_package_of(finding) and finding.cwe):
+    if _advisory_id(finding) or finding.category is Category.SCA or (finding.package and finding.cwe):
         return OcsfClass.VULNERABILITY_FINDING
     if finding.category in _APPSEC:
         return OcsfClass.APPLICATION_SECURITY_POSTURE_FINDING
@@ -220,15 +220,6 @@ def _url_without_query(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", "")) if parts.netloc else url
 
 
-def _package_of(finding: Finding) -> PackageLocation | None:
-    location = finding.location
-    if isinstance(location, PackageLocation):
-        return location
-    if isinstance(location, ImageLocation):
-        return location.package
-    return None
-
-
 def _file(path: str) -> dict[str, Any]:
     return {"name": path.rstrip("/").rsplit("/", 1)[-1] or path, "path": path, "type_id": REGULAR_FILE,
             "type": "Regular File"}
@@ -319,7 +310,7 @@ def _vulnerability(finding: Finding) -> dict[str, Any]:
     related = [v for v in finding.vulnerability_ids if v != primary]
     if related:
         vulnerability["related_vulnerabilities"] = related
-    package = _package_of(finding)
+    package = finding.package
     if package and package.version:
         vulnerability["affected_packages"] = [_affected_package(package)]
     if package:
@@ -380,7 +371,7 @@ def _affected_code(finding: Finding, location: CodeLocation) -> dict[str, Any]:
 
 
 def _remediation(finding: Finding) -> dict[str, Any] | None:
-    package = _package_of(finding)
+    package = finding.package
     text = finding.remediation.text.strip() if finding.remediation and finding.remediation.text else ""
     if not text and package and package.fixed_versions:
         text = f"Upgrade {package.name} to {', '.join(package.fixed_versions)}."

@@ -11,7 +11,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from normalizers.dedupe import merge_duplicates
-from normalizers.emit.cyclonedx import SbomContext, component_ref, emit_cyclonedx, package_of
+from normalizers.emit.cyclonedx import SbomContext, component_ref, emit_cyclonedx
 from normalizers.errors import NormalizerError
 from normalizers.model import Finding, Scope
 from normalizers.parsers.base import ParseOptions
@@ -47,7 +47,7 @@ def test_the_sbom_validates_strictly_and_its_purls_are_the_findings(path: Path) 
     assert validation_error(text) is None
     sbom = json.loads(text)
     assert sbom["specVersion"] == "1.6"
-    packages = [p for p in map(package_of, findings) if p is not None]
+    packages = [f.package for f in findings if f.package is not None]
     components = sbom.get("components", [])
     assert {c.get("purl") for c in components if c.get("purl")} == {p.purl for p in packages if p.purl}
     assert {c["bom-ref"] for c in components} == {component_ref(p) for p in packages}
