@@ -204,7 +204,7 @@ def with_fingerprints(findings: Iterable[Finding], tree: SourceTree | None = Non
         located, line_text = _from_tree(finding, tree)
         listed.append(located)
         bases.append(fingerprint(located, line_text))
-    finals = _with_ordinals(listed, bases)
+    finals = _with_ordinals(listed, bases, [not f.fingerprint for f in listed])
     return [f if final == f.fingerprint else dataclasses.replace(f, fingerprint=final)
             for f, final in zip(listed, finals, strict=True)]
 
@@ -221,22 +221,23 @@ def _from_tree(finding: Finding, tree: SourceTree | None) -> tuple[Finding, str 
     return finding, tree.flagged_line(location.path, location.start_line)
 
 
-def _with_ordinals(findings: list[Finding], bases: list[str]) -> list[str]:
+def _with_ordinals(findings: Sequence[Finding], bases: list[str], fresh: Sequence[bool]) -> list[str]:
     """Same-tool repeats of one identity at other lines get an occurrence ordinal.
 
     Two identical lines (two `USER root`) with the same rule in one file are two problems, so
     the k-th occurrence among the flagged identical lines, ordered by line (stable when the file
-    shifts), gets ordinal k. Repeats at the same line are one problem reported twice.
+    shifts), gets ordinal k. Repeats at the same line are one problem reported twice. Only `fresh`
+    identities are counted: one already set came with its ordinal.
     """
     lines_by_key: dict[tuple[str, str], set[int]] = {}
-    for finding, base in zip(findings, bases, strict=True):
-        if not finding.fingerprint and isinstance(finding.location, CodeLocation):
+    for finding, base, new in zip(findings, bases, fresh, strict=True):
+        if new and isinstance(finding.location, CodeLocation):
             lines_by_key.setdefault((finding.tool.name, base), set()).add(finding.location.start_line or 0)
     ordinals = {key: {line: i for i, line in enumerate(sorted(lines))} for key, lines in lines_by_key.items()}
     finals = []
-    for finding, base in zip(findings, bases, strict=True):
+    for finding, base, new in zip(findings, bases, fresh, strict=True):
         final = base
-        if not finding.fingerprint and isinstance(finding.location, CodeLocation):
+        if new and isinstance(finding.location, CodeLocation):
             ordinal = ordinals[(finding.tool.name, base)][finding.location.start_line or 0]
             final = base if ordinal == 0 else _digest(base, str(ordinal))
         finals.append(final)
@@ -253,16 +254,16 @@ def legacy_fingerprints(findings: Sequence[Finding]) -> list[str]:
                if isinstance(location, CodeLocation) else location_key(location))
         vulnerability = primary_vulnerability_id(finding)
         bases.append(_digest(LEGACY_FINGERPRINT_VERSION, finding.category.value, vulnerability, key))
-    unset = [dataclasses.replace(f, fingerprint="") for f in findings]
-    return _with_ordinals(unset, bases)
+    return _with_ordinals(findings, bases, [True] * len(findings))
 
 
-def scoped_id(scope: Scope, finding: Finding) -> str:
-    """The ASFF Id: readable, scoped by repository (and environment), ≤512 characters."""
+def scoped_id(scope: Scope, finding: Finding, identity: str | None = None) -> str:
+    """The ASFF Id: readable, scoped by repository (and environment), ≤512 characters; `identity`
+    stands in for the finding's fingerprint (the v1 one, for the Id the finding had before)."""
     parts = ["tollgate", scope.repository]
     if scope.environment:
         parts.append(scope.environment)
-    parts += [finding.category.value, finding.fingerprint]
+    parts += [finding.category.value, finding.fingerprint if identity is None else identity]
     candidate = "/".join(parts)
     if len(candidate) <= MAX_ID_LENGTH:
         return candidate

@@ -10,9 +10,12 @@ import select
 import stat
 import sys
 import time
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
 from xml.etree.ElementTree import Element
 
+import msgspec
+import orjson
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
@@ -27,6 +30,48 @@ MAX_DEPTH = 100
 # A pipe or FIFO is read once, into memory; this long without a byte (a FIFO nobody writes to) is an error.
 STREAM_IDLE_SECONDS = 30.0
 STDIN = "-"
+# A report this big is sniffed on its outline and read record by record by the parsers that can
+# (`Report.streamed_json`): its parsed form is several times its size, its records one at a time are not.
+STREAM_BYTES = 16 * 1024 * 1024
+STREAMED_ARRAY_ITEMS = 256  # a shorter array is decoded at once
+OUTLINE_ITEMS = 3  # what sniffing sees of each array
+_SHALLOW = msgspec.json.Decoder(dict[str, msgspec.Raw] | list[msgspec.Raw] | str | int | float | bool | None)
+
+
+class JsonRecords(Sequence[Any]):
+    """A long JSON array kept as its undecoded items; an item is decoded when it is read, and not kept.
+
+    Items go through the same bounds as a whole document (`load_json`): the depth counts from the
+    array's own depth.
+    """
+
+    def __init__(self, items: list[msgspec.Raw], source: str, depth: int) -> None:
+        self._items = items
+        self._source = source
+        self._depth = depth
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self._decoded(item) for item in self._items[index]]
+        return self._decoded(self._items[index])
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._decoded, self._items)
+
+    def _decoded(self, item: msgspec.Raw) -> Any:
+        return load_json_bytes(bytes(memoryview(item)), self._source, self._depth)
+
+
+JSON_ARRAYS = (list, JsonRecords)  # what a parser reading `streamed_json` accepts as an array
 
 
 class Report:
@@ -102,26 +147,11 @@ class Report:
 
     @functools.cached_property
     def json(self) -> Any:
-        """The parsed JSON document; MalformedReportError when it does not parse.
-
-        The standard library, not orjson, on purpose: orjson peaks at ~4.9x the input size
-        while parsing (it builds an intermediate tree), json at ~3.2x, for 15% more time; and
-        a file is decoded straight to text so its bytes are never held beside it. Memory is
-        the limit that breaks the importer Lambda; time is not.
-        """
-        try:
-            content = self._text_for_json()
-        except UnicodeDecodeError as exc:
-            raise MalformedReportError(f"{self.source}: not valid JSON ({exc})") from None
+        """The parsed JSON document; MalformedReportError when it does not parse (`load_json_bytes`)."""
+        content = self.stripped
         if not content:
             raise MalformedReportError(f"{self.source}: the report is empty")
-        return load_json(content, self.source)
-
-    def _text_for_json(self) -> str:
-        if self._raw is not None:
-            return _strip_leading(self._raw).decode("utf-8")
-        with open(str(self._path), encoding="utf-8-sig") as handle:
-            return handle.read().lstrip()
+        return load_json_bytes(content, self.source)
 
     @functools.cached_property
     def xml(self) -> Element:
@@ -146,13 +176,39 @@ class Report:
             raise MalformedReportError(f"{self.source}: not UTF-8 text ({exc})") from None
 
     def json_or_none(self) -> Any:
-        """The JSON document when this is JSON at all, else None; for cheap sniffing."""
+        """The JSON document when this is JSON at all, else None; for cheap sniffing. A big report
+        gives its outline: every array cut to its first OUTLINE_ITEMS items."""
         if not self.looks_like_json:
             return None
         try:
-            return self.json
+            return self._outline if self._is_big else self.json
         except MalformedReportError:
             return None
+
+    def streamed_json(self) -> Any:
+        """The JSON document, where a big report's long arrays are JsonRecords read item by item
+        (`JSON_ARRAYS`); for parsers whose records are independent of each other."""
+        return self._lazy_document(None) if self._is_big else self.json
+
+    @property
+    def _is_big(self) -> bool:
+        size = len(self._raw) if self._raw is not None else os.stat(str(self._path)).st_size
+        return size >= STREAM_BYTES
+
+    @functools.cached_property
+    def _outline(self) -> Any:
+        return self._lazy_document(OUTLINE_ITEMS)
+
+    def _lazy_document(self, cut: int | None) -> Any:
+        """Objects and short arrays decoded; long arrays cut to `cut` items, or JsonRecords when None.
+        Anything msgspec refuses goes through the whole-document reader, for its exact error."""
+        data = memoryview(self.raw)
+        head = data[:_HEAD_BYTES].tobytes()
+        data = data[len(head) - len(_strip_leading(head)):]  # a view: the bytes are not copied
+        try:
+            return _lazy(msgspec.Raw(data), self.source, cut, 1)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            return self.json
 
     def xml_or_none(self) -> Element | None:
         if not self.looks_like_xml:
@@ -188,7 +244,40 @@ def read_stream(descriptor: int, source: str, max_bytes: int, idle_seconds: floa
         deadline = time.monotonic() + idle
 
 
-def load_json(content: str, source: str) -> Any:
+def _lazy(raw: msgspec.Raw, source: str, cut: int | None, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels")
+    value = _SHALLOW.decode(raw)
+    if isinstance(value, dict):
+        return {key: _lazy(item, source, cut, depth + 1) for key, item in value.items()}
+    if not isinstance(value, list):
+        return value
+    if len(value) < STREAMED_ARRAY_ITEMS:
+        return [_lazy(item, source, cut, depth + 1) for item in value]
+    if cut is None:
+        return JsonRecords(value, source, depth + 1)
+    return [_lazy(item, source, cut, depth + 1) for item in value[:cut]]
+
+
+def load_json_bytes(content: bytes, source: str, depth: int = 1) -> Any:
+    """`load_json` for bytes, at orjson's speed. orjson refuses what the bounded reader refuses
+    (non-finite numbers, lone surrogates, bad UTF-8) and reads an integer beyond 64 bits as a float;
+    whatever it refuses is read again by `load_json`, which names the problem or repairs it."""
+    try:
+        document = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedReportError(f"{source}: not valid JSON ({exc})") from None
+        return load_json(text, source, depth)
+    # Every level opens with a bracket, so fewer brackets than levels left (strings included) cannot be too deep.
+    if depth + content.count(b"[") + content.count(b"{") > MAX_DEPTH:
+        _check_depth(document, (dict, list), source, depth)
+    return document
+
+
+def load_json(content: str, source: str, depth: int = 1) -> Any:
     """The bounded JSON reader: standard JSON within MAX_DEPTH, with 64-bit integers and finite
     floats only (MalformedReportError otherwise), and lone UTF-16 surrogates replaced by U+FFFD."""
     try:
@@ -200,7 +289,7 @@ def load_json(content: str, source: str) -> Any:
         raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels") from None
     except _NumberError as exc:
         raise MalformedReportError(f"{source}: {exc}") from None
-    _check_depth(document, (dict, list), source)
+    _check_depth(document, (dict, list), source, depth)
     if _SURROGATE_ESCAPE.search(content):  # only escapes make lone surrogates: skip the walk without them
         document = _replace_surrogates(document)
     return document
@@ -227,15 +316,16 @@ def _refused_constant(text: str) -> Any:
     raise _NumberError(f"{text} is not a JSON number")
 
 
-def _check_depth(root: Any, containers: Any, source: str) -> None:
-    """Iteratively, so a deep document cannot exhaust the stack here either."""
-    stack = [(root, 1)] if isinstance(root, containers) else []
+def _check_depth(root: Any, containers: Any, source: str, depth: int = 1) -> None:
+    """Iteratively, so a deep document cannot exhaust the stack here either; `depth` is the root's own."""
+    stack = [(root, depth)] if isinstance(root, containers) else []
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
             raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels")
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, containers))
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, containers):
+                stack.append((child, level + 1))
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from normalizers.model import Category, CodeLocation, Evidence, Finding, Location, Remediation, UrlLocation
 
 MASK = "…"
+_T = TypeVar("_T")
+_D = TypeVar("_D")
 _REPORT_WIDE_LENGTH = 8  # a shorter value ("admin") is masked only in its own finding
 
 # (pattern, group to mask): the group is the secret; the rest of the match stays readable.
@@ -50,6 +54,11 @@ _KNOWN_FORMATS: tuple[tuple[re.Pattern[str], int], ...] = (
                 r"[\"']?\s*(?::=|=>|[:=])\s*(?:(?P<q>[\"'`])(?!\$\{|var\.|local\.)([^\"'`\n]{4,256}?)(?P=q)"
                 r"|(?![\"'`$]|var\.|local\.|env\b|os\.)([^\s\"'`(){},;]{8,256}))"), 0),
 )
+# Every known format above needs one of these in the text: a text without any is left alone unread.
+_MAYBE_SECRET = re.compile(
+    r"-----BEGIN|A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|gh[pousr]_|github_pat_|xox|hooks\.slack\.com"
+    r"|eyJ|AIza|k_live_|glpat-|npm_|(?i:aws|password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
+)
 _QUOTED = re.compile(r"""(['"`])([^'"`\n]{4,256}?)\1""")
 _ASSIGNED = re.compile(r"""[=:]\s*([^\s'"`,;)]{8,256})""")
 _CREDENTIAL_RULE = re.compile(r"hard-?coded|secret|password|passwd|credential|api[-_]?key|token|private[-_]?key", re.I)
@@ -68,7 +77,9 @@ def redact_findings(findings: Iterable[Finding]) -> list[Finding]:
     findings = list(findings)
     own = [_pointed_values(f) for f in findings]
     report_wide = {v for values in own for v in values if len(v) >= _REPORT_WIDE_LENGTH}
-    return [_redacted(f, _masker(report_wide | values)) for f, values in zip(findings, own, strict=True)]
+    shared = _masker(report_wide)  # most findings point at no value of their own: one masker, one cache
+    return [_redacted(f, _masker(report_wide | values) if values else shared) for f, values in zip(findings, own,
+                                                                                                     strict=True)]
 
 
 def redact_text(text: str) -> str:
@@ -104,17 +115,33 @@ def _is_masked(value: str) -> bool:
 
 
 def _masker(values: set[str]) -> Callable[[str], str]:
+    """A masking function; an unchanged text comes back as the very object given (callers test `is`).
+
+    Reports repeat their texts (one advisory's description and references in every package it
+    affects), so each distinct text is masked once.
+    """
     ordered = sorted(values, key=len, reverse=True)  # a value inside a longer one must not split it
+    done: dict[str, str | None] = {}  # text -> its masked form, None when masking changes nothing
 
     def masked(text: str) -> str:
-        for pattern, group in _KNOWN_FORMATS:
-            text = pattern.sub(functools.partial(_mask_group, group=group), text)
-        for value in ordered:
-            if value in text:
-                text = text.replace(value, mask(value))
-        return text
+        try:
+            result = done[text]
+        except KeyError:
+            result = done[text] = _mask_text(text, ordered)
+        return text if result is None else result
 
     return masked
+
+
+def _mask_text(text: str, ordered: list[str]) -> str | None:
+    original = text
+    if _MAYBE_SECRET.search(text):
+        for pattern, group in _KNOWN_FORMATS:
+            text = pattern.sub(functools.partial(_mask_group, group=group), text)
+    for value in ordered:
+        if value in text:
+            text = text.replace(value, mask(value))
+    return None if text == original else text
 
 
 def _mask_group(match: re.Match[str], *, group: int) -> str:
@@ -133,45 +160,61 @@ def _mask_group(match: re.Match[str], *, group: int) -> str:
 
 
 def _redacted(finding: Finding, masked: Callable[[str], str]) -> Finding:
-    def opt(text: str | None) -> str | None:
-        return masked(text) if text else text
+    return _with(finding, {
+        "rule_id": masked(finding.rule_id),
+        "title": masked(finding.title),
+        "description": masked(finding.description),
+        "remediation": _remediation(finding.remediation, masked),
+        "references": _all_masked(finding.references, masked),
+        "suppression_reason": _opt(finding.suppression_reason, masked),
+        "properties": _properties(finding.properties, masked),
+        "location": _location(finding.location, masked),
+        "evidence": _each(finding.evidence, _evidence, masked),
+    })
 
-    redacted = dataclasses.replace(
-        finding,
-        rule_id=masked(finding.rule_id),
-        title=masked(finding.title),
-        description=masked(finding.description),
-        remediation=_remediation(finding.remediation, masked),
-        references=tuple(masked(r) for r in finding.references),
-        suppression_reason=opt(finding.suppression_reason),
-        properties=tuple((key, masked(value)) for key, value in finding.properties),
-        location=_location(finding.location, masked),
-        evidence=tuple(_evidence(e, masked) for e in finding.evidence),
-    )
-    return finding if redacted == finding else redacted
+
+def _with(record: _D, fields: dict[str, object]) -> _D:
+    """`record` itself when every field is the object it already holds, else a copy with the new ones."""
+    changed = {name: value for name, value in fields.items() if value is not getattr(record, name)}
+    return dataclasses.replace(record, **changed) if changed else record  # type: ignore[type-var]
+
+
+def _opt(text: str | None, masked: Callable[[str], str]) -> str | None:
+    return masked(text) if text else text
+
+
+def _all_masked(texts: tuple[str, ...], masked: Callable[[str], str]) -> tuple[str, ...]:
+    redacted = tuple(map(masked, texts))
+    return texts if all(map(operator.is_, redacted, texts)) else redacted
+
+
+def _each(items: tuple[_T, ...], redact: Callable[[_T, Callable[[str], str]], _T],
+          masked: Callable[[str], str]) -> tuple[_T, ...]:
+    """The same tuple when no item changes, so an untouched finding is never copied."""
+    redacted = tuple(redact(item, masked) for item in items)
+    return items if all(new is old for new, old in zip(redacted, items, strict=True)) else redacted
+
+
+def _properties(properties: tuple[tuple[str, str], ...], masked: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
+    return _each(properties, lambda pair, m: pair if (value := m(pair[1])) is pair[1] else (pair[0], value), masked)
 
 
 def _remediation(remediation: Remediation | None, masked: Callable[[str], str]) -> Remediation | None:
     if remediation is None:
         return None
-    return Remediation(masked(remediation.text) if remediation.text else remediation.text,
-                       masked(remediation.url) if remediation.url else remediation.url)
+    text, url = _opt(remediation.text, masked), _opt(remediation.url, masked)
+    return remediation if text is remediation.text and url is remediation.url else Remediation(text, url)
 
 
 def _location(location: Location, masked: Callable[[str], str]) -> Location:
     if isinstance(location, CodeLocation) and location.snippet:
-        return dataclasses.replace(location, snippet=masked(location.snippet))
+        return _with(location, {"snippet": masked(location.snippet)})
     if isinstance(location, UrlLocation):
-        return dataclasses.replace(
-            location,
-            url=masked(location.url),
-            parameter=masked(location.parameter) if location.parameter else location.parameter,
-            attack=masked(location.attack) if location.attack else location.attack,
-            evidence=masked(location.evidence) if location.evidence else location.evidence,
-        )
+        return _with(location, {"url": masked(location.url), "parameter": _opt(location.parameter, masked),
+                                "attack": _opt(location.attack, masked), "evidence": _opt(location.evidence, masked)})
     return location
 
 
 def _evidence(evidence: Evidence, masked: Callable[[str], str]) -> Evidence:
-    return dataclasses.replace(evidence, rule_id=masked(evidence.rule_id), title=masked(evidence.title),
-                               description=masked(evidence.description))
+    return _with(evidence, {"rule_id": masked(evidence.rule_id), "title": masked(evidence.title),
+                            "description": masked(evidence.description)})

@@ -49,13 +49,13 @@ def unescape(value: str | None) -> str:
     return html.unescape(value or "").strip()
 
 
+_WEB_URL = re.compile(r"(?i:https?)://[^/\s]+\S*")
+
+
 def web_url(value: str | None) -> str | None:
     """An http(s) URL with a host and no whitespace inside, stripped; anything else is no URL at all."""
     url = (value or "").strip()
-    scheme, _, rest = url.partition("://")
-    if scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0] or any(c.isspace() for c in url):
-        return None
-    return url
+    return url if _WEB_URL.fullmatch(url) else None
 
 
 def truncate(value: str, limit: int, marker: str = "…") -> str:

@@ -23,9 +23,10 @@ Decisions the design leaves open:
 - Character limits are cut with a marker; a finding whose UTF-8 serialization is still over
   240 KB has its optional text shortened step by step, with a warning naming it. The size is
   checked again after the last step: a finding still over it is left out, with a warning.
-- What the model's `.*\\S.*` pattern refuses is never written: blank optional strings are omitted
-  (`_without_blanks`, the last step of every finding), as are CVSS entries whose score is not a
-  finite number.
+- What the model's `.*\\S.*` pattern refuses is never written: each field that a report's text can
+  leave blank is checked where it is built (`_present`), and omitted with the list that would hold
+  only it; CVSS entries whose score is not a finite number are omitted too. (A walk over every
+  finished document did the same at a third of the emitter's time; the fuzzer holds the builders to it.)
 """
 
 from __future__ import annotations
@@ -201,8 +202,8 @@ def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission
     by_id: dict[str, tuple[Severity, dict[str, Any]]] = {}
     listed = list(findings)
     for finding, legacy in zip(listed, legacy_fingerprints(listed), strict=True):
-        previous_id = scoped_id(context.scope, dataclasses.replace(finding, fingerprint=legacy))
-        document = _fit_size(_without_blanks(_finding(finding, frame, warnings, previous_id)), warnings)
+        previous_id = scoped_id(context.scope, finding, legacy)
+        document = _fit_size(_finding(finding, frame, warnings, previous_id), warnings)
         if document is None:
             continue
         earlier = by_id.get(document["Id"])
@@ -374,8 +375,8 @@ def _resource_id(name: str, kind: str) -> str:
 def _image_resource(location: ImageLocation) -> dict[str, Any]:
     ecr = _ECR_IMAGE.match(location.reference)
     if ecr is None:
-        container = {"ImageName": location.reference}
-        if location.digest:
+        container: dict[str, Any] = {"ImageName": _resource_id(location.reference, "image")}
+        if _present(location.digest):
             container["ImageId"] = location.digest
         return {"Type": "Container", "Id": _resource_id(location.reference, "image"),
                 "Details": {"Container": container}}
@@ -464,7 +465,8 @@ def _vulnerability(finding: Finding) -> dict[str, Any] | None:
     vendor = next(((name, url.format(primary)) for prefix, name, url in _VENDORS if upper.startswith(prefix)), None)
     if vendor is not None:
         return _advisory_vulnerability(finding, primary, vendor)
-    if finding.category is Category.SAST and isinstance(finding.location, CodeLocation) and finding.location.path:
+    if finding.category is Category.SAST and isinstance(finding.location, CodeLocation) and _present(
+            finding.location.path.rstrip("/")):
         # Id is required: a blank rule id (a report's `"rule": " "`) falls back to the title, never blank
         return {"Id": bounded(finding.rule_id.strip() or _title(finding), MAX_ID),
                 "CodeVulnerabilities": [_code_vulnerability(finding, finding.location)]}
@@ -473,7 +475,7 @@ def _vulnerability(finding: Finding) -> dict[str, Any] | None:
 
 def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, str]) -> dict[str, Any]:
     vulnerability: dict[str, Any] = {"Id": primary}
-    related = [v for v in finding.vulnerability_ids if v != primary]
+    related = [v for v in finding.vulnerability_ids if v != primary and _present(v)]
     if related:
         vulnerability["RelatedVulnerabilities"] = related
     package = finding.package
@@ -504,17 +506,23 @@ def _software_package(package: PackageLocation) -> dict[str, str]:
 
 
 def _cvss(score: Cvss) -> dict[str, Any]:
-    entry: dict[str, Any] = {"Version": score.version, "BaseScore": score.score}
-    if score.vector:
-        entry["BaseVector"] = score.vector
-    if score.source:
-        entry["Source"] = score.source
+    entry: dict[str, Any] = {"Version": score.version} if _present(score.version) else {}
+    entry["BaseScore"] = score.score
+    for key, value in (("BaseVector", score.vector), ("Source", score.source)):
+        if _present(value):
+            entry[key] = value
     return entry
+
+
+def _present(text: str | None) -> bool:
+    """Text the model's `.*\\S.*` pattern accepts."""
+    return bool(text and not text.isspace())
 
 
 def _code_vulnerability(finding: Finding, location: CodeLocation) -> dict[str, Any]:
     # A folder (`src/`) has no file name of its own: the folder's name stands in for it.
-    file_path: dict[str, Any] = {"FilePath": location.path, "FileName": location.path.rstrip("/").rsplit("/", 1)[-1]}
+    name = location.path.rstrip("/").rsplit("/", 1)[-1]
+    file_path: dict[str, Any] = {"FilePath": location.path, "FileName": name if _present(name) else location.path}
     start, end = positive_int(location.start_line), positive_int(location.end_line)
     if start:
         file_path["StartLine"] = start
@@ -527,21 +535,6 @@ def _code_vulnerability(finding: Finding, location: CodeLocation) -> dict[str, A
 
 def _serialized_size(document: dict[str, Any]) -> int:
     return len(orjson.dumps(document))
-
-
-def _without_blanks(document: Any) -> Any:
-    """Blank strings (the model's `.*\\S.*` refuses them) and what holds only them, left out at any depth.
-    Required fields never get here blank: each has a non-blank fallback where it is built."""
-    if isinstance(document, dict):
-        kept = {key: _without_blanks(value) for key, value in document.items() if not _blank(value)}
-        return {key: value for key, value in kept.items() if not _blank(value)}
-    if isinstance(document, list):
-        return [item for item in map(_without_blanks, document) if not _blank(item)]
-    return document
-
-
-def _blank(value: Any) -> bool:
-    return (isinstance(value, str) and not value.strip()) or value == []
 
 
 def _fit_size(document: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:

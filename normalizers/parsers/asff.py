@@ -33,7 +33,7 @@ Mapping decisions:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from normalizers.cvss import from_vector
@@ -276,7 +276,7 @@ def _references(record: Record, vulnerabilities: list[Record]) -> tuple[str, ...
     return tuple(dict.fromkeys(url for url in urls if url))
 
 
-def _properties(record: Record, resources: list[Any], vulnerabilities: list[Record]) -> tuple[tuple[str, str], ...]:
+def _properties(record: Record, resources: Sequence[Any], vulnerabilities: list[Record]) -> tuple[tuple[str, str], ...]:
     packages = [json_object(p) for v in vulnerabilities for p in json_list(v.get("VulnerablePackages"))]
     pairs = (
         ("asff_id", text(record, "Id")),

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +63,7 @@ from normalizers.model import (
 from normalizers.numbers import finite_float, small_int
 from normalizers.parsers import paths
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.raw_report import Report
+from normalizers.raw_report import JSON_ARRAYS, Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "trivy"
@@ -103,8 +103,8 @@ def texts(value: Any) -> list[str]:
     return [item for item in json_list(value) if isinstance(item, str) and item]
 
 
-def json_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def json_list(value: Any) -> Sequence[Any]:
+    return value if isinstance(value, JSON_ARRAYS) else []
 
 
 def json_object(value: Any) -> Record:
@@ -205,7 +205,7 @@ def _layer_id(record: Any) -> str | None:
     return (layer.get("DiffID") or layer.get("Digest")) if isinstance(layer, dict) else None
 
 
-def _legacy_artifact(results: list[Any]) -> _Artifact:
+def _legacy_artifact(results: Sequence[Any]) -> _Artifact:
     """Trivy < 0.20 wrote no artifact type: an image is recognized by its layers."""
     dicts = [r for r in results if isinstance(r, dict)]
     if not any(_layer_id(v) for r in dicts for v in json_list(r.get("Vulnerabilities"))):
@@ -229,19 +229,19 @@ def _k8s_artifacts(document: Record, source: str) -> Iterator[tuple[_Artifact, A
             yield artifact, resource.get("Results"), f"{key}[{index}]."
 
 
-def _list_or_fail(value: Any, source: str, what: str) -> list[Any]:
+def _list_or_fail(value: Any, source: str, what: str) -> Sequence[Any]:
     if value is None:
         return []
-    if not isinstance(value, list):
+    if not isinstance(value, JSON_ARRAYS):
         raise MalformedReportError(f"{source}: {what} of a Trivy report is not a list")
     return value
 
 
-def _artifacts(document: Any, options: ParseOptions, source: str) -> Iterator[tuple[_Artifact, list[Any], str]]:
+def _artifacts(document: Any, options: ParseOptions, source: str) -> Iterator[tuple[_Artifact, Sequence[Any], str]]:
     """(artifact, its Results, a pointer prefix for Skipped records) for each layout."""
     if document is None:
         return
-    if isinstance(document, list):
+    if isinstance(document, JSON_ARRAYS):
         yield _legacy_artifact(document), document, ""
         return
     layouts = (
@@ -260,7 +260,7 @@ def _looks_like_trivy(document: Any) -> bool:
         return "ClusterName" in document and any(
             key in document for key in ("Resources", "Vulnerabilities", "Misconfigurations")
         )
-    if isinstance(document, list) and document and isinstance(document[0], dict):
+    if isinstance(document, JSON_ARRAYS) and document and isinstance(document[0], dict):
         first = document[0]
         return "Target" in first and any(key in first for key in ("Vulnerabilities", "Type", "Class"))
     return False
@@ -488,7 +488,7 @@ def _where(result: Record, artifact: _Artifact, tools: Mapping[Category, Tool], 
 def _result_items(result: Record, where: _Where, pointer: str) -> Iterator[Finding | Skipped]:
     for key, convert in _SECTIONS:
         records = result.get(key) or []
-        if not isinstance(records, list):
+        if not isinstance(records, JSON_ARRAYS):
             yield Skipped(TOOL_NAME, f"{key} is not a list", pointer + key)
             continue
         for index, record in enumerate(records):
@@ -507,7 +507,7 @@ class TrivyParser(Parser):
         return _is_null(report) or _looks_like_trivy(report.json_or_none())
 
     def parse(self, report: Report, options: ParseOptions) -> Iterator[Finding | Skipped]:
-        document = report.json
+        document = report.streamed_json()  # a big report is read one record at a time
         if document is not None and not _looks_like_trivy(document):
             raise UnsupportedReportError(f"{report.source}: not a Trivy JSON report")
         tools = _tools(document)

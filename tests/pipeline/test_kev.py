@@ -8,12 +8,13 @@ import json
 import socket
 from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 import normalizers.tables.kev
-from normalizers.kev import BUNDLED, KevCatalogError, bundled_catalog, load_catalog, parse_catalog
+from normalizers.kev import BUNDLED, CATALOG_FILE, KevCatalogError, bundled_catalog, load_catalog, parse_catalog
 from normalizers.model import Category, CodeLocation, Finding, KnownExploited, Scope, Severity, Tool
 from pipeline.cli import main
 from pipeline.errors import ExitCode
@@ -50,6 +51,11 @@ def test_the_bundled_snapshot_is_the_catalog_its_readme_names() -> None:
     assert catalog.entries["CVE-2022-22965"] == SPRING4SHELL_KEV
     assert catalog.notice(date(2025, 9, 24)) == (
         "CISA KEV catalog 2025.08.25 (bundled snapshot, released 2025-08-25, 30 days old)")
+
+
+def test_the_bundled_snapshot_passes_the_schema_that_runs_skip_for_it() -> None:
+    data = resources.files("normalizers.tables.kev").joinpath(CATALOG_FILE).read_bytes()
+    assert parse_catalog(data, BUNDLED) == bundled_catalog()
 
 
 def test_spring4shell_is_marked_in_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
