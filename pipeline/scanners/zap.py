@@ -33,6 +33,7 @@ from typing import Any
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
+from pipeline import termination
 from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.scanners.base import (
@@ -212,7 +213,7 @@ class ZapSession:
         while not done():
             if time.monotonic() + poll >= self.deadline:
                 raise ScannerTimeout(f"ZAP: the {what} was still running at the timeout")
-            time.sleep(poll)
+            termination.pause(poll, "ZAP")
 
     def json_report(self) -> str:
         report = str(self.zap.core.jsonreport())
