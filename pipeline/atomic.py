@@ -5,19 +5,56 @@ in place: `-` is stdout, and a character device (`/dev/null`, a tty), a FIFO or 
 (`>(…)`, `/dev/fd/N`) is opened and written, never renamed over: as root, a rename over
 `/dev/null` would replace the system's device with a regular file. The target is checked again
 right before the rename, so a device that appears meanwhile is written to, not replaced.
+
+The temp file is removed on every exit that unwinds, an exception or a caught signal
+(pipeline/termination.py turns SIGTERM and SIGINT into one). Inside `recording()`, each file
+replaced is noted with its SHA-256 and size: what a run's outputs.json names (pipeline/run_manifest.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import secret_mask
 
 STDOUT = "-"
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path  # absolute
+    sha256: str
+    size: int
+
+
+# The files written so far by each enclosing recording(), innermost last; keyed by path, the last write wins.
+_RECORDINGS: ContextVar[tuple[dict[Path, Written], ...]] = ContextVar("tollgate_recordings", default=())
+
+
+@contextmanager
+def recording() -> Iterator[dict[Path, Written]]:
+    """Note every regular file write_atomic replaces in this context (this thread's, not scanner threads')."""
+    written: dict[Path, Written] = {}
+    token = _RECORDINGS.set((*_RECORDINGS.get(), written))
+    try:
+        yield written
+    finally:
+        _RECORDINGS.reset(token)
+
+
+def _record(target: Path, payload: bytes) -> None:
+    path = target.absolute()
+    for written in _RECORDINGS.get():
+        written[path] = Written(path, hashlib.sha256(payload).hexdigest(), len(payload))
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
@@ -43,6 +80,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
             write_in_place(target, payload)
         else:
             os.replace(temp_name, target)
+            _record(target, payload)
     finally:
         Path(temp_name).unlink(missing_ok=True)
 

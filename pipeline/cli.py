@@ -18,8 +18,9 @@ from typing import Protocol
 
 from normalizers import __version__
 from normalizers.errors import NormalizerError
-from pipeline import secret_mask
+from pipeline import secret_mask, termination
 from pipeline.errors import ExitCode, TollgateError
+from pipeline.termination import Terminated
 
 # verb -> (module, one-line summary). Each module has add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -96,9 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         module: CommandModule = importlib.import_module(module_name)
         module.add_arguments(parser)
         args = parser.parse_args(argv[:verb_index] + argv[verb_index + 1 :])
-        return module.run(args)
-    except KeyboardInterrupt:
-        return _fatal("interrupted", 130)
+        with termination.handled():  # SIGTERM and SIGINT unwind through every finally
+            return module.run(args)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM or SIGINT caught as Terminated
+        code = exc.exit_code if isinstance(exc, Terminated) else 130
+        return _fatal("interrupted" if code == 130 else f"terminated by {exc}", code)
     except Exception as exc:  # the one place every error becomes one line and an exit code
         if debug:
             traceback.print_exc()

@@ -69,6 +69,17 @@ class HostPattern:
             return host.endswith("." + self.host)
         return host == self.host
 
+    @property
+    def url_regex(self) -> str:
+        """Every http(s) URL this entry allows, anchored (a ZAP context include): the host escaped, a
+        wildcard as one or more DNS labels, and nothing else may follow the port (no `@`, no `.evil`).
+        Case-insensitive, as hosts are; `(?i)` means the same to Java's regexes and Python's."""
+        host = _host_regex(self.host, self.wildcard)
+        if self.port is None:
+            return f"(?i)^https?://{host}(?::[0-9]{{1,5}})?{_URL_REST}$"
+        origins = "|".join(f"{scheme}://{host}{_port_regex(scheme, self.port)}" for scheme in _SCHEME_PORTS)
+        return f"(?i)^(?:{origins}){_URL_REST}$"
+
     def __str__(self) -> str:
         shown = f"*.{self.host}" if self.wildcard else (f"[{self.host}]" if ":" in self.host else self.host)
         return f"{shown}:{self.port}" if self.port is not None else shown
@@ -85,11 +96,22 @@ class GuardedTarget:
 
     @property
     def origin_regex(self) -> str:
-        """A regex for every URL of this origin (ZAP context include, Wapiti scope checks)."""
-        shown = f"[{self.host}]" if ":" in self.host else self.host
-        default = _SCHEME_PORTS[self.scheme] == self.port
-        port = f"(?::{self.port})?" if default else f":{self.port}"
-        return f"^{re.escape(self.scheme)}://{re.escape(shown)}{port}(?:[/?#].*)?$"
+        """A regex for every URL of this origin (the ZAP auth header's replacer rule)."""
+        return f"^{self.scheme}://{_host_regex(self.host, False)}{_port_regex(self.scheme, self.port)}{_URL_REST}$"
+
+
+_URL_REST = "(?:[/?#].*)?"  # after the authority: a path, query or fragment, or nothing
+
+
+def _host_regex(host: str, wildcard: bool) -> str:
+    """A canonical host (A-labels, or an IP) as a regex; a wildcard's labels are DNS letters only."""
+    escaped = re.escape(f"[{host}]" if ":" in host else host)
+    return rf"(?:[a-z0-9-]+\.)+{escaped}" if wildcard else escaped
+
+
+def _port_regex(scheme: str, port: int) -> str:
+    """The default port may be written or left out; any other port must be written."""
+    return f"(?::{port})?" if _SCHEME_PORTS[scheme] == port else f":{port}"
 
 
 @dataclass(frozen=True)
@@ -113,6 +135,11 @@ class Allowlist:
                 ALLOW_TIP,
             )
         return target
+
+    @property
+    def url_regexes(self) -> tuple[str, ...]:
+        """The allowlist as anchored URL regexes: what ZAP's context includes, and nothing else."""
+        return tuple(pattern.url_regex for pattern in self.patterns)
 
     def allows(self, url: str) -> bool:
         """Whether `url` is an http(s) URL on an allowed host and port; never raises."""

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from normalizers.errors import NormalizerError
-from pipeline import secret_mask
+from pipeline import secret_mask, termination
 from pipeline.action.dependency_check import command_install_dependency_check
 from pipeline.action.env import Env, command_mask
 from pipeline.action.gate import command_gate
@@ -23,6 +23,7 @@ from pipeline.action.scan import command_scan
 from pipeline.action.trivy_install import command_install_trivy
 from pipeline.action.zap_daemon import command_start_zap, command_stop_zap
 from pipeline.errors import ExitCode, TollgateError
+from pipeline.termination import Terminated
 
 COMMANDS: dict[str, Callable[[Env], int]] = {
     "mask": command_mask,
@@ -48,7 +49,11 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
         print(f"usage: python -m pipeline.action {{{','.join(COMMANDS)}}}", file=sys.stderr)
         return ExitCode.USAGE
     try:
-        return COMMANDS[arguments[0]](os.environ if env is None else env)
+        with termination.handled():  # SIGTERM and SIGINT unwind through every finally
+            return COMMANDS[arguments[0]](os.environ if env is None else env)
+    except Terminated as exc:
+        print(f"tollgate: error: terminated by {exc}", file=sys.stderr)
+        return exc.exit_code
     except TollgateError as exc:
         print(f"tollgate: error: {exc}", file=sys.stderr)
         if exc.tip:

@@ -30,6 +30,7 @@ from pipeline.flows.verdict import evaluate_results
 from pipeline.publish.s3 import DEFAULT_PREFIX
 from pipeline.report.console import print_publish_outcome
 from pipeline.report.outputs import STDOUT, publish_step_summary, write_text
+from pipeline.run_manifest import check_member
 
 
 def results_files(env: Env) -> list[Path]:
@@ -40,6 +41,8 @@ def results_files(env: Env) -> list[Path]:
     if missing or not found:
         raise ConfigError(f"input results: {', '.join(missing) or 'no results.json under $RUNNER_TEMP/tollgate'}",
                           "run a Tollgate scan action earlier in this job, or pass its results output")
+    for path in found if not given else ():  # a scan step of this job: only a complete run's results count
+        check_member(path)
     return found
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from normalizers.model import Category
 from pipeline.action.env import Env, text, workspace
+from pipeline.atomic import write_atomic
 from pipeline.errors import ConfigError
 
 
@@ -98,7 +99,7 @@ def split_sarif(documents: Sequence[Path], folder: Path, prefix: str = "",
     for category, category_runs in runs.items():
         refuse_duplicate_runs(category, category_runs)
         written[category] = folder / f"{category}.sarif"
-        written[category].write_text(json.dumps({**header, "runs": category_runs}), encoding="utf-8")
+        write_atomic(written[category], json.dumps({**header, "runs": category_runs}))
     return written
 
 

@@ -22,11 +22,13 @@ from pipeline.action.env import Env, flag, names, require, text, words, write_ou
 from pipeline.action.gate import verdict_outputs
 from pipeline.action.out_dir import SIDECAR, fresh_out_dir
 from pipeline.action.sarif_split import category_prefix, sarif_outputs, split_sarif, uri_prefix
+from pipeline.atomic import write_atomic
 from pipeline.ci_scope import resolve_scope
 from pipeline.config import OptionOverride
 from pipeline.errors import ConfigError, ExitCode
 from pipeline.flows.scan import ScanRequest, run_scan, scanned_categories
 from pipeline.report.console import print_outcome
+from pipeline.run_manifest import manifest_run
 from pipeline.scanners import catalog
 
 
@@ -92,12 +94,14 @@ def command_scan(env: Env) -> int:
     step = scan_step(env, out_dir)
     print(f"tollgate: scanning {step.path} ({', '.join(sorted(step.request.only)) or 'the enabled scanners'})",
           flush=True)
-    outcome = run_scan(step.request)
-    print_outcome(outcome)
-    completed = set(scanned_categories(outcome.runs))
-    categories = [category.value for category in Category if category.value in completed]
-    (out_dir / SIDECAR).write_text(json.dumps({"categories": categories}), encoding="utf-8")
-    sarif = split_sarif([outcome.outputs.sarif], out_dir / "sarif", uri_prefix(step.path, env), category_prefix(env))
+    with manifest_run(out_dir, "scan action"):  # outputs.json then also names the sidecar and the split SARIF
+        outcome = run_scan(step.request)
+        print_outcome(outcome)
+        completed = set(scanned_categories(outcome.runs))
+        categories = [category.value for category in Category if category.value in completed]
+        write_atomic(out_dir / SIDECAR, json.dumps({"categories": categories}))
+        sarif = split_sarif([outcome.outputs.sarif], out_dir / "sarif", uri_prefix(step.path, env),
+                            category_prefix(env))
     write_outputs({
         "results": str(outcome.outputs.results), "sarif": str(outcome.outputs.sarif),
         "sarif-dir": str(out_dir / "sarif"), **sarif_outputs(sarif),

@@ -55,6 +55,7 @@ from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_i
 from pipeline.gate import GateVerdict
 from pipeline.publish.eligibility import eligibility_from
 from pipeline.remediation.propose import propose, write_remediations
+from pipeline.run_manifest import manifest_run
 from pipeline.scanners import catalog
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
@@ -342,7 +343,19 @@ def scanned_categories(runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
 
 def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     plan = plan_scan(request)  # a bad config, policy, baseline or refused target stops everything
-    ctx = scan_context(plan)
+    # The outputs of this run are named last by outputs.json, and the scanners' raw reports (which quote
+    # secrets) go on any exit that unwinds, a caught SIGTERM included (pipeline/termination.py).
+    with manifest_run(request.out_dir, "scan"):
+        ctx = scan_context(plan)
+        try:
+            return scan_and_report(plan, ctx, stream)
+        finally:
+            if not request.keep_raw:
+                shutil.rmtree(ctx.work_dir, ignore_errors=True)
+
+
+def scan_and_report(plan: ScanPlan, ctx: ScanContext, stream: TextIO | None) -> ScanOutcome:
+    request = plan.request
     with Progress.for_stream(stream or sys.stderr) as progress:
         executed = run_scanners(plan, ctx, progress)
     runs = tuple(e.run for e in executed)
@@ -356,8 +369,6 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
     warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]
-    if not request.keep_raw:
-        shutil.rmtree(ctx.work_dir, ignore_errors=True)
     failed = bool(missing) or any(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) for r in runs)
     published = None
     try:

@@ -30,6 +30,7 @@ from typing import Any
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
+from pipeline import termination
 from pipeline.errors import ScannerError, ScannerTimeout
 from pipeline.scanners.exclusion import Exclusions
 from pipeline.scope import Allowlist, GuardedTarget, HostPattern
@@ -252,7 +253,8 @@ def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, 
             start_new_session=True,  # its own group, so a timeout also kills its children
         )
         try:
-            return process.wait(timeout=max(deadline - time.monotonic(), 0.001))
+            with termination.child(process):
+                return process.wait(timeout=max(deadline - time.monotonic(), 0.001))
         except subprocess.TimeoutExpired:
             kill_group(process)
             raise ScannerTimeout(f"{Path(invocation.argv[0]).name} ran past its timeout and was stopped") from None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
+from pipeline import termination
 from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.ncp_wsc import endpoints
@@ -153,7 +154,7 @@ class NcpWsc(Scanner):
             if time.monotonic() + poll >= deadline:
                 raise ScannerTimeout(f"{WHAT}: job {instance} was still {job.activity} at the timeout; it keeps "
                                      f"running in NAVER Cloud: read it later with --wsc-instance {instance}")
-            time.sleep(poll)
+            termination.pause(poll, WHAT)
 
 
 def key_variables(options: Options) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
+from pipeline import termination
 from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.scanners.base import (
@@ -150,7 +151,7 @@ def wait_for_task(client: ApiClient, task_id: str, poll_seconds: float) -> str:
             raise ScannerError(f"SonarQube: background task {task_id} ended {status}: {task.get('errorMessage', '')}")
         if time.monotonic() + poll_seconds >= client.deadline:
             raise ScannerTimeout(f"SonarQube: background task {task_id} still {status} at the timeout")
-        time.sleep(poll_seconds)
+        termination.pause(poll_seconds, "SonarQube")
 
 
 def fetch_issues(client: ApiClient, component: dict[str, str]) -> dict[str, Any]:

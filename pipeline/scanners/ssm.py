@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pipeline import termination
 from pipeline.errors import ScannerError, ScannerTimeout
 
 if TYPE_CHECKING:
@@ -120,7 +121,11 @@ def wait_for(ssm: Any, command_id: str, target: SsmTarget, deadline: float,
         if time.monotonic() + target.poll_seconds >= deadline:
             cancel(ssm, command_id, target)
             raise ScannerTimeout(f"SSM command {command_id} on {target.instance_id} still {status} at the timeout")
-        time.sleep(target.poll_seconds)
+        try:
+            termination.pause(target.poll_seconds, f"SSM command {command_id}")
+        except ScannerError:
+            cancel(ssm, command_id, target)  # the instance must not keep running what nobody waits for
+            raise
 
 
 def _invocation(ssm: Any, command_id: str, target: SsmTarget) -> dict[str, Any] | None:

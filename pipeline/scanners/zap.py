@@ -2,13 +2,21 @@
 
 For each DAST target, already cleared by the scope guard:
 1. a fresh session in protected mode, so ZAP attacks nothing outside the scope;
-2. a context whose include regex is the target's origin, plus the configured exclude regexes;
+2. a context in scope whose include regexes are exactly the DAST allowlist (`Allowlist.url_regexes`:
+   anchored, host and port escaped, a wildcard as DNS labels), plus the configured exclude regexes;
+   a URL no include matches is outside the context, so nothing else is included;
 3. an optional auth header, injected by a replacer rule that applies to the target's URLs only
    (the value comes from the environment variable `auth-header-env` names, "Name: value");
-4. the spider, then the ajax spider when `ajax-spider` is on;
+4. the spider in the context, then the ajax spider in scope when `ajax-spider` is on, with its
+   "allowed resources" (scripts and stylesheets fetched from any host) switched off meanwhile;
 5. a wait until the passive scanner has no records left;
-6. in `mode: full`, an active scan of the context (then the passive wait again);
+6. in `mode: full`, an active scan of the context, in scope only (then the passive wait again);
 7. the alerts of the session as a traditional-JSON report (`core.jsonreport()`).
+
+ZAP's API has no switch for redirects: the spider never follows one itself (a Location is a new URL,
+fetched only if it is in the context), and the active scan rules follow one only when its target is
+in the scan's scope, and in protected mode in scope (zaproxy/zaproxy#2564). The context being that
+scope is what holds redirects to the allowlist.
 
 `zapv2` turns an API error into the first value of the error object (e.g. "url_not_found"),
 so every scan id and "OK" is checked. The daemon URL comes from `url` or $ZAP_URL, the API key
@@ -25,6 +33,7 @@ from typing import Any
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
+from pipeline import termination
 from pipeline.atomic import write_atomic
 from pipeline.errors import ScannerError
 from pipeline.scanners.base import (
@@ -40,7 +49,7 @@ from pipeline.scanners.base import (
     SkipReason,
 )
 from pipeline.scanners.schema import BOOLEAN, SECONDS, STRING, STRINGS
-from pipeline.scope import GuardedTarget
+from pipeline.scope import Allowlist, GuardedTarget
 from pipeline.secret_mask import secret_from
 
 AUTH_RULE = "tollgate-auth-header"
@@ -93,7 +102,8 @@ class Zap(Scanner):
 
         url = daemon_url(ctx, options)
         api_key = secret_from(ctx.env, options.get("api-key-env", "ZAP_API_KEY"))
-        session = ZapSession(ZAPv2(apikey=api_key, proxies={"http": url, "https": url}), options, deadline)
+        zap = ZAPv2(apikey=api_key, proxies={"http": url, "https": url})
+        session = ZapSession(zap, options, ctx.dast_scope, deadline)
         session.start()
         for target in ctx.dast_targets:
             session.scan(target, secret_from(ctx.env, options.get("auth-header-env", "ZAP_AUTH_HEADER")))
@@ -103,9 +113,10 @@ class Zap(Scanner):
 
 
 class ZapSession:
-    def __init__(self, zap: Any, options: Options, deadline: float) -> None:
+    def __init__(self, zap: Any, options: Options, scope: Allowlist, deadline: float) -> None:
         self.zap = zap
         self.options = options
+        self.scope = scope
         self.deadline = deadline
         self.mode = options.get("mode", "baseline")
         self.version = ""
@@ -124,9 +135,11 @@ class ZapSession:
     def scan(self, target: GuardedTarget, auth_header: str | None) -> None:
         context = f"tollgate-{hashlib.sha256(target.url.encode()).hexdigest()[:12]}"
         context_id = scan_id(self.zap.context.new_context(context), "context/action/newContext")
-        expect_ok(self.zap.context.include_in_context(context, target.origin_regex), "context/action/includeInContext")
+        for regex in self.scope.url_regexes:
+            expect_ok(self.zap.context.include_in_context(context, regex), "context/action/includeInContext")
         for regex in self.options.get("exclude", ()):
             expect_ok(self.zap.context.exclude_from_context(context, regex), "context/action/excludeFromContext")
+        expect_ok(self.zap.context.set_context_in_scope(context, "true"), "context/action/setContextInScope")
         if auth_header:
             self.add_auth_header(auth_header, target)
         try:
@@ -160,9 +173,29 @@ class ZapSession:
         self.wait("spider", lambda: self.zap.spider.status(spider) == "100")
         if self.options.get("ajax-spider", False):
             expect_ok(self.zap.ajaxSpider.set_option_max_duration(minutes), "ajaxSpider/action/setOptionMaxDuration")
-            expect_ok(self.zap.ajaxSpider.scan(url=target.url, inscope="true", contextname=context),
-                      "ajaxSpider/action/scan")
-            self.wait("ajax spider", lambda: self.zap.ajaxSpider.status == "stopped")
+            allowed = self.enabled_allowed_resources()
+            try:
+                self.set_allowed_resources(allowed, "false")
+                expect_ok(self.zap.ajaxSpider.scan(url=target.url, inscope="true", contextname=context),
+                          "ajaxSpider/action/scan")
+                self.wait("ajax spider", lambda: self.zap.ajaxSpider.status == "stopped")
+            finally:
+                self.set_allowed_resources(allowed, "true")
+
+    def enabled_allowed_resources(self) -> tuple[str, ...]:
+        """The ajax spider's "allowed resources": regexes it fetches from any host (by default every
+        .js and .css), which would take the browser's requests outside the context."""
+        resources = self.zap.ajaxSpider.allowed_resources
+        if not isinstance(resources, list):
+            raise ScannerError(f"ZAP: ajaxSpider/view/allowedResources failed: {resources}")
+        # ZAP writes `enabled` as a JSON boolean; older add-ons as the string "true"
+        return tuple(str(r["regex"]) for r in resources
+                     if isinstance(r, dict) and "regex" in r and str(r.get("enabled")).lower() == "true")
+
+    def set_allowed_resources(self, regexes: tuple[str, ...], enabled: str) -> None:
+        for regex in regexes:
+            expect_ok(self.zap.ajaxSpider.set_enabled_allowed_resource(regex, enabled),
+                      "ajaxSpider/action/setEnabledAllowedResource")
 
     def active_scan(self, target: GuardedTarget, context_id: str) -> None:
         scan = scan_id(
@@ -180,7 +213,7 @@ class ZapSession:
         while not done():
             if time.monotonic() + poll >= self.deadline:
                 raise ScannerTimeout(f"ZAP: the {what} was still running at the timeout")
-            time.sleep(poll)
+            termination.pause(poll, "ZAP")
 
     def json_report(self) -> str:
         report = str(self.zap.core.jsonreport())

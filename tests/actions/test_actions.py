@@ -47,8 +47,10 @@ from pipeline.action import dependency_check, download, sarif_split, trivy_insta
 from pipeline.action import env as action_env
 from pipeline.action import scan as action_scan
 from pipeline.action.__main__ import main as action_main
+from pipeline.atomic import write_atomic
 from pipeline.errors import ConfigError, ScannerError
 from pipeline.flows.scan import plan_scan
+from pipeline.run_manifest import manifest_run
 from pipeline.scanners import catalog
 from tests.actions.harness import ActionResult, Runner, evaluate, read_output_file
 from tests.actions.services import SonarQubeApi, ZapApi, recorded_path, replaying_tool, serve
@@ -1214,9 +1216,20 @@ def test_a_download_never_follows_a_redirect_out_of_https() -> None:
 def test_a_corrupt_scan_sidecar_is_one_line_not_a_traceback(tmp_path: Path, text: str,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     scan = tmp_path / "runner" / "tollgate" / "all"
-    scan.mkdir(parents=True)
-    shutil.copyfile(FIXTURES / "tollgate_results" / "trivy-fs.results.json", scan / "results.json")
-    (scan / "scanned.json").write_text(text, encoding="utf-8")
+    with manifest_run(scan, "scan action"):
+        write_atomic(scan / "results.json", (FIXTURES / "tollgate_results" / "trivy-fs.results.json").read_bytes())
+        write_atomic(scan / "scanned.json", text)
     env = {"RUNNER_TEMP": str(tmp_path / "runner"), "GITHUB_OUTPUT": str(tmp_path / "out.txt")}
     assert action_main(["publish"], env) == 2
     assert "scanned.json: not the scan step's list of scanned categories" in capsys.readouterr().err
+
+
+def test_publish_takes_no_results_of_a_scan_step_that_did_not_finish(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A scan step killed half-way leaves results.json without the outputs.json that names it."""
+    scan = tmp_path / "runner" / "tollgate" / "all"
+    scan.mkdir(parents=True)
+    shutil.copyfile(FIXTURES / "tollgate_results" / "trivy-fs.results.json", scan / "results.json")
+    env = {"RUNNER_TEMP": str(tmp_path / "runner"), "GITHUB_OUTPUT": str(tmp_path / "out.txt")}
+    assert action_main(["publish"], env) == 2
+    assert "no outputs.json beside it, so the run that wrote it did not finish" in capsys.readouterr().err

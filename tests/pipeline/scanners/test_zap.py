@@ -1,5 +1,10 @@
 """The ZAP runner against a local stand-in for the ZAP API, through the real `zapv2` client.
 
+The stand-in is a recorder written for these tests, not ZAP: it answers and records the calls the
+runner makes, so the tests can assert what ZAP is told (the context's regexes, the scope options).
+What ZAP then does with them (a context holds a URL when an include regex matches it whole and no
+exclude does) is checked by matching the recorded regexes against URLs, as ZAP would.
+
 `zapv2` sends every call to `http://zap/JSON/...` through ZAP as an HTTP proxy, so the stand-in
 is a proxy-style server on 127.0.0.1. Each endpoint the runner calls answers with the shape ZAP's
 API documentation gives (https://www.zaproxy.org/docs/api/): views return `{"<name>": value}`,
@@ -11,6 +16,7 @@ actions `{"Result": "OK"}` or an id, errors HTTP 400 `{"code": ..., "message": .
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +54,7 @@ ENDPOINTS: dict[str, Any] = {
     "/JSON/context/action/includeInContext/": OK,
     "/JSON/context/action/excludeFromContext/": OK,
     "/JSON/context/action/removeContext/": OK,
+    "/JSON/context/action/setContextInScope/": OK,
     "/JSON/replacer/action/addRule/": OK,
     "/JSON/replacer/action/removeRule/": OK,
     "/JSON/spider/action/setOptionMaxDuration/": OK,
@@ -55,6 +62,11 @@ ENDPOINTS: dict[str, Any] = {
     "/JSON/spider/view/status/": None,
     "/JSON/ajaxSpider/action/setOptionMaxDuration/": OK,
     "/JSON/ajaxSpider/action/scan/": OK,
+    # ZAP's default allowed resources (AjaxSpiderParam), `enabled` a JSON boolean as ZAP writes it
+    "/JSON/ajaxSpider/view/allowedResources/": {"allowedResources": [
+        {"enabled": True, "regex": "^http.*\\.js(?:\\?.*)?$"}, {"enabled": True, "regex": "^http.*\\.css(?:\\?.*)?$"},
+        {"enabled": False, "regex": "^https://cdn\\.example\\.com/.*$"}]},
+    "/JSON/ajaxSpider/action/setEnabledAllowedResource/": OK,
     "/JSON/ajaxSpider/view/status/": None,
     "/JSON/pscan/view/recordsToScan/": None,
     "/JSON/ascan/action/scan/": {"scan": "3"},
@@ -141,11 +153,17 @@ def test_full_scan_calls_every_endpoint_in_order(zap: tuple[ZapStub, str], tmp_p
         "/JSON/context/action/newContext/",
         "/JSON/context/action/includeInContext/",
         "/JSON/context/action/excludeFromContext/",
+        "/JSON/context/action/setContextInScope/",
         "/JSON/replacer/action/addRule/",
         "/JSON/spider/action/setOptionMaxDuration/",
         "/JSON/spider/action/scan/",
         "/JSON/ajaxSpider/action/setOptionMaxDuration/",
+        "/JSON/ajaxSpider/view/allowedResources/",
+        "/JSON/ajaxSpider/action/setEnabledAllowedResource/",
+        "/JSON/ajaxSpider/action/setEnabledAllowedResource/",
         "/JSON/ajaxSpider/action/scan/",
+        "/JSON/ajaxSpider/action/setEnabledAllowedResource/",
+        "/JSON/ajaxSpider/action/setEnabledAllowedResource/",
         "/JSON/ascan/action/scan/",
         "/JSON/replacer/action/removeRule/",
         "/JSON/context/action/removeContext/",
@@ -164,7 +182,12 @@ def test_scope_reaches_zap_as_context_protected_mode_and_header_rule(zap: tuple[
     origin = ctx.dast_targets[0].origin_regex
     assert stub.called("/JSON/core/action/setMode/") == [{"mode": "protect"}]
     context_name = stub.called("/JSON/context/action/newContext/")[0]["contextName"]
-    assert stub.called("/JSON/context/action/includeInContext/") == [{"contextName": context_name, "regex": origin}]
+    assert stub.called("/JSON/context/action/includeInContext/") == [
+        {"contextName": context_name, "regex": regex} for regex in ctx.dast_scope.url_regexes
+    ]
+    assert stub.called("/JSON/context/action/setContextInScope/") == [
+        {"contextName": context_name, "booleanInScope": "true"}
+    ]
     assert stub.called("/JSON/context/action/excludeFromContext/") == [
         {"contextName": context_name, "regex": "^.*/logout.*$"}
     ]
@@ -173,9 +196,69 @@ def test_scope_reaches_zap_as_context_protected_mode_and_header_rule(zap: tuple[
                     "matchRegex": "false", "matchString": "Authorization",
                     "replacement": "Bearer secret-session-token", "url": origin}
     assert stub.called("/JSON/spider/action/scan/") == [{"url": TARGET, "contextName": context_name, "recurse": "true"}]
+    assert stub.called("/JSON/ajaxSpider/action/scan/") == [
+        {"url": TARGET, "inScope": "true", "contextName": context_name}
+    ]
     assert stub.called("/JSON/ascan/action/scan/") == [
         {"url": TARGET, "recurse": "true", "inScopeOnly": "true", "contextId": "2"}
     ]
+
+
+def test_ajax_spider_fetches_no_allowed_resource_from_other_hosts(zap: tuple[ZapStub, str], tmp_path: Path) -> None:
+    """The default allowed resources (any host's .js and .css) are off while the ajax spider runs, and
+    on again afterwards; one the user had disabled stays as it was."""
+    stub, url = zap
+    SCANNER.run(context(tmp_path, url), FULL, time.monotonic() + 60)
+    toggles = [(name, params) for name, params in stub.calls
+               if name in ("/JSON/ajaxSpider/action/setEnabledAllowedResource/", "/JSON/ajaxSpider/action/scan/")]
+    defaults = ["^http.*\\.js(?:\\?.*)?$", "^http.*\\.css(?:\\?.*)?$"]
+    assert [params.get("enabled", "scan") for _, params in toggles] == ["false", "false", "scan", "true", "true"]
+    assert [params["regex"] for _, params in toggles if "regex" in params] == defaults * 2
+
+
+def in_context(url: str, includes: list[str], excludes: list[str]) -> bool:
+    """ZAP's rule (Context.isInContext): an include regex matches the whole URL and no exclude does."""
+    def matches(regexes: list[str]) -> bool:
+        return any(re.fullmatch(regex, url) for regex in regexes)
+    return matches(includes) and not matches(excludes)
+
+
+@pytest.mark.parametrize(("allow", "inside", "outside"), [
+    (["127.0.0.1:8999"],
+     ["http://127.0.0.1:8999/shop/", "http://127.0.0.1:8999", "https://127.0.0.1:8999/a?b#c"],
+     ["http://127.0.0.1:9000/", "http://127.0.0.1/", "http://127.0.0.1:8999@evil.test/",
+      "http://127.0.0.1:8999.evil.test/", "http://127.0.0.10:8999/", "http://evil.test/?http://127.0.0.1:8999/",
+      "http://127.0.0.1:89990/", "http://127.0.0.1:8999\\@evil.test/"]),
+    (["app.example.com"],
+     ["https://app.example.com/", "http://APP.example.com:8080/x", "https://app.example.com:443/"],
+     ["https://app.example.com.evil.net/", "https://app.example.com@evil.net/", "https://xapp.example.com/",
+      "https://evil.net/app.example.com", "https://app-example.com/", "https://a.app.example.com/",
+      "ftp://app.example.com/"]),
+    (["*.example.com:443"],
+     ["https://a.example.com/", "https://a.b.example.com:443/x", "http://a.example.com:443/"],
+     ["https://example.com/", "https://a.example.com:8443/", "http://a.example.com/", "https://a.example.com.evil/",
+      "https://evil.com/.example.com", "https://a.example.com@evil.com/", "https://a/b.example.com/",
+      "https://a.example.comx/"]),
+    (["[::1]:8080"],
+     ["http://[::1]:8080/"],
+     ["http://[::1]/", "http://[::1]:8081/", "http://[::2]:8080/"]),
+])
+def test_context_holds_the_allowlist_and_nothing_else(zap: tuple[ZapStub, str], tmp_path: Path, allow: list[str],
+                                                      inside: list[str], outside: list[str]) -> None:
+    """What ZAP is told, matched as ZAP matches it: a redirect to another port, userinfo and suffix tricks
+    are outside the context, so neither the spider nor (in protected mode) the active scan goes there."""
+    stub, url = zap
+    allowlist = Allowlist.parse(allow)
+    target = allowlist.guard(inside[0])
+    ctx = ScanContext(source=tmp_path, work_dir=tmp_path / "work", dast_targets=(target,),
+                      env={"ZAP_URL": url, "ZAP_API_KEY": API_KEY}, dast_allow=allowlist)
+    SCANNER.run(ctx, FULL, time.monotonic() + 60)
+    includes = [params["regex"] for params in stub.called("/JSON/context/action/includeInContext/")]
+    excludes = [params["regex"] for params in stub.called("/JSON/context/action/excludeFromContext/")]
+    assert len(includes) == len(allow)
+    assert [u for u in inside if not in_context(u, includes, excludes)] == []
+    assert [u for u in outside if in_context(u, includes, excludes)] == []
+    assert not in_context(inside[0].rstrip("/") + "/logout", includes, excludes), "the configured exclude holds"
 
 
 def test_baseline_mode_runs_no_active_scan(zap: tuple[ZapStub, str], tmp_path: Path) -> None:
