@@ -48,7 +48,7 @@ def add_format_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cyclonedx", metavar="OUT",
                         help="write a CycloneDX 1.6 SBOM of the packages seen and their vulnerabilities")
     parser.add_argument("--vex", action="append", default=[], type=Path, metavar="FILE",
-                        help="OpenVEX, CycloneDX VEX or CSAF VEX document; not_affected and fixed suppress (repeatable)")
+                        help="OpenVEX, CycloneDX or CSAF VEX document; not_affected and fixed suppress (repeatable)")
     parser.add_argument("--epss", type=Path, metavar="FILE",
                         help="FIRST's EPSS snapshot (epss_scores-current.csv.gz, gzip or CSV): findings carry their "
                              "CVE's exploitation probability (default: the one `tollgate db update` fetched, if any)")
