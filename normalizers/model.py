@@ -178,6 +178,18 @@ class KnownExploited:
 
 
 @dataclass(frozen=True)
+class ExploitPrediction:
+    """FIRST's EPSS for a finding's CVE (normalizers.epss): the probability of exploitation in the next
+    30 days, and its percentile among all scored CVEs, both in [0, 1]."""
+
+    cve: str
+    probability: float
+    percentile: float
+    score_date: str  # ISO 8601 date of the snapshot
+    model_version: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem at one place, as one tool (or several, after merging) reported it.
 
@@ -211,6 +223,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     # Set after merging when a CVE of the finding is in CISA KEV; the gate and reports rank it first.
     kev: KnownExploited | None = None
+    epss: ExploitPrediction | None = None  # set when an EPSS snapshot scores one of its CVEs
     fingerprint: str = ""
 
     @property

@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("pipeline.commands.publish", "publish results to Security Hub, directly or via the report bucket"),
     "report": ("pipeline.commands.report", "write the job summary, HTML or PDF report"),
     "firewall": ("pipeline.commands.firewall", "supply-chain firewall: check packages, serve the API"),
-    "db": ("pipeline.commands.db", "refresh the CISA KEV catalog (offline: say how old the bundled one is)"),
+    "db": ("pipeline.commands.db", "refresh the CISA KEV catalog and FIRST EPSS snapshot (offline: say what is used)"),
 }
 
 EPILOG = """exit codes:

@@ -8,7 +8,8 @@ is failed ("incomplete") whatever the findings say. Order of decisions for each 
 3. with a baseline, a finding that was already there is `unchanged` and never fails;
 4. otherwise it fails when its severity reaches the threshold of its category;
 5. with `fail-on-kev`, an open finding whose CVE is in CISA KEV fails whatever its severity, new or
-   not: a baseline accepted a risk before it was known to be exploited.
+   not: a baseline accepted a risk before it was known to be exploited; likewise with `fail-on-epss`
+   for a CVE whose EPSS probability reaches the threshold (Policy.exploitation_fails).
 
 A baseline is a previous Tollgate results file (matched on fingerprints) or a SARIF file:
 results carrying Tollgate's `partialFingerprints["tollgate/v2"]` match on it; any other
@@ -119,7 +120,7 @@ def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | N
     new, unchanged, fixed = compare(active, baseline, findings) if baseline else (tuple(active), (), ())
     new_ids = {id(f) for f in new}
     failing = tuple(f for f in open_findings if (id(f) in new_ids and _reaches(f, policy.threshold(f.category)))
-                    or (policy.fail_on_kev and f.kev is not None))
+                    or policy.exploitation_fails(f))
     return GateVerdict(
         passed=not failing and not missing,
         policy=policy,

@@ -27,7 +27,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 from packageurl import PackageURL
 
-from normalizers.model import Category, Severity
+from normalizers.model import Category, Finding, Severity
 from pipeline.config_file import format_path, load_yaml
 from pipeline.errors import ConfigError
 
@@ -67,10 +67,19 @@ class Policy:
     baseline: str | None = None  # resolved against the policy file's directory
     source: str = "<default policy>"
     fail_on_kev: bool = False  # an open CVE in CISA KEV fails, whatever its severity or the baseline
+    fail_on_epss: float | None = None  # an open CVE this likely to be exploited (EPSS) fails, likewise
     vex: tuple[str, ...] = ()  # VEX documents, resolved against the policy file's directory
+    epss: str | None = None  # an EPSS snapshot, resolved against the policy file's directory
 
     def threshold(self, category: Category) -> Severity | None:
         return dict(self.category_fail_on).get(category, self.fail_on)
+
+    def exploitation_fails(self, finding: Finding) -> bool:
+        """Known (KEV) or likely (EPSS) exploitation fails an open finding whatever its severity, new or not."""
+        if self.fail_on_kev and finding.kev is not None:
+            return True
+        return (self.fail_on_epss is not None and finding.epss is not None
+                and finding.epss.probability >= self.fail_on_epss)
 
     def with_fail_on(self, fail_on: str | None) -> Policy:
         """A command-line `--fail-on` replaces the file's default threshold, not its overrides."""
@@ -79,7 +88,8 @@ class Policy:
     def describe_thresholds(self) -> str:
         overrides = "".join(f"; {c.value}: {_threshold_name(s)}" for c, s in self.category_fail_on)
         kev = "; fail-on-kev" if self.fail_on_kev else ""
-        return f"fail-on {_threshold_name(self.fail_on)}{overrides}{kev}"
+        epss = f"; fail-on-epss {self.fail_on_epss:g}" if self.fail_on_epss is not None else ""
+        return f"fail-on {_threshold_name(self.fail_on)}{overrides}{kev}{epss}"
 
 
 def parse_threshold(value: str) -> Severity | None:
@@ -108,7 +118,8 @@ def load_policy(path: str | Path) -> Policy:
     policy = parse_policy(text, source=str(path))
     folder = Path(path).parent
     return dataclasses.replace(policy, baseline=str(folder / policy.baseline) if policy.baseline else None,
-                               vex=tuple(str(folder / vex) for vex in policy.vex))
+                               vex=tuple(str(folder / vex) for vex in policy.vex),
+                               epss=str(folder / policy.epss) if policy.epss else None)
 
 
 def parse_policy(text: str, source: str = DEFAULT_POLICY_FILE) -> Policy:
@@ -174,7 +185,9 @@ def _policy_from_document(document: dict[str, Any], source: str) -> Policy:
         baseline=document.get("baseline"),
         source=source,
         fail_on_kev=bool(document.get("fail-on-kev", False)),
+        fail_on_epss=document.get("fail-on-epss"),
         vex=tuple(document.get("vex") or ()),
+        epss=document.get("epss"),
     )
 
 

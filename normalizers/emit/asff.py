@@ -320,6 +320,7 @@ def _product_fields(finding: Finding, scope: Scope, warnings: list[str], previou
         ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids)),
         ("tollgate/SuppressionReason", None if finding.active else finding.suppression_reason or "reported inactive"),
         *_kev_fields(finding),
+        *_epss_fields(finding),
     ]
     extras = ((f"tollgate/property/{key}", value) for key, value in finding.properties)
     fields, dropped = _string_map([*core, *extras], MAX_PRODUCT_FIELD_VALUE)
@@ -334,6 +335,12 @@ def _kev_fields(finding: Finding) -> list[tuple[str, object]]:
         return []
     return [("tollgate/Kev", "true"), ("tollgate/KevDateAdded", finding.kev.date_added),
             ("tollgate/KevDueDate", finding.kev.due_date)]
+
+
+def _epss_fields(finding: Finding) -> list[tuple[str, object]]:
+    if finding.epss is None:  # the probability itself is Vulnerabilities[].EpssScore
+        return []
+    return [("tollgate/EpssPercentile", f"{finding.epss.percentile:g}"), ("tollgate/EpssDate", finding.epss.score_date)]
 
 
 def _other_details(finding: Finding, scope: Scope, location_pairs: list[tuple[str, object]]) -> dict[str, str]:
@@ -488,6 +495,8 @@ def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, s
     vulnerability["Vendor"] = {"Name": vendor[0], "Url": vendor[1], "VendorSeverity": _original_severity(finding)}
     if finding.kev:  # CISA KEV: exploited in the wild (dates in ProductFields tollgate/Kev*)
         vulnerability["ExploitAvailable"] = "YES"
+    if finding.epss:  # FIRST EPSS of the finding's CVE (percentile in ProductFields tollgate/Epss*)
+        vulnerability["EpssScore"] = finding.epss.probability
     references = [r for r in map(web_url, finding.references) if r]
     if references:
         vulnerability["ReferenceUrls"] = references[:MAX_REFERENCE_URLS]

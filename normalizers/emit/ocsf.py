@@ -335,6 +335,9 @@ def _cve(finding: Finding, uid: str) -> dict[str, Any]:
         cve["cvss"] = scores
     if finding.cwe:
         cve["related_cwes"] = [_cwe(cwe) for cwe in finding.cwe]
+    if finding.epss and finding.epss.cve == uid:  # OCSF's epss belongs to this CVE, not to a related one
+        cve["epss"] = {"score": f"{finding.epss.probability:g}", "percentile": finding.epss.percentile,
+                       "version": finding.epss.model_version}
     return cve
 
 

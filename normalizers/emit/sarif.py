@@ -454,6 +454,10 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
         properties["tags"] = [KEV_TAG]
         properties["kev"] = {"cve": finding.kev.cve, "dateAdded": finding.kev.date_added,
                              "dueDate": finding.kev.due_date, "knownRansomwareCampaignUse": finding.kev.ransomware}
+    if finding.epss:
+        properties["epss"] = {"cve": finding.epss.cve, "probability": finding.epss.probability,
+                              "percentile": finding.epss.percentile, "scoreDate": finding.epss.score_date,
+                              "modelVersion": finding.epss.model_version}
     return properties
 
 

@@ -50,6 +50,16 @@ def fetch(url: str, destination: Path) -> Path:
     return destination
 
 
+def fetch_bytes(url: str, timeout: float = DOWNLOAD_TIMEOUT_SECONDS) -> bytes:
+    """A small download into memory (a data feed), with the same rules as `fetch`."""
+    opener = urllib.request.build_opener(NoDowngrade())
+    try:
+        with opener.open(url, timeout=timeout) as response:  # https (checked), or a loopback mirror in tests
+            return bytes(response.read())
+    except OSError as exc:
+        raise ScannerError(f"cannot download {url}: {getattr(exc, 'reason', None) or exc}") from None
+
+
 def verify_sha256(path: Path, expected: str) -> None:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != expected:

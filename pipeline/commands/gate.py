@@ -32,7 +32,7 @@ def add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a previous results file or SARIF file: only new findings fail (default: the policy's)")
     parser.add_argument("--fail-on", choices=THRESHOLDS, help="replace the policy's default fail-on threshold")
     parser.add_argument("--vex", action="append", default=[], type=Path, metavar="FILE",
-                        help="OpenVEX or CycloneDX VEX document; not_affected and fixed suppress (repeatable)")
+                        help="OpenVEX, CycloneDX or CSAF VEX document; not_affected and fixed suppress (repeatable)")
 
 
 def verdict_request(args: argparse.Namespace) -> VerdictRequest:

@@ -48,7 +48,10 @@ def add_format_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cyclonedx", metavar="OUT",
                         help="write a CycloneDX 1.6 SBOM of the packages seen and their vulnerabilities")
     parser.add_argument("--vex", action="append", default=[], type=Path, metavar="FILE",
-                        help="OpenVEX or CycloneDX VEX document; not_affected and fixed suppress (repeatable)")
+                        help="OpenVEX, CycloneDX or CSAF VEX document; not_affected and fixed suppress (repeatable)")
+    parser.add_argument("--epss", type=Path, metavar="FILE",
+                        help="FIRST's EPSS snapshot (epss_scores-current.csv.gz, gzip or CSV): findings carry their "
+                             "CVE's exploitation probability (default: the one `tollgate db update` fetched, if any)")
     parser.add_argument("--gitlab", metavar="DIR",
                         help="write GitLab security reports (gl-sast-report.json, gl-dependency-scanning-report.json, "
                              "gl-dast-report.json, gl-secret-detection-report.json) into DIR")
@@ -101,6 +104,7 @@ def request_from(args: argparse.Namespace) -> NormalizeRequest:
         ocsf_out=args.ocsf,
         cyclonedx_out=args.cyclonedx,
         vex=tuple(args.vex),
+        epss=args.epss,
         gitlab_dir=args.gitlab,
         sarif_options=sarif_options_for(source_root, dast_location=args.dast_location,
                                         image_location=args.image_location, host_location=args.host_location),

@@ -4,7 +4,8 @@
 results to the report bucket, whose importer Lambda does the same centrally (pipeline.flows.publish).
 A pull-request run, or a branch that is neither the default one nor a named environment, publishes
 nothing and says so in one line (exit 0). `securityhub` prints one line per finding that was not
-imported, then a summary, and exits 3 when any finding was not imported.
+imported, then a summary, and exits 3 when any finding was not imported; with `--verify`, also one
+line per imported finding that reading back did not find, and exits 3 when any is missing.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"BatchImportFindings calls per second (default: {IMPORT_RATE.per_second:g})")
     hub.add_argument("--burst", type=int, default=IMPORT_RATE.burst,
                      help=f"BatchImportFindings burst (default: {IMPORT_RATE.burst})")
+    hub.add_argument("--verify", action="store_true",
+                     help="after importing, read the findings back (GetFindingsV2 where the new Security Hub is "
+                          "on, else GetFindings) and exit 3 if any did not arrive")
     hub.add_argument("--refresh-days", type=float, default=DEFAULT_REFRESH_INTERVAL.days, metavar="DAYS",
                      help="re-send an unchanged finding only when Security Hub's copy is this old "
                           f"(default: {DEFAULT_REFRESH_INTERVAL.days}; Security Hub expires findings after 90)")
@@ -78,6 +82,7 @@ def request_from(args: argparse.Namespace) -> PublishFlowRequest:
         categories=frozenset(args.category),
         import_rate=import_rate,
         refresh_interval=refresh_interval(args.refresh_days),
+        verify=args.verify,
     )
 
 

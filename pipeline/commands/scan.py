@@ -105,6 +105,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         ocsf_out=Path(args.ocsf) if args.ocsf else None,
         cyclonedx_out=Path(args.cyclonedx) if args.cyclonedx else None,
         vex=tuple(args.vex),
+        epss=args.epss,
         gitlab_dir=args.gitlab,
     )
 

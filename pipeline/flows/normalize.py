@@ -15,6 +15,7 @@ from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.gitlab import emit_gitlab
 from normalizers.emit.ocsf import OcsfContext, emit_ocsf
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
+from normalizers.epss import EpssError, EpssSnapshot, load_snapshot, mark_epss
 from normalizers.kev import load_catalog, mark_known_exploited
 from normalizers.merge import merge_across_tools
 from normalizers.model import Finding, ParseResult, Scope, Skipped
@@ -25,6 +26,7 @@ from normalizers.redact import redact_text
 from normalizers.results import Results, results_to_dict
 from normalizers.tool_id import ToolId
 from pipeline.atomic import write_atomic
+from pipeline.errors import ConfigError
 from pipeline.vex import VexStatement, apply_vex, load_vex
 
 
@@ -42,6 +44,7 @@ class NormalizeRequest:
     ocsf_out: str | None = None
     cyclonedx_out: str | None = None
     vex: tuple[Path, ...] = ()  # VEX documents whose not_affected and fixed statements suppress
+    epss: Path | None = None  # FIRST's EPSS snapshot; None: the one `tollgate db update` fetched, if any
     gitlab_dir: str | None = None  # GitLab security reports (gl-*-report.json) go here
     sarif_options: SarifOptions = field(default_factory=SarifOptions)
 
@@ -72,6 +75,7 @@ class NormalizeOutcome:
     parsed: tuple[ParseResult, ...]
     warnings: tuple[str, ...] = ()
     kev_catalog: str = ""  # which KEV catalog marked the findings, and how old it is
+    epss: str = ""  # which EPSS snapshot scored them, if one did
 
     def summary_line(self) -> str:
         counts = Counter(f.severity.value for f in self.results.findings if f.active)
@@ -81,14 +85,33 @@ class NormalizeOutcome:
             f"tollgate: {len(self.results.findings)} findings from {len(self.parsed)} reports "
             f"({by_severity}); {len(self.results.skipped)} records skipped; "
             f"{known_exploited} known exploited ({self.kev_catalog})"
+            + (f"; {sum(1 for f in self.results.findings if f.epss)} scored by {self.epss}" if self.epss else "")
         )
 
 
 def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
     options = ParseOptions(source_root=request.source_root)
     statements = load_vex(request.vex)  # a bad VEX document stops the run before any report is read
+    snapshot = read_epss(request.epss)  # and so does a bad EPSS snapshot
     parsed = tuple(parse_report(Report.from_path(path), options, request.tool) for path in request.reports)
-    return with_vex(outcome_from_parsed(parsed, request.scope), statements)
+    return with_vex(with_epss(outcome_from_parsed(parsed, request.scope), snapshot), statements)
+
+
+def read_epss(path: Path | None) -> EpssSnapshot | None:
+    """The EPSS snapshot given, else the fetched one; a bad given file is a ConfigError (exit 2)."""
+    try:
+        return load_snapshot(path)
+    except EpssError as exc:
+        raise ConfigError(str(exc), "give FIRST's epss_scores-current.csv.gz (gzip or plain CSV)") from None
+
+
+def with_epss(outcome: NormalizeOutcome, snapshot: EpssSnapshot | None) -> NormalizeOutcome:
+    """Findings with a scored CVE carry its EPSS probability and percentile."""
+    if snapshot is None:
+        return outcome
+    findings = tuple(mark_epss(outcome.results.findings, snapshot))
+    return dataclasses.replace(outcome, results=dataclasses.replace(outcome.results, findings=findings),
+                               epss=snapshot.notice())
 
 
 def with_vex(outcome: NormalizeOutcome, statements: tuple[VexStatement, ...]) -> NormalizeOutcome:

@@ -48,6 +48,7 @@ class PublishFlowRequest:
     import_rate: Rate = IMPORT_RATE
     refresh_interval: timedelta = DEFAULT_REFRESH_INTERVAL
     env: Mapping[str, str] | None = None  # the CI variables that say pull request and default branch; None: ours
+    verify: bool = False  # read back what landed; a missing finding fails like one not imported
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def publish_results(request: PublishFlowRequest) -> PublishFlowOutcome:
         PublishRequest(findings=prepared.results.findings, scope=prepared.scope, categories=request.categories,
                        account=request.account),
         PublishSettings(region=request.region, endpoint_url=request.endpoint_url, import_rate=request.import_rate,
-                        refresh_interval=request.refresh_interval),
+                        refresh_interval=request.refresh_interval, verify=request.verify),
     )
     return PublishFlowOutcome(prepared.eligibility, outcome)
 
@@ -127,6 +128,12 @@ def upload_results(request: S3FlowRequest, now: datetime | None = None) -> Publi
 
 
 def require_imported(result: PublishFlowOutcome) -> None:
-    """PublishError (exit 3) when any finding was not imported."""
-    if result.outcome is not None and result.outcome.failed:
-        raise PublishError(f"{len(result.outcome.failed)} findings were not imported into Security Hub")
+    """PublishError (exit 3) when any finding was not imported, or was imported but not found on reading back."""
+    outcome = result.outcome
+    if outcome is None:
+        return
+    if outcome.failed:
+        raise PublishError(f"{len(outcome.failed)} findings were not imported into Security Hub")
+    if outcome.verification is not None and outcome.verification.missing:
+        raise PublishError(f"{len(outcome.verification.missing)} imported findings were not found in Security Hub "
+                           f"through {outcome.verification.api}")

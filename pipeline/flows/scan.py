@@ -47,6 +47,7 @@ from pipeline.flows.normalize import (
     NormalizeRequest,
     outcome_from_parsed,
     sarif_options_for,
+    with_epss,
     with_vex,
     write_outputs,
 )
@@ -92,6 +93,7 @@ class ScanRequest:
     ocsf_out: Path | None = None  # a copy of the output folder's ocsf.json
     cyclonedx_out: Path | None = None  # the SBOM, written only when asked for
     vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
+    epss: Path | None = None  # an EPSS snapshot, instead of the policy's
     gitlab_dir: Path | str | None = None  # also write GitLab security reports there
 
 
@@ -145,7 +147,7 @@ def plan_scan(request: ScanRequest) -> ScanPlan:
     config_file = discover(request.config, request.source)
     config = load_scan_config(config_file).with_options(request.options)
     gate = read_gate_inputs(GateSettings(config=config_file, fail_on=request.fail_on, baseline=request.baseline,
-                                         vex=request.vex))
+                                         vex=request.vex, epss=request.epss))
     if config.securityhub is not None and request.publish:
         require_publishable(request.scope)  # before a scanner runs, not after the whole scan
     allowlist = Allowlist.parse((*config.dast_allow, *request.dast_allow))
@@ -365,7 +367,7 @@ def scan_and_report(plan: ScanPlan, ctx: ScanContext, stream: TextIO | None) -> 
     proposals = write_remediations(request.out_dir, propose(request.source, normalized.results.findings))
     normalized = replace(normalized, results=replace(normalized.results, missing=missing,
                                                      metrics=(*normalized.results.metrics, *proposals)))
-    normalized = with_vex(normalized, plan.gate.vex)
+    normalized = with_vex(with_epss(normalized, plan.gate.epss), plan.gate.vex)
     verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
     warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]

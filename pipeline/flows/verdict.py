@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from normalizers.epss import EpssSnapshot, mark_epss
 from normalizers.errors import NormalizerError
 from normalizers.model import Finding, Reconciliation, Scope, Severity
 from pipeline.config_file import discover
 from pipeline.errors import ConfigError
+from pipeline.flows.normalize import read_epss
 from pipeline.flows.results_files import combine_results, load_results, read_json
 from pipeline.gate import Baseline, GateVerdict, baseline_from_document, evaluate
 from pipeline.policy import Policy, load_policy
@@ -34,6 +36,7 @@ class GateSettings:
     fail_on: str | None = None  # replaces the policy's default threshold
     baseline: Path | None = None  # replaces the policy's baseline
     vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
+    epss: Path | None = None  # an EPSS snapshot, instead of the policy's
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class GateInputs:
     baseline: Baseline | None
     config: Path | None  # the .tollgate.yml they came from, if any
     vex: tuple[VexStatement, ...] = ()  # the policy's and the front door's VEX statements
+    epss: EpssSnapshot | None = None  # the front door's, else the policy's, else the fetched one
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ def read_gate_inputs(settings: GateSettings) -> GateInputs:
     policy = (load_policy(config) if config else Policy()).with_fail_on(settings.fail_on)
     baseline_path = settings.baseline or (Path(policy.baseline) if policy.baseline else None)
     vex = load_vex((*policy.vex, *settings.vex))
-    return GateInputs(policy, read_baseline(baseline_path) if baseline_path else None, config, vex)
+    epss = read_epss(settings.epss or (Path(policy.epss) if policy.epss else None))
+    return GateInputs(policy, read_baseline(baseline_path) if baseline_path else None, config, vex, epss)
 
 
 def read_baseline(path: Path) -> Baseline:
@@ -99,6 +104,8 @@ def read_baseline(path: Path) -> Baseline:
 
 
 def decide(findings: Sequence[Finding], inputs: GateInputs, missing: Sequence[str] = ()) -> GateVerdict:
+    if inputs.epss is not None:  # results normalized without the snapshot are scored here
+        findings = mark_epss(findings, inputs.epss)
     vex = apply_vex(findings, inputs.vex)
     verdict = evaluate(vex.findings, inputs.policy, inputs.baseline, today=today_utc(), missing=missing)
     return dataclasses.replace(verdict, stale_vex=tuple(s.label for s in vex.stale))

@@ -27,6 +27,7 @@ the CLI's start-up never pays for either (botocore comes with normalizers.asff_v
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -55,6 +56,7 @@ from pipeline.publish.lifecycle import (
     plan_import,
 )
 from pipeline.publish.ratelimit import GET_FINDINGS_RATE, IMPORT_RATE, Rate, TokenBucket
+from pipeline.publish.verify import FindingReader, Verification
 
 if TYPE_CHECKING:
     import boto3
@@ -110,6 +112,7 @@ class PublishSettings:
     round_backoff_seconds: float = 1.0
     workers: int = 4
     refresh_interval: timedelta = DEFAULT_REFRESH_INTERVAL  # an unchanged finding is re-sent only this old
+    verify: bool = False  # read back what was accepted (pipeline.publish.verify)
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ class PublishOutcome:
     requests: int
     warnings: tuple[str, ...] = ()
     unchanged: int = 0  # reported again but not re-sent (fresh in Security Hub)
+    accepted_ids: tuple[str, ...] = ()  # sent and not refused: what a read-back must find
+    verification: Verification | None = None
 
     def summary_line(self) -> str:
         return (
@@ -332,6 +337,7 @@ def outcome_of(
         requests=requests,
         warnings=(*warnings, *(f"the emitter produced Id {i} twice; kept the first" for i in plan.duplicate_ids)),
         unchanged=len(plan.unchanged_ids),
+        accepted_ids=tuple(finding["Id"] for finding in plan.findings if finding["Id"] not in failed_ids),
     )
 
 
@@ -388,5 +394,11 @@ def publish(
         categories=request.scanned_categories(),
         environment=request.scope.environment,
     )
-    publisher = SecurityHubPublisher(client_for(session, "securityhub", settings), settings, budget=budget)
-    return publish_asff(emission.findings, scope, publisher, moment, emission.warnings)
+    budget = budget or RateBudget.of(settings)
+    client = client_for(session, "securityhub", settings)
+    outcome = publish_asff(emission.findings, scope, SecurityHubPublisher(client, settings, budget=budget), moment,
+                           emission.warnings)
+    if not settings.verify:
+        return outcome
+    reader = FindingReader(client, budget.reads, backoff_seconds=settings.round_backoff_seconds)
+    return dataclasses.replace(outcome, verification=reader.verify(outcome.accepted_ids, scope.product_arn))

@@ -83,3 +83,10 @@ def print_publish_outcome(result: PublishFlowOutcome) -> None:
     for failure in outcome.failed:
         print(failure.line(), file=sys.stderr)
     print(outcome.summary_line())
+    verification = outcome.verification
+    if verification is not None:
+        if verification.note:
+            print(f"tollgate: security hub: read back through {verification.api}: {verification.note}")
+        for line in verification.missing_lines():
+            print(line, file=sys.stderr)
+        print(verification.summary_line())

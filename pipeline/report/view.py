@@ -229,11 +229,24 @@ def verdict_sentence(verdict: GateVerdict) -> str:
     listed = ", ".join(f"{counts[s]} {s.value.lower()}" for s in SEVERITIES if counts[s])
     noun = "new finding" if verdict.baseline else "finding"
     plural = "" if len(verdict.failing) == 1 else "s"
-    exploited = sum(1 for f in verdict.failing if f.kev) if verdict.policy.fail_on_kev else 0
-    if exploited:  # fail-on-kev: a known-exploited finding fails whatever its severity, new or not
-        return (f"Failed: {len(verdict.failing)} finding{plural} at or above the threshold or known exploited "
-                f"({listed}; {exploited} in CISA KEV).")
+    exploited = _exploitation(verdict)
+    if exploited:  # fail-on-kev / fail-on-epss: exploitation fails whatever the severity, new or not
+        return (f"Failed: {len(verdict.failing)} finding{plural} at or above the threshold or {exploited[0]} "
+                f"({listed}; {exploited[1]}).")
     return f"Failed: {len(verdict.failing)} {noun}{plural} at or above the threshold ({listed})."
+
+
+def _exploitation(verdict: GateVerdict) -> tuple[str, str] | None:
+    """("known exploited", "1 in CISA KEV") and the like, for failing findings that only exploitation fails."""
+    policy = verdict.policy
+    kev = sum(1 for f in verdict.failing if policy.fail_on_kev and f.kev)
+    likely = sum(1 for f in verdict.failing if policy.exploitation_fails(f) and not (policy.fail_on_kev and f.kev))
+    if not kev and not likely:
+        return None
+    phrase = {(True, False): "known exploited", (False, True): "likely exploited"}.get(
+        (bool(kev), bool(likely)), "known or likely exploited")
+    counts = [f"{kev} in CISA KEV" if kev else "", f"{likely} at EPSS >= {policy.fail_on_epss:g}" if likely else ""]
+    return phrase, ", ".join(count for count in counts if count)
 
 
 def _tool_rows(findings: tuple[Finding, ...]) -> tuple[ToolRow, ...]:

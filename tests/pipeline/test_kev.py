@@ -167,10 +167,19 @@ def serve_bytes(body: bytes) -> HTTPServer:
     return HTTPServer(("127.0.0.1", 0), Handler)
 
 
+def closed_port_url(name: str) -> str:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/{name}"
+
+
+NO_EPSS = ["--epss-url", closed_port_url("epss.csv.gz"), "--timeout", "2"]  # never FIRST's network in a test
+
+
 def test_db_update_fetches_checks_and_writes_the_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     catalog = (Path(normalizers.tables.kev.__file__).parent / "known_exploited_vulnerabilities.json").read_bytes()
     with serving(serve_bytes(catalog)) as url:
-        assert main(["db", "update", "--kev-url", f"{url}/kev.json"]) == ExitCode.PASSED
+        assert main(["db", "update", "--kev-url", f"{url}/kev.json", *NO_EPSS]) == ExitCode.PASSED
     target = tmp_path / "data" / "kev" / "known_exploited_vulnerabilities.json"
     assert target.read_bytes() == catalog
     assert f"KEV catalog 2025.08.25 (1404 entries) written to {target}" in capsys.readouterr().out
@@ -178,19 +187,17 @@ def test_db_update_fetches_checks_and_writes_the_catalog(tmp_path: Path, capsys:
 
 
 def test_db_update_offline_keeps_the_snapshot_with_a_notice(capsys: pytest.CaptureFixture[str]) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    assert main(["db", "update", "--kev-url", f"http://127.0.0.1:{port}/kev.json", "--timeout", "2"]) == 0
+    assert main(["db", "update", "--kev-url", closed_port_url("kev.json"), *NO_EPSS]) == 0
     err = capsys.readouterr().err
-    assert "could not refresh the KEV catalog (ConnectionError); using the CISA KEV catalog 2025.08.25 " \
-           "(bundled snapshot, released 2025-08-25, " in err
+    assert "could not refresh the KEV catalog (cannot download http://127.0.0.1:" in err
+    assert "Connection refused); using the CISA KEV catalog 2025.08.25 (bundled snapshot, released 2025-08-25, " in err
+    assert "could not refresh the EPSS snapshot (" in err and "using no EPSS scores (give --epss FILE)" in err
     assert load_catalog().source == BUNDLED
 
 
 def test_db_update_refuses_a_download_that_is_not_a_catalog(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     with serving(serve_bytes(b'{"vulnerabilities": "no"}')) as url:
-        assert main(["db", "update", "--kev-url", f"{url}/kev.json"]) == ExitCode.TOOL_FAILED
+        assert main(["db", "update", "--kev-url", f"{url}/kev.json", *NO_EPSS]) == ExitCode.TOOL_FAILED
     assert "not a KEV catalog" in capsys.readouterr().err
     assert not (tmp_path / "data" / "kev").exists()

@@ -92,8 +92,8 @@ def test_a_missing_reason_names_the_entry() -> None:
 def test_an_unknown_key_is_named_with_a_suggestion() -> None:
     message = problems("fail_on: high\n")
     assert message == (".tollgate.yml: unknown key 'fail_on' (did you mean 'fail-on'? "
-                       "allowed: version, fail-on, fail-on-kev, categories, suppressions, vex, baseline, scan, "
-                       "firewall)")
+                       "allowed: version, fail-on, fail-on-kev, fail-on-epss, categories, suppressions, vex, epss, "
+                       "baseline, scan, firewall)")
 
 
 def test_an_unknown_key_inside_a_suppression_is_named_with_its_path() -> None:

@@ -1,11 +1,14 @@
-"""VEX as suppression: Trivy's own OpenVEX test document on Trivy's recorded gomod report, and two
-documents written for these tests (tests/fixtures/vex/SOURCES.md says which is which)."""
+"""VEX as suppression: Trivy's own OpenVEX test document on Trivy's recorded gomod report, and OpenVEX,
+CycloneDX and CSAF 2.0 VEX documents written for these tests (tests/fixtures/vex/SOURCES.md says which is
+which); the CSAF one is checked against the CSAF 2.0 JSON schema here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from normalizers.dedupe import merge_duplicates
@@ -14,7 +17,7 @@ from normalizers.parsing import parse_report
 from normalizers.raw_report import Report
 from pipeline.cli import main
 from pipeline.errors import ConfigError, ExitCode
-from pipeline.vex import VexStatus, apply_vex, load_vex
+from pipeline.vex import VexProduct, VexStatus, apply_vex, load_vex
 from tests.conftest import FIXTURES
 from tests.validation import asff_problems, sarif_problems
 
@@ -101,7 +104,8 @@ def test_an_affected_statement_outweighs_a_not_affected_one(tmp_path: Path) -> N
 
 def test_cyclonedx_vex_resolved_suppresses_as_fixed() -> None:
     (statement,) = load_vex([CYCLONEDX_VEX])
-    assert (statement.status, statement.products) == (VexStatus.FIXED, ("pkg:golang/golang.org/x/text@0.3.6",))
+    assert (statement.status, statement.products) == (VexStatus.FIXED,
+                                                      (VexProduct("pkg:golang/golang.org/x/text@0.3.6"),))
     outcome = apply_vex(gomod_findings(), [statement])
     (suppressed,) = [f for f in outcome.findings if not f.active]
     assert suppressed.rule_id == "CVE-2021-38561"
@@ -112,14 +116,17 @@ def test_cyclonedx_vex_resolved_suppresses_as_fixed() -> None:
 def test_a_statement_for_another_version_matches_nothing() -> None:
     statement = load_vex([TRIVY_VEX])[0]
     other = type(statement)(statement.source, statement.document, 0, statement.vulnerabilities,
-                            ("pkg:golang/github.com/open-policy-agent/opa@0.36.0",), statement.status)
+                            (VexProduct("pkg:golang/github.com/open-policy-agent/opa@0.36.0"),), statement.status)
     outcome = apply_vex(gomod_findings(), [other])
     assert outcome.suppressed == 0 and outcome.stale == (other,)
 
 
 @pytest.mark.parametrize(("content", "expected"), [
     ("{", "not JSON"),
-    ('{"hello": 1}', "not an OpenVEX or CycloneDX VEX document"),
+    ('{"hello": 1}', "not an OpenVEX, CycloneDX VEX or CSAF VEX document"),
+    ('{"bomFormat": "CycloneDX", "components": [{"bom-ref": "a", "purl": "pkg:npm/a"}], "vulnerabilities": '
+     '[{"id": "CVE-1", "analysis": {"state": "resolved"}, "affects": [{"ref": "a", "versions": '
+     '[{"range": "vers:nosuch/>=1"}]}]}]}', "'vers:nosuch/>=1' is not a vers range"),
     ('{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-1"}, '
      '"products": [{"@id": "pkg:npm/a@1"}], "status": "maybe"}]}', "statements[0]: status 'maybe' is not one of"),
     ('{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-1"}, '
@@ -134,3 +141,76 @@ def test_a_bad_vex_document_is_a_one_line_usage_error(tmp_path: Path, capsys: py
     assert main(["normalize", str(GOMOD), "--repo", "acme/policy", "--vex", str(bad)]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1
+
+
+CSAF_VEX = FIXTURES / "vex" / "opa-text.csaf-vex.json"
+CYCLONEDX_RANGE = FIXTURES / "vex" / "cyclonedx-vex-range.json"
+CSAF_SCHEMA = FIXTURES / "schemas" / "csaf_json_schema-2.0.json"
+CSAF_REASON = ("VEX not_affected: vulnerable_code_not_in_execute_path: The service never compiles policies with "
+               "the affected ast option. (ACME-VEX-2026-0042)")
+
+
+def test_the_csaf_document_is_valid_csaf_2_0() -> None:
+    validator = jsonschema.Draft202012Validator(json.loads(CSAF_SCHEMA.read_text()))
+    assert [error.message for error in validator.iter_errors(json.loads(CSAF_VEX.read_text()))] == []
+
+
+def test_csaf_known_not_affected_in_a_vers_range_suppresses_with_its_flag_and_impact(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = normalize(tmp_path, CSAF_VEX)
+    findings = {f["rule_id"]: f for f in json.loads(outputs["json"].read_text())["findings"]}
+    assert (findings["CVE-2022-23628"]["active"], findings["CVE-2022-23628"]["suppression_reason"]) == (
+        False, CSAF_REASON)  # opa 0.35.0, inside vers:golang/>=0.30.0|<0.37.2
+    assert findings["CVE-2021-38561"]["active"]  # x/text 0.3.6 is known_affected
+    sarif = json.loads(outputs["sarif"].read_text())
+    assert sarif_problems(sarif) == []
+    result = next(r for run in sarif["runs"] for r in run["results"] if r["ruleId"] == "CVE-2022-23628")
+    assert result["suppressions"] == [{"kind": "external", "justification": CSAF_REASON}]
+    asff = json.loads(outputs["asff"].read_text())["Findings"]
+    assert [f["ProductFields"]["tollgate/SuppressionReason"] for f in asff if f["RecordState"] == "ARCHIVED"] == [
+        CSAF_REASON]
+    err = capsys.readouterr().err
+    # The fixed range is not vers (">= 0.3.7"): never read as every version, so it matches nothing; the
+    # appliance has no purl. Both are stale, counted, never silently dropped.
+    assert f"{CSAF_VEX}: statement 1 (CVE-2021-38561, fixed)" in err
+    assert f"{CSAF_VEX}: statement 2 (CVE-2020-28851, under_investigation)" in err
+    assert err.count("stale VEX statement") == 2
+
+
+def test_csaf_statuses_and_products() -> None:
+    statements = load_vex([CSAF_VEX])
+    assert [(s.index, s.status) for s in statements] == [
+        (0, VexStatus.NOT_AFFECTED), (1, VexStatus.AFFECTED), (1, VexStatus.FIXED), (2, VexStatus.UNDER_INVESTIGATION)]
+    assert statements[0].document == "ACME-VEX-2026-0042"
+    (opa,) = statements[0].products
+    assert (opa.purl, str(opa.versions)) == ("pkg:golang/github.com/open-policy-agent/opa",
+                                             "vers:golang/>=0.30.0|<0.37.2")
+    assert statements[1].products == (VexProduct("pkg:golang/golang.org/x/text@0.3.6"),)
+    assert statements[2].products == statements[3].products == ()
+
+
+@pytest.mark.parametrize(("opa_range", "suppressed"), [
+    ("vers:golang/>=0.30.0|<0.37.2", ["CVE-2022-23628"]),
+    ("vers:golang/>=0.36.0", []),  # 0.35.0 is outside: the statement is stale
+    ("vers:golang/<0.35.0", []),
+    ("vers:golang/0.35.0", ["CVE-2022-23628"]),
+])
+def test_cyclonedx_version_ranges_suppress_only_inside_the_range(tmp_path: Path, opa_range: str,
+                                                                 suppressed: list[str]) -> None:
+    document = json.loads(CYCLONEDX_RANGE.read_text())
+    document["vulnerabilities"][0]["affects"][0]["versions"][0]["range"] = opa_range
+    path = tmp_path / "range.cdx.json"  # the fixture with one range changed, for this test
+    path.write_text(json.dumps(document))
+    outcome = apply_vex(gomod_findings(), load_vex([path]))
+    assert [f.rule_id for f in outcome.findings if not f.active] == suppressed
+    stale = [s.vulnerabilities[0] for s in outcome.stale]
+    assert sorted(stale) == sorted(["CVE-2021-38561", *([] if suppressed else ["CVE-2022-23628"])])
+
+
+def test_a_version_the_ecosystem_cannot_read_is_never_in_a_range() -> None:
+    (statement, _) = load_vex([CYCLONEDX_RANGE])
+    opa = next(f for f in gomod_findings() if f.rule_id == "CVE-2022-23628")
+    package = opa.package
+    assert package is not None and statement.matches(opa)
+    unreadable = dataclasses.replace(opa, location=dataclasses.replace(package, version="not a version!"))
+    assert not statement.matches(unreadable)

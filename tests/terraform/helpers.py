@@ -321,11 +321,21 @@ class OfflineTerraform:
         return subprocess.run([str(self.binary), *arguments], cwd=directory, env=environment, capture_output=True,
                               text=True, timeout=300, check=False)
 
+    def plan(self, directory: Path) -> dict[str, Any]:
+        """`terraform plan` of a directory of the copy; returns `terraform show -json` of the plan."""
+        self._must(directory, "init", "-backend=false", "-input=false", "-no-color")
+        self._must(directory, "plan", "-no-color", "-lock=false", "-out=tollgate.tfplan")
+        return dict(json.loads(self._must(directory, "show", "-json", "tollgate.tfplan").stdout))
+
+    def _must(self, directory: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+        result = self._run(directory, *arguments)
+        if result.returncode != 0:
+            raise AssertionError(f"terraform {arguments[0]} failed in {directory}: {result.stderr[-3000:]}")
+        return result
+
     def validate(self, directory: Path) -> Validation:
         """Validate a directory of the copy (terraform/... relative to self.tree)."""
-        initialized = self._run(directory, "init", "-backend=false", "-input=false", "-no-color")
-        if initialized.returncode != 0:
-            raise AssertionError(f"terraform init failed in {directory}: {initialized.stderr[-2000:]}")
+        self._must(directory, "init", "-backend=false", "-input=false", "-no-color")
         result = self._run(directory, "validate", "-json", "-no-color")
         report = json.loads(result.stdout)
         found: dict[str, list[Diagnostic]] = {"error": [], "warning": []}

@@ -57,6 +57,8 @@ from tests.terraform.helpers import (
     unwrap,
 )
 
+pytest_plugins = ("tests.moto_server",)  # moto_server: STS for the plan's account lookup
+
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
 MODULE_NAMES = ["codebuild-scan", "findings-importer", "github-oidc-role", "monitoring", "package-vetting",
                 "report-bucket", "security-hub"]
@@ -831,6 +833,56 @@ def test_module_inputs_refuse_a_package_or_host_audit_that_cannot_work(input_cal
         assert errors and all(expected in error for error in errors), "\n".join(errors) or "accepted"
     contexts = {f"module.{call}" for call in INPUT_CALLS}
     assert [error.text for error in input_calls.errors if error.context not in contexts] == []
+
+
+def _plan_root(endpoint: str, modules: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A root module (JSON) whose AWS provider asks moto for the account; nothing else is called."""
+    provider = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing",
+                "skip_credentials_validation": True, "skip_requesting_account_id": True,
+                "skip_metadata_api_check": True, "endpoints": [{"sts": endpoint}]}
+    calls = {name: {**arguments, "source": f"../../modules/{arguments['source']}"}
+             for name, arguments in modules.items()}
+    return {"provider": {"aws": provider}, "module": calls}
+
+
+def _planned(plan: dict[str, Any], module: str) -> list[dict[str, Any]]:
+    return [change for change in plan["resource_changes"]
+            if change["address"].startswith(f"module.{module}.") and change["change"]["actions"] == ["create"]]
+
+
+def test_plan_creates_the_keys_and_rules_and_nothing_when_disabled(
+        offline_terraform: OfflineTerraform, moto_server: str) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:tollgate-alerts"
+    modules = {
+        "security_hub": {"source": "security-hub"},
+        "report_bucket": {"source": "report-bucket"},
+        "monitoring": {"source": "monitoring", "alerts_topic_arn": topic},
+        "monitoring_without_rules": {"source": "monitoring", "name": "tg2", "create_alert_rules": False},
+        **{f"{name}_off": {"source": name, "create": False}
+           for name in ("security-hub", "report-bucket", "monitoring", "github-oidc-role")},
+    }
+    probe = offline_terraform.tree / "probes" / "plan"
+    probe.mkdir(parents=True)
+    (probe / "main.tf.json").write_text(json.dumps(_plan_root(moto_server, modules)), encoding="utf-8")
+    plan = offline_terraform.plan(probe)
+    for name in ("security-hub_off", "report-bucket_off", "monitoring_off", "github-oidc-role_off"):
+        assert _planned(plan, name) == [], f"{name} creates resources with create = false"
+    rules = [c["index"] for c in _planned(plan, "monitoring") if c["type"] == "aws_cloudwatch_event_rule"]
+    assert sorted(rules) == sorted([*locals_of(MODULES / "monitoring" / "main.tf")["api_changes"], "guardduty"])
+    assert [c for c in _planned(plan, "monitoring_without_rules") if c["type"] == "aws_cloudwatch_event_rule"] == []
+    expected_sids = {
+        "security_hub": ["AccountAdministersKeyThroughIam", "EventBridgePublishesToEncryptedTopic"],
+        "report_bucket": ["AccountAdministersKeyThroughIam"],
+        "monitoring": ["AccountAdministersKeyThroughIam", "CloudTrailEncryptsThisTrail", "CloudTrailDescribesKey"],
+    }
+    for name, sids in expected_sids.items():
+        [key] = [c for c in _planned(plan, name) if c["type"] == "aws_kms_key"]
+        assert key["address"] == f"module.{name}.module.kms.aws_kms_key.this[0]"
+        after = key["change"]["after"]
+        assert (after["enable_key_rotation"], after["deletion_window_in_days"]) == (True, 30)
+        policy = json.loads(after["policy"])
+        assert [statement["Sid"] for statement in policy["Statement"]] == sids
+        assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
 
 
 # ---------------------------------------------------------------------------------------------

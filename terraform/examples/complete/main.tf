@@ -22,6 +22,8 @@ locals {
 module "security_hub" {
   source = "../../modules/security-hub"
 
+  enable_security_hub_v2 = true
+
   standards = {
     aws_foundational_security_best_practices = true
     cis_aws_foundations_benchmark            = true

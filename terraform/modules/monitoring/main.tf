@@ -123,7 +123,9 @@ locals {
     }
   }
 
-  alert_rules = local.create_alert_rules ? merge(local.api_change_rules, local.guardduty_rules) : {}
+  # A for expression, not `? merge(...) : {}`: the rules are objects of different shapes, which a
+  # conditional cannot unify with an empty map (the plan failed with inconsistent result types).
+  alert_rules = { for key, rule in merge(local.api_change_rules, local.guardduty_rules) : key => rule if local.create_alert_rules }
 }
 
 ################################################################################

@@ -78,6 +78,19 @@ resource "aws_securityhub_account" "this" {
   auto_enable_controls      = var.auto_enable_controls
 }
 
+# The new Security Hub (OCSF, EnableSecurityHubV2) beside CSPM. hashicorp/aws has no native resource
+# for it (5.100 has none), so it is the CloudFormation type AWS::SecurityHub::HubV2 through the Cloud
+# Control API. Tollgate still imports through CSPM's BatchImportFindings (there is no
+# BatchImportFindingsV2), so CSPM stays enabled: docs/security-hub.md.
+resource "aws_cloudcontrolapi_resource" "this" {
+  count = var.create && var.enable_security_hub_v2 ? 1 : 0
+
+  type_name     = "AWS::SecurityHub::HubV2"
+  desired_state = jsonencode({ Tags = var.tags })
+
+  depends_on = [aws_securityhub_account.this]
+}
+
 resource "aws_securityhub_standards_subscription" "this" {
   for_each = local.standards
 

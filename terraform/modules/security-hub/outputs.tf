@@ -3,6 +3,11 @@ output "securityhub_account_id" {
   value       = try(aws_securityhub_account.this[0].id, null)
 }
 
+output "security_hub_v2_arn" {
+  description = "ARN of the new Security Hub (hubv2) resource, when this module enabled it."
+  value       = try(aws_cloudcontrolapi_resource.this[0].id, null)
+}
+
 output "product_arn" {
   description = "The account's own product ARN that BatchImportFindings writes to."
   value       = var.create ? "arn:${local.partition}:securityhub:${local.region}:${local.account_id}:product/${local.account_id}/default" : null

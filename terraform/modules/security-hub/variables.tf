@@ -10,6 +10,12 @@ variable "enable_security_hub" {
   default     = true
 }
 
+variable "enable_security_hub_v2" {
+  description = "Also enable the new Security Hub (EnableSecurityHubV2, the OCSF console) through the Cloud Control API type AWS::SecurityHub::HubV2. Tollgate's findings still enter through Security Hub CSPM, which must stay enabled."
+  type        = bool
+  default     = false
+}
+
 variable "control_finding_generator" {
   description = "How control findings are generated: SECURITY_CONTROL (one finding per control) or STANDARD_CONTROL (one per standard)."
   type        = string
