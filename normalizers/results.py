@@ -24,6 +24,7 @@ from normalizers.model import (
     ImageLocation,
     KnownExploited,
     Location,
+    Outcome,
     PackageLocation,
     Reconciliation,
     Remediation,
@@ -102,6 +103,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "message": f.message,
         "evidence": [{**e.__dict__, "severity": e.severity.value} for e in f.evidence],
         **({"kev": f.kev.__dict__} if f.kev else {}),
+        "outcome": f.outcome.value,
     }
 
 
@@ -189,6 +191,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         message=d.get("message"),
         evidence=tuple(Evidence(**{**e, "severity": Severity(e["severity"])}) for e in _array(d, "evidence")),
         kev=KnownExploited(**d["kev"]) if d.get("kev") else None,
+        outcome=Outcome(d.get("outcome") or "fail"),
         fingerprint=d.get("fingerprint") or "",
     )
 

@@ -262,7 +262,8 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
         return _finish(progress, ScannerRun(spec.name, spec.title, RunStatus.FAILED, time.monotonic() - started,
                                             detail=detail))
     run = ScannerRun(spec.name, spec.title, RunStatus.COMPLETED, time.monotonic() - started, reports=output.reports,
-                     findings=sum(len(p.findings) for p in parsed), notes=output.notes)
+                     findings=sum(f.is_problem for p in parsed for f in p.findings),
+                     passes=sum(not f.is_problem for p in parsed for f in p.findings), notes=output.notes)
     return _finish(progress, run, parsed)
 
 
