@@ -138,4 +138,4 @@ def verdicts(check_results: Iterable[tuple[str, str]], cited: Iterable[str],
 def requirement(properties: Iterable[tuple[str, str]]) -> str | None:
     """The guideline item a finding cites, as a compliance requirement (`KISA Unix 2026 U-13`), if any."""
     item = dict(properties).get(ITEM_PROPERTY)
-    return f"KISA Unix {table().edition} {item}" if item else None
+    return f"KISA Unix {table().edition.split()[0]} {item}" if item else None  # the edition's year, not its note
