@@ -9,7 +9,9 @@
 4. Their reports go through the parsers (the scanner names the parser; nothing is guessed), then
    one merged result is written as Tollgate results JSON, SARIF and ASFF, gated against the policy
    in `.tollgate.yml`, rendered as the job summary and HTML report, and published when configured.
-   Dockerfiles with findings get a proposed fix under `remediation/` (pipeline/remediation).
+   Dockerfiles with findings get a proposed fix under `remediation/` (pipeline/remediation); with
+   `--remediate-build` each is built and rescanned where a Docker engine answers, and without one
+   the step is missing (exit 3), like a scanner that was asked for and could not run.
 
 Fail closed: a scanner asked for by name (`--only`, `--dast-engine`, the action's `scanners`) or
 enabled by the user's `.tollgate.yml` must run. When it cannot (not installed, not configured, data
@@ -54,7 +56,8 @@ from pipeline.flows.publish import PublishFlowOutcome
 from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_inputs
 from pipeline.gate import GateVerdict
 from pipeline.publish.eligibility import eligibility_from
-from pipeline.remediation.propose import propose, write_remediations
+from pipeline.remediation.propose import METRIC_PREFIX, propose, write_remediations
+from pipeline.remediation.rebuild import Rescan, Rescanner, rebuild_and_rescan
 from pipeline.scanners import catalog
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
@@ -92,6 +95,7 @@ class ScanRequest:
     cyclonedx_out: Path | None = None  # the SBOM, written only when asked for
     vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
     gitlab_dir: Path | str | None = None  # also write GitLab security reports there
+    remediate_build: bool = False  # build each proposed Dockerfile and rescan it (pipeline.remediation.rebuild)
 
 
 @dataclass(frozen=True)
@@ -341,6 +345,19 @@ def scanned_categories(runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
     return tuple(category.value for category in completed)
 
 
+def rescanner(plan: ScanPlan) -> Rescanner:
+    """The scan's own scanners on another folder or image, with their reports under OUT/raw/rescan."""
+    def rescan(source: Path, image: str | None, scanners: tuple[str, ...]) -> Rescan:
+        request = replace(plan.request, source=source, image=image, only=frozenset(scanners),
+                          out_dir=plan.request.out_dir / "raw" / "rescan")
+        sub = replace(plan, request=request)
+        with Progress.for_stream(sys.stderr) as progress:
+            executed = run_scanners(sub, scan_context(sub), progress)
+        runs = tuple(e.run for e in executed)
+        return Rescan(tuple(p for e in executed for p in e.parsed), missing_scanners(sub, runs))
+    return rescan
+
+
 def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     plan = plan_scan(request)  # a bad config, policy, baseline or refused target stops everything
     ctx = scan_context(plan)
@@ -351,6 +368,12 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     normalized = outcome_from_parsed(tuple(p for e in executed for p in e.parsed), request.scope)
     # Proposed Dockerfiles go beside the results; their diffs ride in the metrics to every report.
     proposals = write_remediations(request.out_dir, propose(request.source, normalized.results.findings))
+    if request.remediate_build:
+        rebuilt = rebuild_and_rescan([key.removeprefix(METRIC_PREFIX) for key, _ in proposals], request.source,
+                                     request.out_dir, normalized.results.findings,
+                                     completed=[r.name for r in runs if r.status is RunStatus.COMPLETED],
+                                     rescan=rescanner(plan))
+        proposals, missing = (*proposals, *rebuilt.metrics), (*missing, *rebuilt.problems)
     normalized = replace(normalized, results=replace(normalized.results, missing=missing,
                                                      metrics=(*normalized.results.metrics, *proposals)))
     normalized = with_vex(normalized, plan.gate.vex)
