@@ -23,6 +23,7 @@ import yaml
 AREAS_ORDER = ("accounts", "files-and-permissions", "services", "patches-and-logs")
 RESULTS = ("pass", "fail", "manual", "na")
 VERDICTS = ("fail", "pass", "manual", "na", "unchecked")
+ITEM_PROPERTY = "kisa.item"  # the Finding property naming the item a host finding cites
 _ITEM_ID = re.compile(r"^U-\d{2}$")
 
 
@@ -132,3 +133,9 @@ def verdicts(check_results: Iterable[tuple[str, str]], cited: Iterable[str],
         else:
             out[item.id] = next((v for v in ("pass", "manual", "na") if v in results), "unchecked")
     return out
+
+
+def requirement(properties: Iterable[tuple[str, str]]) -> str | None:
+    """The guideline item a finding cites, as a compliance requirement (`KISA Unix 2026 U-13`), if any."""
+    item = dict(properties).get(ITEM_PROPERTY)
+    return f"KISA Unix {table().edition.split()[0]} {item}" if item else None  # the edition's year, not its note

@@ -58,6 +58,16 @@ class Category(str, enum.Enum):
     HOST = "host"
 
 
+class Outcome(str, enum.Enum):
+    """What a check concluded. A scanner of problems reports only FAIL; a compliance audit that
+    judges every item of a guideline (normalizers.kisa) reports its passes too, as Security Hub's
+    controls and SARIF's `kind: pass` do. Only FAIL is a problem: the gate, the baseline and
+    every count of findings by severity ignore the rest (`Finding.is_problem`)."""
+
+    FAIL = "fail"
+    PASS = "pass"  # noqa: S105 - a check outcome, not a password
+
+
 class Confidence(str, enum.Enum):
     HIGH = "HIGH"
     MEDIUM = "MEDIUM"
@@ -224,11 +234,17 @@ class Finding:
     # Set after merging when a CVE of the finding is in CISA KEV; the gate and reports rank it first.
     kev: KnownExploited | None = None
     epss: ExploitPrediction | None = None  # set when an EPSS snapshot scores one of its CVEs
+    outcome: Outcome = Outcome.FAIL
     fingerprint: str = ""
 
     @property
     def category(self) -> Category:
         return self.tool.category
+
+    @property
+    def is_problem(self) -> bool:
+        """A failed check or a vulnerability: what gates, baselines and severity counts are about."""
+        return self.outcome is Outcome.FAIL
 
     @property
     def package(self) -> PackageLocation | None:

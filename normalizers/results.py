@@ -25,6 +25,7 @@ from normalizers.model import (
     ImageLocation,
     KnownExploited,
     Location,
+    Outcome,
     PackageLocation,
     Reconciliation,
     Remediation,
@@ -104,6 +105,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "evidence": [{**e.__dict__, "severity": e.severity.value} for e in f.evidence],
         **({"kev": f.kev.__dict__} if f.kev else {}),
         **({"epss": f.epss.__dict__} if f.epss else {}),
+        "outcome": f.outcome.value,
     }
 
 
@@ -192,6 +194,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         evidence=tuple(Evidence(**{**e, "severity": Severity(e["severity"])}) for e in _array(d, "evidence")),
         kev=KnownExploited(**d["kev"]) if d.get("kev") else None,
         epss=ExploitPrediction(**d["epss"]) if d.get("epss") else None,
+        outcome=Outcome(d.get("outcome") or "fail"),
         fingerprint=d.get("fingerprint") or "",
     )
 

@@ -1,7 +1,9 @@
 """The gate (docs/design.md): pure evaluation of findings against a policy and a baseline.
 
 A gate that saw nothing must not pass: when a scanner that was asked for did not run, the verdict
-is failed ("incomplete") whatever the findings say. Order of decisions for each finding:
+is failed ("incomplete") whatever the findings say. A passed compliance check (`Finding.is_problem`
+is False) is no problem: it is counted in `passes` and takes no part in anything below, nor in a
+baseline. Order of decisions for each finding:
 1. inactive (the tool itself marked it suppressed or resolved): never fails;
 2. matched by a live suppression: never fails; an *expired* suppression matches nothing
    and is listed, with how many findings it would have covered;
@@ -101,14 +103,16 @@ class GateVerdict:
     baseline: str | None = None  # the baseline's source, when one was used
     missing: tuple[str, ...] = ()  # scanners that were asked for and did not run, each with why: never a pass
     stale_vex: tuple[str, ...] = ()  # VEX statements that matched no finding (pipeline.vex)
+    passes: tuple[Finding, ...] = ()  # passed compliance checks: reported, never open, new or failing
 
 
 def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | None = None, *,
              today: date, missing: Sequence[str] = ()) -> GateVerdict:
-    active = [f for f in findings if f.active]
+    problems = [f for f in findings if f.is_problem]
+    active = [f for f in problems if f.active]
     live = [s for s in policy.suppressions if not s.is_expired(today)]
     expired = [s for s in policy.suppressions if s.is_expired(today)]
-    suppressed = [SuppressedFinding(f, f.suppression_reason or "suppressed by the tool") for f in findings
+    suppressed = [SuppressedFinding(f, f.suppression_reason or "suppressed by the tool") for f in problems
                   if not f.active]
     open_findings = []
     for finding in active:
@@ -117,7 +121,7 @@ def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | N
             open_findings.append(finding)
         else:
             suppressed.append(SuppressedFinding(finding, suppression.reason, suppression))
-    new, unchanged, fixed = compare(active, baseline, findings) if baseline else (tuple(active), (), ())
+    new, unchanged, fixed = compare(active, baseline, problems) if baseline else (tuple(active), (), ())
     new_ids = {id(f) for f in new}
     failing = tuple(f for f in open_findings if (id(f) in new_ids and _reaches(f, policy.threshold(f.category)))
                     or policy.exploitation_fails(f))
@@ -135,6 +139,7 @@ def evaluate(findings: Sequence[Finding], policy: Policy, baseline: Baseline | N
         ),
         baseline=baseline.source if baseline else None,
         missing=tuple(missing),
+        passes=tuple(f for f in findings if not f.is_problem),
     )
 
 
@@ -280,7 +285,7 @@ def baseline_from_results(results: Results, source: str) -> Baseline:
             tool=f.tool.name,
             fingerprint_version=results.fingerprint_version,
         )
-        for f in results.findings if f.active
+        for f in results.findings if f.active and f.is_problem
     ))
 
 

@@ -20,6 +20,9 @@ Decisions the design leaves open:
 - Types come from a table by category (`TYPES_BY_CATEGORY`); a CVE adds
   `Software and Configuration Checks/Vulnerabilities/CVE`, a CWE on a code or web finding adds
   `.../Vulnerabilities/CWE`.
+- A finding that cites a guideline item (normalizers.kisa) carries `Compliance`: `Status` FAILED, or
+  PASSED for a passed check (severity INFORMATIONAL, like Security Hub's own passed controls), and the
+  item in `RelatedRequirements`. The lifecycle never alerts on a PASSED finding.
 - Character limits are cut with a marker; a finding whose UTF-8 serialization is still over
   240 KB has its optional text shortened step by step, with a warning naming it. The size is
   checked again after the last step: a finding still over it is left out, with a warning.
@@ -43,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
+from normalizers import kisa
 from normalizers.identity import fingerprint, legacy_fingerprints, primary_vulnerability_id, scoped_id
 from normalizers.model import (
     Category,
@@ -52,6 +56,7 @@ from normalizers.model import (
     Finding,
     HostLocation,
     ImageLocation,
+    Outcome,
     PackageLocation,
     Scope,
     Severity,
@@ -89,6 +94,7 @@ PARTITION_REGION_PATTERNS = (
 # Resource.Partition is an enum in botocore's model that spells only these partitions the same way.
 RESOURCE_PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov"})
 
+COMPLIANCE_STATUS = {Outcome.FAIL: "FAILED", Outcome.PASS: "PASSED"}
 SEVERITY_LABEL = {
     Severity.CRITICAL: "CRITICAL",
     Severity.HIGH: "HIGH",
@@ -240,6 +246,9 @@ def _finding(finding: Finding, frame: _Frame, warnings: list[str], previous_id: 
         "ProductFields": _product_fields(finding, context.scope, warnings, previous_id),
         "RecordState": "ACTIVE" if finding.active else "ARCHIVED",
     }
+    compliance = _compliance(finding)
+    if compliance:
+        document["Compliance"] = compliance
     remediation = _remediation(finding)
     if remediation:
         document["Remediation"] = {"Recommendation": remediation}
@@ -247,6 +256,15 @@ def _finding(finding: Finding, frame: _Frame, warnings: list[str], previous_id: 
     if vulnerability:
         document["Vulnerabilities"] = [vulnerability]
     return document
+
+
+def _compliance(finding: Finding) -> dict[str, Any] | None:
+    """FAILED or PASSED with the cited item; a passed check cites one by construction."""
+    requirement = kisa.requirement(finding.properties)
+    if requirement is None and finding.is_problem:
+        return None
+    status = {"Status": COMPLIANCE_STATUS[finding.outcome]}
+    return {**status, "RelatedRequirements": [requirement]} if requirement else status
 
 
 def finding_types(finding: Finding) -> list[str]:

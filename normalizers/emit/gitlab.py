@@ -6,7 +6,8 @@ One report per GitLab report type, by Tollgate category:
 - `gl-dast-report.json`: DAST findings on a URL;
 - `gl-secret-detection-report.json`: secrets at a file (the location carries the scanned commit).
 
-Only active findings are written (GitLab shows every entry as a new vulnerability). A finding
+Only active problems are written (GitLab shows every entry as a new vulnerability; a passed
+compliance check is none). A finding
 whose location does not fit its report (an image, a host, a package without its manifest file) is
 left out and counted in a warning. `id` is a UUID derived from the scoped identity, so a finding
 keeps its id from pipeline to pipeline; `identifiers` lead with the tool's rule, then CVEs and CWEs.
@@ -56,7 +57,7 @@ def emit_gitlab(findings: tuple[Finding, ...], scope: Scope, now: datetime | Non
     tools: dict[str, set[str]] = {name: set() for name in entries}
     left_out: Counter[str] = Counter()
     for finding in findings:
-        if not finding.active:
+        if not (finding.active and finding.is_problem):
             continue
         kind, name = REPORT_TYPES.get(finding.category, ("", ""))
         location = _location(kind, finding, scope) if kind else None

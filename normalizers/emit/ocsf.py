@@ -9,7 +9,8 @@ follows what the finding is about (`ocsf_class`):
   producers and classifies credentials as data category 6, "Security";
 - Application Security Posture Finding (2007): SAST and DAST findings in code or on a URL;
 - Compliance Finding (2003): the rest, a check that failed on IaC, a Dockerfile, an image's
-  configuration, a host, or a licence policy.
+  configuration, a host, or a licence policy; a passed check of a host audit (compliance status Pass,
+  with the guideline item in `compliance.requirements`).
 
 The identity is the Finding's (`finding_info.uid` is the fingerprint), severities map one to
 one onto `severity_id`, and the place is kept twice: in the class's own object where OCSF has one
@@ -28,7 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from normalizers import __version__
+from normalizers import __version__, kisa
 from normalizers.identity import fingerprint, primary_vulnerability_id
 from normalizers.model import (
     Category,
@@ -38,6 +39,7 @@ from normalizers.model import (
     Finding,
     HostLocation,
     ImageLocation,
+    Outcome,
     PackageLocation,
     Scope,
     Severity,
@@ -64,7 +66,8 @@ SEVERITY_ID = {Severity.INFO: 1, Severity.LOW: 2, Severity.MEDIUM: 3, Severity.H
 SEVERITY_CAPTION = {1: "Informational", 2: "Low", 3: "Medium", 4: "High", 5: "Critical"}
 CONFIDENCE_ID = {Confidence.UNKNOWN: 0, Confidence.LOW: 1, Confidence.MEDIUM: 2, Confidence.HIGH: 3}
 STATUS_NEW, STATUS_SUPPRESSED = 1, 3
-COMPLIANCE_FAIL = 3
+COMPLIANCE_STATUS_ID = {Outcome.PASS: 1, Outcome.FAIL: 3}  # compliance.status_id; a passed check is still class 2003
+COMPLIANCE_STATUS_CAPTION = {1: "Pass", 3: "Fail"}
 ANALYTIC_RULE = 1
 REGULAR_FILE = 1
 DATA_CATEGORY_SECURITY = 6  # "passwords, API keys, credentials and similar secrets"
@@ -249,9 +252,13 @@ def _appsec_body(finding: Finding, scope: Scope) -> dict[str, Any]:
 
 
 def _compliance_body(finding: Finding, scope: Scope) -> dict[str, Any]:
-    check = {"uid": finding.rule_id, "name": _title(finding), "severity_id": SEVERITY_ID[finding.severity],
-             "status_id": COMPLIANCE_FAIL, "status": "Fail"}
-    compliance = {"control": finding.rule_id, "status_id": COMPLIANCE_FAIL, "status": "Fail", "checks": [check]}
+    status_id = COMPLIANCE_STATUS_ID[finding.outcome]
+    status = {"status_id": status_id, "status": COMPLIANCE_STATUS_CAPTION[status_id]}
+    check = {"uid": finding.rule_id, "name": _title(finding), "severity_id": SEVERITY_ID[finding.severity], **status}
+    compliance: dict[str, Any] = {"control": finding.rule_id, **status, "checks": [check]}
+    requirement = kisa.requirement(finding.properties)
+    if requirement:
+        compliance["requirements"] = [requirement]
     body: dict[str, Any] = {"compliance": compliance}
     remediation = _remediation(finding)
     if remediation:

@@ -16,6 +16,7 @@ Decisions the design leaves open:
   manifest stay fifty alerts instead of collapsing into one.
 - A package finding without a manifest path goes to `SarifOptions.package_location`, by default
   `.tollgate.yml`: the policy file is the one file every repository that runs Tollgate has.
+- A passed compliance check (`Finding.outcome` PASS) is a result of `kind: "pass"` and `level: "none"`.
 - Over a GitHub limit nothing fails: runs spill into further documents, and a run over the
   result, rule or size limits keeps its most severe results. Each cut is reported as a warning.
 """
@@ -329,12 +330,14 @@ def _result(finding: Finding, rule_index: int, options: SarifOptions) -> dict[st
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
-        "level": LEVEL[finding.severity],
+        "level": LEVEL[finding.severity] if finding.is_problem else "none",
         "message": {"text": _escape_message(_message(finding))},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": anchor.uri}, "region": anchor.region}}],
         "partialFingerprints": fingerprints,
         "properties": _result_properties(finding),
     }
+    if not finding.is_problem:
+        result["kind"] = finding.outcome.value  # "pass", SARIF's own word; its level is "none" (§3.27.9)
     related = _related_locations(finding)
     if related:
         result["relatedLocations"] = related

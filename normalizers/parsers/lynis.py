@@ -40,7 +40,11 @@ or a check speaks to. A Lynis finding that maps to an item cites it in its title
 and properties (`kisa.item`, `kisa.area`, `kisa.old`), and its group is the item's area. A failed
 check is a finding of the tool "Tollgate host checks" whose rule id is the item (`U-13`), with the
 item's importance as severity (high, medium, low); a check that needs a person (`manual`) is
-INFO; passed and not-applicable checks are no finding, but count in the item's verdict.
+INFO. Every item judged to pass on the host (normalizers.kisa.verdicts: a check of it passed or one
+of its Lynis tests ran, and nothing cites it) is one more finding of "Tollgate host checks" with
+`outcome=PASS` and INFO severity, naming what judged it, as compliance scanners report passed
+controls; it never gates or counts as a problem (Finding.is_problem). Not-applicable and unchecked
+items are only counted, in the verdict metrics.
 
 Installed packages: the host scan also prints `tollgate_os=` and one `tollgate_package[]=` line per
 installed OS package (normalizers/installed_packages.py); they become metrics, not findings.
@@ -60,7 +64,7 @@ from dataclasses import dataclass
 from normalizers import kisa
 from normalizers.errors import MalformedReportError, UnsupportedReportError
 from normalizers.installed_packages import InstalledPackage, read_line, read_os
-from normalizers.model import Category, Finding, HostLocation, Remediation, Severity, Skipped, Tool
+from normalizers.model import Category, Finding, HostLocation, Outcome, Remediation, Severity, Skipped, Tool
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.raw_report import Report
 from normalizers.tool_id import ToolId
@@ -279,7 +283,7 @@ def _item_of(test_id: str, message: str, detail: str | None) -> kisa.Item | None
 def _item_properties(item: kisa.Item | None) -> tuple[tuple[str, str], ...]:
     if item is None:
         return ()
-    return (("kisa.item", item.id), ("kisa.area", item.area), ("kisa.importance", item.importance),
+    return ((kisa.ITEM_PROPERTY, item.id), ("kisa.area", item.area), ("kisa.importance", item.importance),
             *((("kisa.old", " ".join(item.old)),) if item.old else ()))
 
 
@@ -306,6 +310,33 @@ def _check_finding(dat: _Dat, check: _Check) -> Finding | None:
     )
 
 
+def _pass_finding(dat: _Dat, item: kisa.Item) -> Finding:
+    """An item judged to pass on the host: what judged it (its passed checks, its Lynis tests that ran)."""
+    t = kisa.table()
+    passed = [f"check {c.name}: {c.detail}" for c in dat.checks if isinstance(c, _Check)
+              and c.result == "pass" and c.name in item.native]
+    executed = set(_executed(dat))
+    ran = [f"Lynis {ref.test}" for ref in item.lynis if ref.test in executed]
+    judged_by = "; ".join(dict.fromkeys((*passed, *ran)))
+    return Finding(
+        tool=Tool(name=CHECKS_TOOL, category=Category.HOST),
+        rule_id=item.id,
+        title=f"[{item.id}] {item.title}: passed",
+        severity=Severity.INFO,
+        original_severity="pass",
+        location=HostLocation(host=dat.host, instance_id=dat.instance_id, test_id=item.id, group=item.area,
+                              anchor=f"kisa-verdict|{item.id}"),
+        description=f"KISA Unix {t.edition} {item.id} ({t.areas[item.area]}): {item.intent}. "
+                    f"Passed; judged by {judged_by}",
+        outcome=Outcome.PASS,
+        properties=(("kisa.result", "pass"), *_item_properties(item)),
+    )
+
+
+def _executed(dat: _Dat) -> list[str]:
+    return [test.upper() for test in dat.scalars.get("tests_executed", "").split("|") if test]
+
+
 def _verdicts(dat: _Dat) -> dict[str, str]:
     """Each KISA item's verdict on the host: every Lynis record and check of the report counts."""
     checks = [(c.name, c.result) for c in dat.checks if isinstance(c, _Check)]
@@ -316,8 +347,7 @@ def _verdicts(dat: _Dat) -> dict[str, str]:
             item = _item_of(fields[0].strip(), "|".join(fields[1:-3]), _meaningful(fields[-3]))
             if item is not None:
                 cited.add(item.id)
-    executed = [test for test in dat.scalars.get("tests_executed", "").split("|") if test]
-    return kisa.verdicts(checks, cited, executed)
+    return kisa.verdicts(checks, cited, _executed(dat))
 
 
 def _is_lynis(head: bytes) -> bool:
@@ -350,6 +380,10 @@ class LynisParser(Parser):
                 yield check
             elif (finding := _check_finding(dat, check)) is not None:
                 yield finding
+        table = kisa.table()
+        for item_id, verdict in _verdicts(dat).items():
+            if verdict == "pass":
+                yield _pass_finding(dat, table.item(item_id))
 
     def metrics(self, report: Report) -> dict[str, str]:
         dat = _read(report)

@@ -76,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-publish", action="store_true", help="do not publish even when the config says so")
     parser.add_argument("--keep-raw", action="store_true",
                         help="keep the scanners' own reports in OUT/raw (they quote secrets; by default removed)")
+    parser.add_argument("--remediate-build", action="store_true",
+                        help="build each proposed Dockerfile (context: the original's folder) and rescan it; "
+                             "needs a Docker engine, else exit 3")
     add_location_arguments(parser)
     add_format_arguments(parser)
 
@@ -99,6 +102,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         baseline=args.baseline,
         publish=not args.no_publish,
         keep_raw=args.keep_raw,
+        remediate_build=args.remediate_build,
         dast_location=args.dast_location,
         image_location=args.image_location,
         host_location=args.host_location,

@@ -78,12 +78,15 @@ class NormalizeOutcome:
     epss: str = ""  # which EPSS snapshot scored them, if one did
 
     def summary_line(self) -> str:
-        counts = Counter(f.severity.value for f in self.results.findings if f.active)
+        problems = [f for f in self.results.findings if f.is_problem]
+        counts = Counter(f.severity.value for f in problems if f.active)
         by_severity = ", ".join(f"{counts[s]} {s.lower()}" for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"))
         known_exploited = sum(1 for f in self.results.findings if f.kev)
+        passes = len(self.results.findings) - len(problems)
         return (
-            f"tollgate: {len(self.results.findings)} findings from {len(self.parsed)} reports "
-            f"({by_severity}); {len(self.results.skipped)} records skipped; "
+            f"tollgate: {len(problems)} findings from {len(self.parsed)} reports "
+            f"({by_severity}); {f'{passes} passed checks; ' if passes else ''}{len(self.results.skipped)} "
+            f"records skipped; "
             f"{known_exploited} known exploited ({self.kev_catalog})"
             + (f"; {sum(1 for f in self.results.findings if f.epss)} scored by {self.epss}" if self.epss else "")
         )

@@ -9,7 +9,9 @@
 4. Their reports go through the parsers (the scanner names the parser; nothing is guessed), then
    one merged result is written as Tollgate results JSON, SARIF and ASFF, gated against the policy
    in `.tollgate.yml`, rendered as the job summary and HTML report, and published when configured.
-   Dockerfiles with findings get a proposed fix under `remediation/` (pipeline/remediation).
+   Dockerfiles with findings get a proposed fix under `remediation/` (pipeline/remediation); with
+   `--remediate-build` each is built and rescanned where a Docker engine answers, and without one
+   the step is missing (exit 3), like a scanner that was asked for and could not run.
 
 Fail closed: a scanner asked for by name (`--only`, `--dast-engine`, the action's `scanners`) or
 enabled by the user's `.tollgate.yml` must run. When it cannot (not installed, not configured, data
@@ -55,7 +57,8 @@ from pipeline.flows.publish import PublishFlowOutcome
 from pipeline.flows.verdict import GateInputs, GateSettings, decide, read_gate_inputs
 from pipeline.gate import GateVerdict
 from pipeline.publish.eligibility import eligibility_from
-from pipeline.remediation.propose import propose, write_remediations
+from pipeline.remediation.propose import METRIC_PREFIX, propose, write_remediations
+from pipeline.remediation.rebuild import Rescan, Rescanner, rebuild_and_rescan
 from pipeline.run_manifest import manifest_run
 from pipeline.scanners import catalog
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
@@ -95,6 +98,7 @@ class ScanRequest:
     vex: tuple[Path, ...] = ()  # VEX documents, added to the policy's
     epss: Path | None = None  # an EPSS snapshot, instead of the policy's
     gitlab_dir: Path | str | None = None  # also write GitLab security reports there
+    remediate_build: bool = False  # build each proposed Dockerfile and rescan it (pipeline.remediation.rebuild)
 
 
 @dataclass(frozen=True)
@@ -265,7 +269,8 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
         return _finish(progress, ScannerRun(spec.name, spec.title, RunStatus.FAILED, time.monotonic() - started,
                                             detail=detail))
     run = ScannerRun(spec.name, spec.title, RunStatus.COMPLETED, time.monotonic() - started, reports=output.reports,
-                     findings=sum(len(p.findings) for p in parsed), notes=output.notes)
+                     findings=sum(f.is_problem for p in parsed for f in p.findings),
+                     passes=sum(not f.is_problem for p in parsed for f in p.findings), notes=output.notes)
     return _finish(progress, run, parsed)
 
 
@@ -343,6 +348,19 @@ def scanned_categories(runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
     return tuple(category.value for category in completed)
 
 
+def rescanner(plan: ScanPlan) -> Rescanner:
+    """The scan's own scanners on another folder or image, with their reports under OUT/raw/rescan."""
+    def rescan(source: Path, image: str | None, scanners: tuple[str, ...]) -> Rescan:
+        request = replace(plan.request, source=source, image=image, only=frozenset(scanners),
+                          out_dir=plan.request.out_dir / "raw" / "rescan")
+        sub = replace(plan, request=request)
+        with Progress.for_stream(sys.stderr) as progress:
+            executed = run_scanners(sub, scan_context(sub), progress)
+        runs = tuple(e.run for e in executed)
+        return Rescan(tuple(p for e in executed for p in e.parsed), missing_scanners(sub, runs))
+    return rescan
+
+
 def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
     plan = plan_scan(request)  # a bad config, policy, baseline or refused target stops everything
     # The outputs of this run are named last by outputs.json, and the scanners' raw reports (which quote
@@ -365,6 +383,12 @@ def scan_and_report(plan: ScanPlan, ctx: ScanContext, stream: TextIO | None) -> 
     normalized = outcome_from_parsed(tuple(p for e in executed for p in e.parsed), request.scope)
     # Proposed Dockerfiles go beside the results; their diffs ride in the metrics to every report.
     proposals = write_remediations(request.out_dir, propose(request.source, normalized.results.findings))
+    if request.remediate_build:
+        rebuilt = rebuild_and_rescan([key.removeprefix(METRIC_PREFIX) for key, _ in proposals], request.source,
+                                     request.out_dir, normalized.results.findings,
+                                     completed=[r.name for r in runs if r.status is RunStatus.COMPLETED],
+                                     rescan=rescanner(plan))
+        proposals, missing = (*proposals, *rebuilt.metrics), (*missing, *rebuilt.problems)
     normalized = replace(normalized, results=replace(normalized.results, missing=missing,
                                                      metrics=(*normalized.results.metrics, *proposals)))
     normalized = with_vex(with_epss(normalized, plan.gate.epss), plan.gate.vex)

@@ -17,7 +17,11 @@ decides what to send:
   days by default, well inside Security Hub's 90-day expiry of findings not updated).
   `tollgate/Alert` is set only on the import that is a first sighting (`FirstSeen`) or
   raises the severity (`SeverityIncreased`): the alert rule matches it, so refreshes and
-  archiving never alert.
+  archiving never alert, and neither does a passed compliance check (`Compliance.Status: PASSED`).
+- A gone finding that failed a compliance requirement (`Compliance.Status: FAILED`) which this run
+  reports PASSED on the same resource is archived with `Compliance.Status: PASSED`: the item was
+  fixed, not merely no longer seen (`resolved_ids`). `Workflow.Status` stays the customer's: a
+  provider cannot set it through BatchImportFindings once a finding exists.
 
 Identity migration (docs/identity.md): a finding whose Id is new but whose
 `tollgate/PreviousId` (its Id under identity v1) is stored takes over that finding's
@@ -64,6 +68,7 @@ SEVERITY_RANK = {"INFORMATIONAL": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL
 TOLLGATE_GENERATOR_PREFIX = "tollgate/"
 ACTIVE = "ACTIVE"
 ARCHIVED = "ARCHIVED"
+PASSED, FAILED = "PASSED", "FAILED"  # Compliance.Status
 MINIMUM_STEP = timedelta(milliseconds=1)
 # Fields Security Hub keeps for the customer's triage or fills itself; a finding provider
 # may not send them back, so they are dropped when a stored finding is re-imported.
@@ -137,6 +142,7 @@ class ImportPlan:
     new_ids: frozenset[str]
     updated_ids: frozenset[str]
     archived_ids: frozenset[str]  # gone from this run; not the superseded ones
+    resolved_ids: frozenset[str] = frozenset()  # archived ones whose failed requirement passes now
     duplicate_ids: tuple[str, ...] = ()
     superseded_ids: frozenset[str] = frozenset()  # old-scheme Ids archived because a v2 Id took over
     unchanged_ids: frozenset[str] = frozenset()  # reported again, stored and fresh: not sent
@@ -192,7 +198,7 @@ def severity_rank(finding: AsffFinding) -> int:
 
 def alert_of(finding: AsffFinding, previous: AsffFinding | None, first_seen: bool) -> str | None:
     """FirstSeen for a new problem, SeverityIncreased when it got worse; nothing else alerts."""
-    if finding.get("RecordState", ACTIVE) != ACTIVE:
+    if finding.get("RecordState", ACTIVE) != ACTIVE or compliance_status(finding) == PASSED:
         return None
     if first_seen:
         return ALERT_FIRST_SEEN
@@ -222,12 +228,31 @@ def _stamped(finding: AsffFinding, now: datetime, previous: AsffFinding | None, 
     return {"RecordState": ACTIVE, **finding, **stamps, "ProductFields": fields}
 
 
-def archived(previous: AsffFinding, now: datetime) -> dict[str, Any]:
-    """A stored finding, re-imported as ARCHIVED with a newer UpdatedAt; archiving never alerts."""
+def archived(previous: AsffFinding, now: datetime, passed: bool = False) -> dict[str, Any]:
+    """A stored finding, re-imported as ARCHIVED with a newer UpdatedAt; archiving never alerts.
+    `passed`: its failed requirement passes now, so its compliance status says so."""
     kept = {key: value for key, value in previous.items() if key not in CUSTOMER_OWNED_FIELDS}
     fields = {k: v for k, v in (previous.get("ProductFields") or {}).items() if k != PRODUCT_FIELD_ALERT}
     updated = next_updated_at(now, stored_updated_at(previous))
+    if passed:
+        kept["Compliance"] = {**kept["Compliance"], "Status": PASSED}
     return {**kept, "ProductFields": fields, "RecordState": ARCHIVED, "UpdatedAt": format_timestamp(updated)}
+
+
+def compliance_status(finding: AsffFinding) -> str | None:
+    return (finding.get("Compliance") or {}).get("Status")
+
+
+def _requirements_on(finding: AsffFinding) -> set[tuple[str, str]]:
+    """(resource Id, requirement) pairs the finding's compliance check speaks to."""
+    requirements = (finding.get("Compliance") or {}).get("RelatedRequirements") or ()
+    return {(str(resource.get("Id")), str(r)) for resource in finding.get("Resources") or () for r in requirements}
+
+
+def _passed_now(previous: AsffFinding, passing: set[tuple[str, str]]) -> bool:
+    """A stored FAILED compliance finding whose every requirement passes on its resource in this run."""
+    pairs = _requirements_on(previous)
+    return compliance_status(previous) == FAILED and bool(pairs) and pairs <= passing
 
 
 def plan_import(
@@ -250,8 +275,9 @@ def plan_import(
             continue
         earlier = previous or migrated.get(finding["Id"])
         stamped.append(_stamped(finding, now, earlier, digest, alert_of(finding, earlier, earlier is None)))
+    passing = {pair for f in unique if compliance_status(f) == PASSED for pair in _requirements_on(f)}
     gone = [
-        archived(previous, now)
+        archived(previous, now, _passed_now(previous, passing))
         for finding_id, previous in previous_by_id.items()
         if finding_id not in current_ids and previous.get("RecordState", ACTIVE) == ACTIVE and scope.covers(previous)
     ]
@@ -261,6 +287,7 @@ def plan_import(
         new_ids=frozenset(current_ids - previous_by_id.keys() - migrated.keys()),
         updated_ids=frozenset((current_ids & previous_by_id.keys()) | migrated.keys()) - unchanged,
         archived_ids=frozenset(f["Id"] for f in gone) - superseded,
+        resolved_ids=frozenset(f["Id"] for f in gone if compliance_status(f) == PASSED),
         duplicate_ids=tuple(duplicates),
         superseded_ids=superseded,
         unchanged_ids=frozenset(unchanged),

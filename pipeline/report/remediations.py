@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pipeline.report.escape import cell_text
 
 PREFIX = "remediation/"
+RESCAN_PREFIX = "remediation-rescan/"  # `<path>/before|after|image` counts (pipeline.remediation.rebuild)
 LINE_LIMIT = 400  # per diff; a longer one is cut with a count
 
 
@@ -30,17 +31,29 @@ class RemediationRow:
     removed: int
     lines: tuple[DiffLine, ...]
     left_out: int
+    rescan: str = ""  # with --remediate-build: the findings before and after, and the rebuilt image's
 
 
 def remediation_rows(metrics: Iterable[tuple[str, str]]) -> tuple[RemediationRow, ...]:
-    return tuple(_row(key.removeprefix(PREFIX), diff) for key, diff in sorted(metrics) if key.startswith(PREFIX))
+    listed = sorted(metrics)
+    counts = {key.removeprefix(RESCAN_PREFIX): value for key, value in listed if key.startswith(RESCAN_PREFIX)}
+    return tuple(_row(key.removeprefix(PREFIX), diff, counts) for key, diff in listed if key.startswith(PREFIX))
 
 
-def _row(path: str, diff: str) -> RemediationRow:
+def _row(path: str, diff: str, counts: dict[str, str]) -> RemediationRow:
     lines = [line for line in diff.splitlines() if not line.startswith(("--- ", "+++ "))]
     marked = tuple(DiffLine(_kind(line), cell_text(line, 500)) for line in lines[:LINE_LIMIT])
     return RemediationRow(cell_text(path), sum(1 for line in lines if line.startswith("+")),
-                          sum(1 for line in lines if line.startswith("-")), marked, max(0, len(lines) - LINE_LIMIT))
+                          sum(1 for line in lines if line.startswith("-")), marked, max(0, len(lines) - LINE_LIMIT),
+                          cell_text(_rescan_text(path, counts)))
+
+
+def _rescan_text(path: str, counts: dict[str, str]) -> str:
+    before, after, image = (counts.get(f"{path}/{name}") for name in ("before", "after", "image"))
+    if before is None or after is None:
+        return ""
+    built = f"; the rebuilt image: {image} findings" if image is not None else "; the image was not rebuilt"
+    return f"rebuilt and rescanned: {before} findings before, {after} after{built}"
 
 
 def _kind(line: str) -> str:

@@ -34,14 +34,16 @@ class ScannerRun:
     status: RunStatus
     seconds: float = 0.0
     reports: tuple[ReportFile, ...] = ()
-    findings: int = 0
+    findings: int = 0  # problems only; passed compliance checks are `passes`
+    passes: int = 0
     detail: str = ""  # why it was skipped (with the install command) or how it failed
     skip: SkipKind | None = None  # why it was skipped, when it was
     notes: tuple[str, ...] = ()
 
     def line(self) -> str:
         if self.status is RunStatus.COMPLETED:
-            return f"{self.name}: completed in {self.seconds:.1f}s, {self.findings} findings"
+            passes = f", {self.passes} passed checks" if self.passes else ""
+            return f"{self.name}: completed in {self.seconds:.1f}s, {self.findings} findings{passes}"
         if self.status is RunStatus.SKIPPED:
             return f"{self.name}: skipped, {self.detail}"
         return f"{self.name}: {self.status.value} after {self.seconds:.1f}s: {self.detail}"

@@ -15,7 +15,7 @@ import pytest
 from normalizers.emit.sarif import emit_sarif
 from normalizers.errors import NormalizerError
 from normalizers.identity import legacy_fingerprints
-from normalizers.model import Finding, Scope, Severity
+from normalizers.model import Finding, Outcome, Scope, Severity
 from pipeline.cli import main
 from pipeline.errors import ExitCode
 from pipeline.gate import Baseline, GateVerdict, baseline_from_document, baseline_from_sarif, evaluate, glob_regex
@@ -325,3 +325,14 @@ def test_a_v1_baseline_is_matched_on_the_recomputed_v1_identity() -> None:
     verdict = gate(split, baseline=baseline)
     assert [f.message for f in verdict.unchanged] == ["API logging off", "audit logging off"]
     assert verdict.new == () and [e.rule_id for e in verdict.fixed] == ["B602"]
+
+
+def test_a_passed_check_never_fails_counts_as_new_or_enters_a_baseline() -> None:
+    failed, passed = fingerprinted(finding("U-13", Severity.HIGH),
+                                   dataclasses.replace(finding("U-02", Severity.INFO), outcome=Outcome.PASS))
+    policy = Policy().with_fail_on("info")
+    verdict = evaluate([failed, passed], policy, today=date(2026, 1, 1))
+    assert (verdict.open, verdict.new, verdict.failing, verdict.passes) == ((failed,), (failed,), (failed,), (passed,))
+    assert evaluate([passed], policy, today=date(2026, 1, 1)).passed
+    baseline = baseline_from_document(results_document([failed, passed]), "base.json")
+    assert [e.rule_id for e in baseline.entries] == ["U-13"]

@@ -11,7 +11,7 @@ import pytest
 from normalizers.emit.asff import AsffContext, emit_asff
 from normalizers.emit.sarif import SarifOptions, emit_sarif
 from normalizers.errors import MalformedReportError, UnsupportedReportError
-from normalizers.model import Category, Finding, HostLocation, ParseResult, Scope, Severity
+from normalizers.model import Category, Finding, HostLocation, Outcome, ParseResult, Scope, Severity
 from normalizers.parsers import lynis
 from normalizers.parsers.base import ParseOptions
 from normalizers.parsing import detect
@@ -54,9 +54,13 @@ def edited(old: bytes, new: bytes, raw: bytes = RAW) -> bytes:
     return raw.replace(old, new)
 
 
+def problems(result: ParseResult) -> list[Finding]:
+    return [f for f in result.findings if f.is_problem]
+
+
 def test_the_recorded_audit_maps_its_warnings() -> None:
     result = recorded()
-    assert (len(result.findings), result.skipped) == (46, ())
+    assert (len(problems(result)), result.skipped) == (46, ())
     warnings = [f for f in result.findings if f.original_severity == "warning"]
     assert [(f.rule_id, f.severity, host(f).group) for f in warnings] == [
         ("PKGS-7392", Severity.HIGH, "patches-and-logs"),
@@ -157,14 +161,17 @@ def test_every_finding_is_valid_sarif_at_the_host_inventory_and_valid_asff() -> 
     findings = list(recorded().findings)
     (document,) = emit_sarif(findings, SarifOptions(host_location="ops/inventory.ini")).documents
     assert sarif_problems(document) == []
-    (run,) = document["runs"]
+    run, verdicts = document["runs"]  # Lynis' findings; the items judged to pass, Tollgate's verdicts
     assert run["automationDetails"]["id"] == "tollgate/host/lynis/"
+    assert verdicts["automationDetails"]["id"] == "tollgate/host/tollgate-host-checks/"
+    assert {(r["kind"], r["level"]) for r in verdicts["results"]} == {("pass", "none")}
+    assert len(verdicts["results"]) == 20 and "kind" not in run["results"][0]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
     assert uris == {"ops/inventory.ini"}
     packages = next(r for r in run["results"] if r["ruleId"] == "PKGS-7392" and r["level"] == "error")
     assert packages["properties"]["host"] == {"host": "vm", "testId": "PKGS-7392", "group": "patches-and-logs"}
     asff = emit_asff(findings, CONTEXT).findings
-    assert asff_problems(asff) == [] and len(asff) == 46
+    assert asff_problems(asff) == [] and len(asff) == 46 + 20  # and the items judged to pass
     assert {f["Types"][0] for f in asff} == {"Software and Configuration Checks/Industry and Regulatory Standards"}
 
 
@@ -173,7 +180,7 @@ def test_a_truncated_warning_record_is_skipped_and_counted() -> None:
     raw = edited(klogd, klogd[:40])  # cut mid-record, as a crash mid-write leaves it
     raw = edited(b"suggestion[]=ACCT-9622|Enable", b"suggestion[]=|Enable", raw)  # no test id
     result = parse_bytes("broken.dat", raw, ToolId.LYNIS)
-    assert len(result.findings) == 44
+    assert len(problems(result)) == 44
     assert [(s.tool, s.reason, s.record) for s in result.skipped] == [
         ("Lynis", "truncated record: expected TEST-ID|message|details|solution|", "warning[1] (line 282)"),
         ("Lynis", "the record has no test id or no message", "suggestion[34] (line 299)"),
@@ -196,7 +203,7 @@ def test_a_malformed_report_is_one_line(raw: bytes, message: str) -> None:
 def test_non_utf8_bytes_in_a_record_are_replaced_not_fatal() -> None:
     raw = edited(b"deleted_file[]=/tmp/redacted-job-output(bash)\ndeleted_file",
                  b"deleted_file[]=/tmp/caf\xe9(bash)\ndeleted_file")
-    assert len(parse_bytes("latin1.dat", raw, ToolId.LYNIS).findings) == 46
+    assert len(problems(parse_bytes("latin1.dat", raw, ToolId.LYNIS))) == 46
 
 
 def test_normalize_cli_refuses_a_malformed_report_in_one_line(tmp_path: Path,
@@ -214,9 +221,9 @@ def test_normalize_cli_points_host_findings_at_the_inventory(tmp_path: Path) -> 
     argv = ["normalize", str(FIXTURES / "lynis" / RECORDED), "--repo", "acme/servers", "--sarif", str(sarif),
             "--json", str(results), "--host-location", "ansible/hosts.yml"]
     assert main(argv) == 0
-    (run,) = json.loads(sarif.read_text())["runs"]
-    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
-        "ansible/hosts.yml"}
+    runs = json.loads(sarif.read_text())["runs"]
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for run in runs
+            for r in run["results"]} == {"ansible/hosts.yml"}
     assert json.loads(results.read_text())["metrics"]["lynis/vm/hardening_index"] == "56"
 
 
@@ -251,7 +258,7 @@ def test_detection_is_by_content_and_accepts_a_filtered_report() -> None:
     result = parse_bytes("filtered.dat", filtered, ToolId.LYNIS)
     assert [f.fingerprint for f in result.findings] == [f.fingerprint for f in recorded().findings]
     headless = parse_bytes("headless.dat", filtered.split(b"\n", 1)[1], ToolId.LYNIS)
-    assert len(headless.findings) == 46
+    assert len(problems(headless)) == 46
 
 
 @pytest.mark.parametrize("raw", [b"\xef\xbb\xbf" + RAW, RAW.replace(b"\n", b"\r\n"),
@@ -268,3 +275,22 @@ def test_details_attach_to_their_test_whatever_the_spacing() -> None:
     raw = RAW.replace(b"finish=true", b"details[]= CUST-0001 |svc|field:x;|\nwarning[]=CUST-0001|m|-|-|\nfinish=true")
     (finding,) = by_rule(parse_bytes("spaced.dat", raw, ToolId.LYNIS), "CUST-0001")
     assert finding.description.endswith("- svc: field: x")
+
+
+def test_each_item_judged_to_pass_is_a_passed_finding_citing_it() -> None:
+    """Compliance scanners report passed controls too: one finding per item judged to pass, never a problem."""
+    result = recorded()
+    passes = [f for f in result.findings if not f.is_problem]
+    verdicts = {k.rsplit("/", 1)[1]: v for k, v in result.metrics if k.startswith("kisa/")}
+    assert sorted(f.rule_id for f in passes) == sorted(item for item, v in verdicts.items() if v == "pass")
+    assert len(passes) == 20
+    cited = {dict(f.properties)["kisa.item"] for f in result.findings if "kisa.item" in dict(f.properties)}
+    assert cited == {item for item, v in verdicts.items() if v in ("pass", "fail")}
+    u04 = next(f for f in passes if f.rule_id == "U-04")
+    assert (u04.outcome, u04.severity, u04.tool.name, u04.title) == (
+        Outcome.PASS, Severity.INFO, lynis.CHECKS_TOOL, "[U-04] Password hashes kept out of the world-readable passwd "
+                                                         "file: passed")
+    assert host(u04).group == "accounts" and "judged by Lynis AUTH-9216" in u04.description
+    (document,) = emit_asff([u04], CONTEXT).findings
+    assert document["Compliance"] == {"Status": "PASSED", "RelatedRequirements": ["KISA Unix 2026 U-04"]}
+    assert document["Severity"]["Label"] == "INFORMATIONAL" and asff_problems([document]) == []

@@ -271,3 +271,26 @@ def test_a_superseded_v1_finding_does_not_alert_as_new() -> None:
     current = fresh("v2")
     current["ProductFields"] = {**current["ProductFields"], PRODUCT_FIELD_PREVIOUS_ID: "v1"}
     assert not plan_import([current], [stored_v1], SCOPE, NOW).alerts
+
+
+def compliance(finding_id: str, status: str, item: str = "KISA Unix 2026 U-13", host: str = "web-01",
+               **kwargs: Any) -> dict[str, Any]:
+    return {**asff(finding_id, category="host", **kwargs), "Resources": [{"Type": "Other", "Id": host}],
+            "Compliance": {"Status": status, "RelatedRequirements": [item]}}
+
+
+def test_a_failed_requirement_that_passes_now_is_archived_as_passed_and_nothing_alerts() -> None:
+    host_scope = PublishScope(product_arn=PRODUCT, repository="octo/shop", categories=frozenset({"host"}))
+    stored = [compliance("fail-u13", "FAILED"), compliance("fail-u13-db", "FAILED", host="db-01"),
+              compliance("fail-u02", "FAILED", "KISA Unix 2026 U-02")]
+    current = [{**compliance("pass-u13", "PASSED", stamp=format_timestamp(NOW))},
+               {**compliance("pass-u02", "PASSED", "KISA Unix 2026 U-02", host="db-01", stamp=format_timestamp(NOW))}]
+    plan = plan_import(current, stored, host_scope, NOW)
+    sent = {f["Id"]: f for f in plan.findings}
+    assert plan.archived_ids == {"fail-u13", "fail-u13-db", "fail-u02"}
+    # U-13 passes on web-01 only; U-02 passes on db-01, not on web-01 where it failed
+    assert plan.resolved_ids == {"fail-u13"}
+    assert sent["fail-u13"]["Compliance"]["Status"] == "PASSED" and sent["fail-u13"]["RecordState"] == ARCHIVED
+    assert sent["fail-u13-db"]["Compliance"]["Status"] == sent["fail-u02"]["Compliance"]["Status"] == "FAILED"
+    assert plan.new_ids == {"pass-u13", "pass-u02"} and plan.alerts == ()  # a passed check never alerts
+    assert "Workflow" not in sent["fail-u13"]  # the customer's, never the provider's

@@ -64,3 +64,14 @@ def test_the_pdf_carries_the_remediation_section(tmp_path: Path) -> None:
     assert "Account management: 12 pass, 1 fail" in text
     subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "p")], check=True)
     assert all(read_png(p).non_background_share() > 0.01 for p in tmp_path.glob("p-*.png"))
+
+
+def test_the_rebuilt_proposals_counts_show_before_and_after() -> None:
+    rescanned = (*metrics(), ("remediation-rescan/app/Dockerfile/before", "7"),
+                 ("remediation-rescan/app/Dockerfile/after", "2"), ("remediation-rescan/app/Dockerfile/image", "11"))
+    view = build_view(SCOPE, hostile_verdict(), metrics=rescanned)
+    line = "rebuilt and rescanned: 7 findings before, 2 after; the rebuilt image: 11 findings"
+    summary = render_summary(view)  # Markdown: the punctuation is escaped
+    assert line in render_html(view) and "rebuilt and rescanned" in summary and "11 findings" in summary
+    plain = build_view(SCOPE, hostile_verdict(), metrics=metrics())
+    assert "rebuilt and rescanned" not in render_html(plain) and plain.remediations[0].rescan == ""
