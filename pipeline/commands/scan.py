@@ -106,6 +106,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         cyclonedx_out=Path(args.cyclonedx) if args.cyclonedx else None,
         vex=tuple(args.vex),
         gitlab_dir=args.gitlab,
+        debug=args.debug,
     )
 
 

@@ -26,6 +26,7 @@ class Checkov(CommandScanner):
         timeout=900,
         ok_exit_codes=frozenset({0, 1}),
         homepage="https://www.checkov.io",
+        expected_seconds=3.0, memory_mb=600,
         options={"frameworks": STRINGS},
         runner_setup=("checkov",),
     )
