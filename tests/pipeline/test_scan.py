@@ -541,3 +541,4 @@ def test_the_default_dependency_scan_is_skipped_offline_unless_asked_for(
                  *selection])
     assert code == expected
     assert "trivy-fs: skipped, not configured: Trivy could not download its vulnerability DB" in capsys.readouterr().err
+
