@@ -23,3 +23,9 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"{CORPUS} {ABSENT}")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def own_cache_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan records its scanners' durations in the cache folder: tests never write the user's."""
+    monkeypatch.setenv("TOLLGATE_DATA_DIR", str(tmp_path_factory.mktemp("tollgate-data")))

@@ -111,6 +111,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         vex=tuple(args.vex),
         epss=args.epss,
         gitlab_dir=args.gitlab,
+        debug=args.debug,
     )
 
 

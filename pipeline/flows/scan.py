@@ -5,7 +5,10 @@
 2. Each enabled scanner says whether it can run (installed? configured? anything to scan?).
    One that cannot is reported as skipped with the reason, and the install command if missing.
 3. The rest run concurrently, one thread each driving a subprocess or an API, each with its own
-   timeout. Scanners are processes, so the scan costs little more than the slowest one.
+   timeout: the longest expected first, at most one per core (pipeline/scanners/schedule.py), so the
+   scan costs little more than the slowest one or than the CPU work of all of them. Each one's wall and
+   CPU seconds go to the results' metrics (`timing/...`) and to the cache folder, for the next schedule;
+   `--debug` prints the schedule.
 4. Their reports go through the parsers (the scanner names the parser; nothing is guessed), then
    one merged result is written as Tollgate results JSON, SARIF and ASFF, gated against the policy
    in `.tollgate.yml`, rendered as the job summary and HTML report, and published when configured.
@@ -29,6 +32,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,12 +64,14 @@ from pipeline.publish.eligibility import eligibility_from
 from pipeline.remediation.propose import METRIC_PREFIX, propose, write_remediations
 from pipeline.remediation.rebuild import Rescan, Rescanner, rebuild_and_rescan
 from pipeline.run_manifest import manifest_run
-from pipeline.scanners import catalog
+from pipeline.scanners import catalog, durations, schedule
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
+from pipeline.scanners.durations import Measured
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
 from pipeline.scope import Allowlist, GuardedTarget, within_scope
 
 ASFF_ACCOUNT_PLACEHOLDER = "000000000000"
+TIMING_PREFIX = "timing/"  # timing/<scanner>/wall-seconds and .../cpu-seconds in the results' metrics
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class ScanRequest:
     epss: Path | None = None  # an EPSS snapshot, instead of the policy's
     gitlab_dir: Path | str | None = None  # also write GitLab security reports there
     remediate_build: bool = False  # build each proposed Dockerfile and rescan it (pipeline.remediation.rebuild)
+    debug: bool = False  # also print the scanners' schedule
 
 
 @dataclass(frozen=True)
@@ -219,8 +226,9 @@ class Executed:
     parsed: tuple[ParseResult, ...] = ()
 
 
-def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress) -> tuple[Executed, ...]:
-    """Skip what cannot run, run the rest concurrently; results in catalog order."""
+def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress,
+                 history: Mapping[str, Measured]) -> tuple[Executed, ...]:
+    """Skip what cannot run, run the rest concurrently, longest expected first; results in catalog order."""
     ready: list[tuple[Scanner, ScannerSettings]] = []
     done: list[Executed] = []
     for name in selected(plan):
@@ -234,9 +242,18 @@ def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress) -> tuple[
         progress.finished(skipped)
         done.append(Executed(skipped))
     if ready:
-        with ThreadPoolExecutor(max_workers=len(ready), thread_name_prefix="tollgate-scan") as pool:
-            futures = [pool.submit(run_one, scanner, settings, ctx, plan.request, progress)
-                       for scanner, settings in ready]
+        planned = schedule.plan((scanner.spec for scanner, _ in ready), history, schedule.usable_cores(),
+                                schedule.available_memory_mb())
+        if plan.request.debug:
+            for line in planned.lines():
+                progress.note(line)
+        by_name = {scanner.spec.name: (scanner, settings) for scanner, settings in ready}
+        waiting = sum(not slot.uses_core for slot in planned.order)
+        with ThreadPoolExecutor(max_workers=planned.slots, thread_name_prefix="tollgate-scan") as cores, \
+                ThreadPoolExecutor(max_workers=max(waiting, 1), thread_name_prefix="tollgate-poll") as pollers:
+            futures = [(cores if slot.uses_core else pollers).submit(run_one, *by_name[slot.name], ctx, plan.request,
+                                                                     progress)
+                       for slot in planned.order]
             done.extend(future.result() for future in futures)
     order = list(catalog.names())
     return tuple(sorted(done, key=lambda executed: order.index(executed.run.name)))
@@ -248,7 +265,7 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
     spec = scanner.spec
     timeout = request.timeout or settings.timeout or spec.timeout
     progress.started(spec.name)
-    started = time.monotonic()
+    started, thread_cpu = time.monotonic(), time.thread_time()
     try:
         output = scanner.run(ctx, settings.options, started + timeout)
         options = ParseOptions(source_root=str(ctx.source))
@@ -268,9 +285,12 @@ def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, reque
         detail = f"{exc}" + (f" (tip: {tip})" if tip else "")
         return _finish(progress, ScannerRun(spec.name, spec.title, RunStatus.FAILED, time.monotonic() - started,
                                             detail=detail))
+    # Its processes' CPU, and this thread's: an in-process scanner's work and the parsing of its reports.
+    cpu = output.cpu_seconds + time.thread_time() - thread_cpu
     run = ScannerRun(spec.name, spec.title, RunStatus.COMPLETED, time.monotonic() - started, reports=output.reports,
                      findings=sum(f.is_problem for p in parsed for f in p.findings),
-                     passes=sum(not f.is_problem for p in parsed for f in p.findings), notes=output.notes)
+                     passes=sum(not f.is_problem for p in parsed for f in p.findings), notes=output.notes,
+                     cpu_seconds=cpu)
     return _finish(progress, run, parsed)
 
 
@@ -348,17 +368,29 @@ def scanned_categories(runs: tuple[ScannerRun, ...]) -> tuple[str, ...]:
     return tuple(category.value for category in completed)
 
 
-def rescanner(plan: ScanPlan) -> Rescanner:
+def rescanner(plan: ScanPlan, history: Mapping[str, Measured]) -> Rescanner:
     """The scan's own scanners on another folder or image, with their reports under OUT/raw/rescan."""
     def rescan(source: Path, image: str | None, scanners: tuple[str, ...]) -> Rescan:
         request = replace(plan.request, source=source, image=image, only=frozenset(scanners),
                           out_dir=plan.request.out_dir / "raw" / "rescan")
         sub = replace(plan, request=request)
         with Progress.for_stream(sys.stderr) as progress:
-            executed = run_scanners(sub, scan_context(sub), progress)
+            executed = run_scanners(sub, scan_context(sub), progress, history)
         runs = tuple(e.run for e in executed)
         return Rescan(tuple(p for e in executed for p in e.parsed), missing_scanners(sub, runs))
     return rescan
+
+
+def measured(runs: tuple[ScannerRun, ...]) -> tuple[tuple[str, Measured], ...]:
+    """What each completed scanner took; a skipped, failed or stopped one says nothing about the next run."""
+    return tuple((run.name, Measured(run.seconds, run.cpu_seconds))
+                 for run in runs if run.status is RunStatus.COMPLETED)
+
+
+def timing_metrics(runs: tuple[ScannerRun, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(metric for name, seconds in measured(runs) for metric in (
+        (f"{TIMING_PREFIX}{name}/wall-seconds", f"{seconds.wall:.3f}"),
+        (f"{TIMING_PREFIX}{name}/cpu-seconds", f"{seconds.cpu:.3f}")))
 
 
 def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
@@ -376,9 +408,12 @@ def run_scan(request: ScanRequest, stream: TextIO | None = None) -> ScanOutcome:
 
 def scan_and_report(plan: ScanPlan, ctx: ScanContext, stream: TextIO | None) -> ScanOutcome:
     request = plan.request
+    history_path = durations.durations_path()
+    history = durations.load(history_path)
     with Progress.for_stream(stream or sys.stderr) as progress:
-        executed = run_scanners(plan, ctx, progress)
+        executed = run_scanners(plan, ctx, progress, history.measured)
     runs = tuple(e.run for e in executed)
+    not_saved = durations.save(history_path, history.measured, measured(runs))
     missing = missing_scanners(plan, runs)
     normalized = outcome_from_parsed(tuple(p for e in executed for p in e.parsed), request.scope)
     # Proposed Dockerfiles go beside the results; their diffs ride in the metrics to every report.
@@ -387,14 +422,15 @@ def scan_and_report(plan: ScanPlan, ctx: ScanContext, stream: TextIO | None) -> 
         rebuilt = rebuild_and_rescan([key.removeprefix(METRIC_PREFIX) for key, _ in proposals], request.source,
                                      request.out_dir, normalized.results.findings,
                                      completed=[r.name for r in runs if r.status is RunStatus.COMPLETED],
-                                     rescan=rescanner(plan))
+                                     rescan=rescanner(plan, history.measured))
         proposals, missing = (*proposals, *rebuilt.metrics), (*missing, *rebuilt.problems)
-    normalized = replace(normalized, results=replace(normalized.results, missing=missing,
-                                                     metrics=(*normalized.results.metrics, *proposals)))
+    normalized = replace(normalized, results=replace(normalized.results, missing=missing, metrics=(
+        *normalized.results.metrics, *proposals, *timing_metrics(runs))))
     normalized = with_vex(with_epss(normalized, plan.gate.epss), plan.gate.vex)
     verdict = decide(normalized.results.findings, plan.gate, missing)
     outputs = ScanOutputs.under(request.out_dir)
-    warnings = [*normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]
+    history_warnings = [warning for warning in (history.warning, not_saved) if warning]
+    warnings = [*history_warnings, *normalized.warnings, *write_reports(normalized, verdict, plan, outputs)]
     failed = bool(missing) or any(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) for r in runs)
     published = None
     try:

@@ -5,7 +5,8 @@ strings. Lynis' keys, `lynis/<host>/hardening_index`, `…/tests_performed` and 
 become one "Host hardening" row per host, weakest host (lowest index) first, as findings are
 ranked most severe first. Every other key (ncp-wsc's counts per risk level, Lynis keys Tollgate
 does not know) is one row of a generic "Scan facts" table, sorted by key, except the KISA item
-verdicts (`kisa/...`), which the host audit section lays out by area.
+verdicts (`kisa/...`), which the host audit section lays out by area, and the scanners' timings
+(`timing/...`), which describe the run, not what was scanned.
 
 Keys and values are scanner text like any other: shortened and stripped of control characters
 here, escaped by the renderer. Each table keeps at most `ROW_LIMIT` rows so that a results file
@@ -23,6 +24,7 @@ LYNIS_PREFIX = "lynis/"
 PACKAGES_PREFIX = "packages/"  # a host's inventory: one per package in the results file; the count is a fact
 KISA_PREFIX = "kisa/"  # item verdicts: the host audit's own section (pipeline.report.host_areas)
 REMEDIATION_PREFIX = "remediation/"  # proposed Dockerfiles' diffs: the reports' remediation section
+TIMING_PREFIX = "timing/"  # each scanner's wall and CPU seconds: for benchmarks and the next schedule, not a fact
 LYNIS_FIELDS = frozenset({"hardening_index", "tests_performed", "version"})
 ROW_LIMIT = 100
 
@@ -53,7 +55,7 @@ def scan_facts(metrics: Iterable[tuple[str, str]]) -> ScanFacts:
     per_host: dict[str, dict[str, str]] = {}
     facts: dict[str, str] = {}
     for key, value in metrics:
-        if key.startswith((KISA_PREFIX, REMEDIATION_PREFIX)) or (
+        if key.startswith((KISA_PREFIX, REMEDIATION_PREFIX, TIMING_PREFIX)) or (
                 key.startswith(PACKAGES_PREFIX) and not key.endswith("/count")):
             continue
         host, field = _lynis_key(key)

@@ -26,6 +26,7 @@ class Bandit(CommandScanner):
         timeout=600,
         ok_exit_codes=frozenset({0, 1}),
         homepage="https://bandit.readthedocs.io",
+        expected_seconds=0.5, memory_mb=150,
     )
     executable = "bandit"
 

@@ -79,6 +79,12 @@ class ScannerSpec:
     # What the composite actions prepare on the runner before it runs (pipeline/action/plan.py): `checkov`
     # (its own venv), `dependency-check` (the CLI, its data cache), `trivy-db` (the DB cache), `zap` (a daemon).
     runner_setup: tuple[str, ...] = ()
+    # For the scan's schedule (pipeline/scanners/schedule.py): the wall seconds a small repository takes, used
+    # until a scan has measured it here; its peak memory; and whether it keeps a core busy (a scanner that
+    # polls a server, like ZAP or SonarQube, takes no core and runs beside the others).
+    expected_seconds: float = 10.0
+    memory_mb: int = 300
+    uses_core: bool = True
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,13 @@ class ReportFile:
 class ScannerOutput:
     reports: tuple[ReportFile, ...]
     notes: tuple[str, ...] = ()  # facts worth printing, e.g. SonarQube's quality gate status
+    cpu_seconds: float = 0.0  # the tool's processes' (children included); in-process work is the caller's to add
+
+
+@dataclass(frozen=True)
+class Exited:
+    code: int
+    cpu_seconds: float  # user + system, the process and the children it waited for
 
 
 @dataclass(frozen=True)
@@ -209,25 +222,23 @@ class CommandScanner(Scanner):
         log.unlink(missing_ok=True)
         invocations = self.invocations(ctx, options, executable)
         try:
-            reports = tuple(
-                ReportFile(self.run_one(invocation, ctx, log, deadline), self.spec.tool_ids[0])
-                for invocation in invocations
-            )
+            exits = tuple(self.run_one(invocation, ctx, log, deadline) for invocation in invocations)
         finally:  # success, failure or timeout: no credential file outlives the run, no secret stays in the log
             for invocation in invocations:
                 for secret_file in invocation.secret_files:
                     secret_file.unlink(missing_ok=True)
             mask_file(log)
-        return ScannerOutput(reports=reports)
+        reports = tuple(ReportFile(invocation.report, self.spec.tool_ids[0]) for invocation in invocations)
+        return ScannerOutput(reports=reports, cpu_seconds=sum(exited.cpu_seconds for exited in exits))
 
-    def run_one(self, invocation: Invocation, ctx: ScanContext, log: Path, deadline: float) -> Path:
+    def run_one(self, invocation: Invocation, ctx: ScanContext, log: Path, deadline: float) -> Exited:
         invocation.report.unlink(missing_ok=True)  # a stale report must never pass for a fresh one
-        code = run_command(invocation, ctx.env, log, deadline)
-        if code not in self.spec.ok_exit_codes:
-            raise ScannerError(f"{self.spec.title} exited with status {code}: {log_tail(log)}")
+        exited = run_command(invocation, ctx.env, log, deadline)
+        if exited.code not in self.spec.ok_exit_codes:
+            raise ScannerError(f"{self.spec.title} exited with status {exited.code}: {log_tail(log)}")
         if not invocation.report.is_file() or invocation.report.stat().st_size == 0:
             raise ScannerError(f"{self.spec.title} wrote no report at {invocation.report}: {log_tail(log)}")
-        return invocation.report
+        return exited
 
 
 def which(command: str, ctx: ScanContext) -> str | None:
@@ -238,7 +249,7 @@ def which(command: str, ctx: ScanContext) -> str | None:
 
 
 
-def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, deadline: float) -> int:
+def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, deadline: float) -> Exited:
     """Run one argv in its own process group, stdout/stderr to `log`; kill the group at the deadline."""
     env = {**base_env, **dict(invocation.env)}
     stdout_path = invocation.report if invocation.stdout_is_report else log
@@ -254,13 +265,29 @@ def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, 
         )
         try:
             with termination.child(process):
-                return process.wait(timeout=max(deadline - time.monotonic(), 0.001))
+                return reap(process, deadline)
         except subprocess.TimeoutExpired:
             kill_group(process)
             raise ScannerTimeout(f"{Path(invocation.argv[0]).name} ran past its timeout and was stopped") from None
         except BaseException:
             kill_group(process)  # Ctrl-C or a crash must not leave scanners running
             raise
+
+
+def reap(process: subprocess.Popen[bytes], deadline: float) -> Exited:
+    """Wait for the process as Popen.wait does (polling, backing off to 50 ms), but with wait4, which also
+    returns what that one process and its children used: concurrent scanners' CPU stays apart."""
+    delay = 0.0005
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return Exited(process.returncode, usage.ru_utime + usage.ru_stime)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise subprocess.TimeoutExpired(process.args, 0)
+        delay = min(delay * 2, remaining, 0.05)
+        time.sleep(delay)
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -3,16 +3,33 @@
 Checkov pins old boto3 and packaging, so it lives in a virtualenv of its own (`make checkov`);
 $TOLLGATE_CHECKOV names that binary, else `checkov` on PATH. `--skip-download` keeps it off its
 SaaS platform. It exits 1 when a check fails, which is success here.
+
+Without a `frameworks` option, the framework families with no file to read are skipped
+(`--skip-framework`): each costs start-up work even with nothing to scan, and a tree without YAML
+or JSON has no Kubernetes, CloudFormation or CI pipelines. Frameworks not in the table (secrets
+and any Checkov adds) always run, so skipping can only drop work that finds nothing.
 """
 
 from __future__ import annotations
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
-from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec, which
+from pipeline.scanners.base import CommandScanner, Invocation, Options, ScanContext, ScannerSpec, find_files, which
+from pipeline.scanners.hadolint import is_dockerfile
 from pipeline.scanners.schema import STRINGS
 
 CHECKOV_ENV = "TOLLGATE_CHECKOV"
+# Checkov framework -> the file name endings it reads (lower case); skipped when the tree has none.
+STRUCTURED = (".yml", ".yaml", ".json", ".template")  # YAML/JSON documents: what they are is in their content
+FRAMEWORK_FILES: dict[str, tuple[str, ...]] = {
+    "terraform": (".tf", ".hcl"),
+    "terraform_json": (".tf.json",),
+    "terraform_plan": (".json",),
+    "bicep": (".bicep",),
+    **dict.fromkeys(("ansible", "argo_workflows", "arm", "azure_pipelines", "bitbucket_pipelines",
+                     "circleci_pipelines", "cloudformation", "github_actions", "gitlab_ci", "helm", "json", "yaml",
+                     "kubernetes", "kustomize", "openapi", "serverless"), STRUCTURED),
+}
 
 
 class Checkov(CommandScanner):
@@ -26,6 +43,7 @@ class Checkov(CommandScanner):
         timeout=900,
         ok_exit_codes=frozenset({0, 1}),
         homepage="https://www.checkov.io",
+        expected_seconds=3.0, memory_mb=600,
         options={"frameworks": STRINGS},
         runner_setup=("checkov",),
     )
@@ -46,10 +64,24 @@ class Checkov(CommandScanner):
         frameworks = options.get("frameworks")
         if frameworks:
             argv += ("--framework", ",".join(frameworks))
+        else:
+            absent = absent_frameworks(ctx)
+            argv += ("--skip-framework", ",".join(absent)) if absent else ()
         for regex in ctx.exclusions(self.spec).regexes():
             argv += ("--skip-path", regex)
         env = (("CKV_SKIP_PACKAGE_UPDATE_CHECK", "1"),)
         return (Invocation(argv=argv, cwd=ctx.source, report=folder / "results_sarif.sarif", env=env),)
+
+
+def absent_frameworks(ctx: ScanContext) -> tuple[str, ...]:
+    """The frameworks in FRAMEWORK_FILES with no file to read, and `dockerfile` without a Dockerfile."""
+    endings = {ending for found in FRAMEWORK_FILES.values() for ending in found}
+    present = {ending for path in find_files(ctx, lambda name: name.lower().endswith(tuple(endings)), limit=100_000)
+               for ending in endings if path.name.lower().endswith(ending)}
+    absent = [name for name, found in FRAMEWORK_FILES.items() if not present.intersection(found)]
+    if not find_files(ctx, is_dockerfile, limit=1):
+        absent.append("dockerfile")
+    return tuple(absent)
 
 
 SCANNER = Checkov()

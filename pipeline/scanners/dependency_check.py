@@ -31,6 +31,7 @@ class DependencyCheck(CommandScanner):
         "bin/dependency-check.sh on PATH (or set TOLLGATE_DEPENDENCY_CHECK)",
         timeout=3600,
         homepage="https://owasp.org/www-project-dependency-check/",
+        expected_seconds=300, memory_mb=2000,
         enabled=False,
         options={"data-dir": STRING, "nvd-api-key-env": STRING, "no-update": BOOLEAN, "nvd-datafeed": STRING},
         action_inputs=(

@@ -19,6 +19,7 @@ class DetectSecrets(CommandScanner):
         install="pip install detect-secrets",
         timeout=600,
         homepage="https://github.com/Yelp/detect-secrets",
+        expected_seconds=0.5, memory_mb=150,
     )
     executable = "detect-secrets"
 

@@ -65,6 +65,7 @@ class SupplyChain(Scanner):
         install="built into Tollgate",
         timeout=600,
         homepage="https://github.com/tollgate-dev/tollgate/blob/main/docs/firewall.md",
+        expected_seconds=0.5, memory_mb=150,
         options={"offline": BOOLEAN},
         defaults={"offline": True},
     )

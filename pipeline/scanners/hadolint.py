@@ -33,6 +33,7 @@ class Hadolint(CommandScanner):
         timeout=300,
         ok_exit_codes=frozenset({0, 1}),
         homepage="https://github.com/hadolint/hadolint",
+        expected_seconds=0.2, memory_mb=50,
     )
     executable = "hadolint"
 

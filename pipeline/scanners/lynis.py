@@ -130,6 +130,7 @@ class Lynis(CommandScanner):
         timeout=900,
         ok_exit_codes=frozenset({0, WARNINGS_EXIT}),
         homepage="https://cisofy.com/lynis/",
+        expected_seconds=120, memory_mb=100,
         enabled=False,
         options={
             "profile": STRING,
@@ -164,22 +165,24 @@ class Lynis(CommandScanner):
         if target is not None:
             return self.run_remote(ctx, options, target, deadline)
         output = super().run(ctx, options, deadline)
-        self.append_checks(ctx, output.reports[0].path, deadline)
+        cpu_seconds = output.cpu_seconds + self.append_checks(ctx, output.reports[0].path, deadline)
         if os.geteuid() == 0:
-            return output
+            return ScannerOutput(output.reports, cpu_seconds=cpu_seconds)
         return ScannerOutput(output.reports, ("Lynis ran without root (non-privileged mode): tests that need "
-                                              "root were skipped; run as root for a complete audit",))
+                                              "root were skipped; run as root for a complete audit",), cpu_seconds)
 
-    def append_checks(self, ctx: ScanContext, report: Path, deadline: float) -> None:
-        """Run the host checks and the package inventory locally; their lines go to the end of Lynis' report."""
+    def append_checks(self, ctx: ScanContext, report: Path, deadline: float) -> float:
+        """Run the host checks and the package inventory locally; their lines go to the end of Lynis' report.
+        Returns the CPU seconds they took."""
         folder = ctx.folder(self.spec.name)
         script = folder / CHECKS_SCRIPT
         write_atomic(script, checks_script() + packages_script())
         log = folder / "host-checks.log"
-        code = run_command(Invocation(argv=("sh", str(script)), cwd=folder, report=report, stdout_is_report=True),
-                           ctx.env, log, deadline)
-        if code != 0:
-            raise ScannerError(f"Tollgate's host checks exited with status {code}: {log_tail(log)}")
+        exited = run_command(Invocation(argv=("sh", str(script)), cwd=folder, report=report, stdout_is_report=True),
+                             ctx.env, log, deadline)
+        if exited.code != 0:
+            raise ScannerError(f"Tollgate's host checks exited with status {exited.code}: {log_tail(log)}")
+        return exited.cpu_seconds
 
     def run_remote(self, ctx: ScanContext, options: Options, target: SsmTarget, deadline: float) -> ScannerOutput:
         report = ctx.folder(self.spec.name) / REPORT_NAME

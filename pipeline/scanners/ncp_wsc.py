@@ -72,6 +72,7 @@ class NcpWsc(Scanner):
                 f"in ${ACCESS_KEY_ENV} and ${SECRET_KEY_ENV}",
         timeout=7200,  # the service crawls, then scans; both are slow at speed "1",
         homepage="https://www.ncloud.com/product/security/webSecurityChecker",
+        expected_seconds=1800, memory_mb=100, uses_core=False,
         enabled=False,
         options={
             "endpoint": {"enum": list(HOSTS)},

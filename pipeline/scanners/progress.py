@@ -39,6 +39,7 @@ class ScannerRun:
     detail: str = ""  # why it was skipped (with the install command) or how it failed
     skip: SkipKind | None = None  # why it was skipped, when it was
     notes: tuple[str, ...] = ()
+    cpu_seconds: float = 0.0  # its processes' and its worker thread's, user + system
 
     def line(self) -> str:
         if self.status is RunStatus.COMPLETED:
@@ -80,6 +81,10 @@ class Progress:
             self.running[name] = time.monotonic()
             if not self.live:
                 self._print(f"{name}: started")
+
+    def note(self, text: str) -> None:
+        with self.lock:
+            self._print(text)
 
     def finished(self, run: ScannerRun) -> None:
         with self.lock:

@@ -27,6 +27,7 @@ class Semgrep(CommandScanner):
         install="pip install semgrep",
         timeout=900,
         homepage="https://semgrep.dev",
+        expected_seconds=2.0, memory_mb=600,
     )
     executable = "semgrep"
 

@@ -97,6 +97,7 @@ class SonarQube(Scanner):
         "report-task.txt it leaves and needs SONAR_TOKEN",
         timeout=1800,
         homepage="https://www.sonarsource.com/products/sonarqube/",
+        expected_seconds=30, memory_mb=100, uses_core=False,
         options={"host-url": STRING, "report-task": STRING, "token-env": STRING, "poll-seconds": SECONDS},
         action_inputs=(ActionInput("sonar-host-url", "host-url"),),
     )

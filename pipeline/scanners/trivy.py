@@ -75,6 +75,7 @@ class TrivyConfig(TrivyScanner):
     spec = ScannerSpec(
         name="trivy-config", title="Trivy config", category=Category.IAC,
         tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600, homepage=HOMEPAGE, options=CACHE_OPTION,
+        expected_seconds=1.0, memory_mb=300,
         runner_setup=("trivy",),
     )
     subcommand = ("config", "--skip-check-update")
@@ -84,6 +85,7 @@ class TrivySecret(TrivyScanner):
     spec = ScannerSpec(
         name="trivy-secret", title="Trivy secret", category=Category.SECRETS,
         tool_ids=(ToolId.SARIF,), install=INSTALL, timeout=600, homepage=HOMEPAGE, options=CACHE_OPTION,
+        expected_seconds=0.5, memory_mb=300,
         runner_setup=("trivy",),
     )
     subcommand = ("fs", "--scanners", "secret")
@@ -137,6 +139,7 @@ class TrivyFilesystem(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-fs", title="Trivy fs", category=Category.SCA,
         tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
+        expected_seconds=10, memory_mb=500,
         options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy", "trivy-db"),
     )
     subcommand = ("fs",)
@@ -146,6 +149,7 @@ class TrivyImage(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-image", title="Trivy image", category=Category.IMAGE,
         tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=900, homepage=HOMEPAGE,
+        expected_seconds=60, memory_mb=800,
         options=DB_OPTIONS, action_inputs=DB_INPUTS, runner_setup=("trivy", "trivy-db"),
     )
     subcommand = ("image",)
@@ -171,6 +175,7 @@ class TrivyRootfs(TrivyVulnerabilities):
     spec = ScannerSpec(
         name="trivy-rootfs", title="Trivy rootfs", category=Category.HOST,
         tool_ids=(ToolId.TRIVY,), install=INSTALL, timeout=1800, homepage=HOMEPAGE, enabled=False,
+        expected_seconds=60, memory_mb=800,
         options=DB_OPTIONS,
     )
     subcommand = ("rootfs",)

@@ -44,6 +44,7 @@ class Wapiti(CommandScanner):
         install="apt-get install --no-install-recommends wapiti (or pip install wapiti3 in its own venv)",
         timeout=900,
         homepage="https://wapiti-scanner.github.io",
+        expected_seconds=60, memory_mb=200,
         options={
             "modules": STRINGS,
             "depth": {"type": "integer", "minimum": 0},

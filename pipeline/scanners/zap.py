@@ -71,6 +71,7 @@ class Zap(Scanner):
         "-config api.addrs.addr.name=.* -config api.addrs.addr.regex=true; then set ZAP_URL",
         timeout=3600,
         homepage="https://www.zaproxy.org",
+        expected_seconds=300, memory_mb=100, uses_core=False,
         options={
             "url": STRING,
             "api-key-env": STRING,

@@ -86,6 +86,7 @@ class ZapSsm(Scanner):
         "instance Docker, the SSM agent and s3:PutObject on the report prefix; pip install boto3",
         timeout=3600,
         homepage="https://www.zaproxy.org/docs/docker/",
+        expected_seconds=600, memory_mb=100, uses_core=False,
         enabled=False,  # needs an instance and the document: opt-in
         options={
             "ssm-instance-id": {"type": "string", "pattern": "^m?i-[0-9a-f]{8,17}$"},

@@ -188,6 +188,39 @@ def test_scanners_run_concurrently(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert path.stat().st_size > 0
 
 
+def test_debug_shows_the_schedule_and_each_scanner_is_timed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Longest expected first; the measured wall and CPU seconds go to the metrics and to the cache folder,
+    where a corrupt file from before is replaced after a warning."""
+    probes = {"semgrep": Probe("semgrep", 0), "bandit": Probe("bandit", 0)}
+    probes["bandit"].spec = dataclasses.replace(probes["bandit"].spec, expected_seconds=99)
+    monkeypatch.setattr(catalog, "scanner_for", probes.__getitem__)
+    monkeypatch.setenv("TOLLGATE_DATA_DIR", str(tmp_path / "data"))
+    history = tmp_path / "data" / "scan" / "durations.json"
+    history.parent.mkdir(parents=True)
+    history.write_text("{half a file", encoding="utf-8")
+    request = probe_request(tmp_path)
+    arguments = ["scan", str(request.source), "--only", "semgrep", "--only", "bandit", "--out", str(tmp_path / "out"),
+                 "--repo", "tollgate-dev/probe", "--no-publish", "--fail-on", "none"]
+    assert main([*arguments, "--debug"]) == ExitCode.PASSED
+    err = capsys.readouterr().err
+    assert re.search(r"schedule: \d+ at once \(\d+ cores, .*\), longest expected first\n"
+                     r".*schedule: 1\. bandit 99\.0s \(estimate\)\n.*schedule: 2\. semgrep 10\.0s \(estimate\)", err)
+    assert f"{history}: ignored (" in err
+    metrics = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["metrics"]
+    saved = json.loads(history.read_text(encoding="utf-8"))["scanners"]
+    for name in probes:
+        wall, cpu = float(metrics[f"timing/{name}/wall-seconds"]), float(metrics[f"timing/{name}/cpu-seconds"])
+        assert cpu > 0
+        assert wall > 0
+        assert saved[name] == {"wall": round(wall, 3), "cpu": round(cpu, 3)}
+    assert "timing/" not in (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert main(arguments) == ExitCode.PASSED  # the measured figures now; without --debug, no schedule
+    err = capsys.readouterr().err
+    assert "schedule:" not in err
+    assert "ignored" not in err
+
+
 def recorded_host_and_dast_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *flags: str) -> Path:
     """`tollgate scan --only host --only wapiti` whose scanners write the recorded Lynis and Wapiti reports."""
     lynis = FixtureProbe("host", FIXTURES / "lynis" / "lynis-3.0.8-debian12.dat", ToolId.LYNIS)
@@ -508,3 +541,4 @@ def test_the_default_dependency_scan_is_skipped_offline_unless_asked_for(
                  *selection])
     assert code == expected
     assert "trivy-fs: skipped, not configured: Trivy could not download its vulnerability DB" in capsys.readouterr().err
+
