@@ -32,7 +32,8 @@ Two edits, sound-alikes and combosquats are MEDIUM. Hits list the most popular t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -51,6 +52,9 @@ MIN_NAME_LENGTH = 5  # shorter names are one edit from too many real ones to fla
 MIN_TWO_EDIT_LENGTH = 7  # two edits: only in names at least this long (letters only)
 MIN_SOUND_LENGTH = 7
 MIN_SCOPE_COPY_LENGTH = 6
+OWN_SHARE = 100  # a look-alike with at least 1/100 of its target's downloads is a package of its own
+MIN_BRAND_LENGTH = 6  # a word of at least this many letters ...
+MIN_BRAND_NAMES = 10  # ... in at least this many indexed names names a project or ecosystem (`python`, `ethereum`)
 _SEPARATORS = re.compile(r"[-_./@]+")
 _WORD_BOUNDARY = re.compile(r"[-_./@]")
 _VOWELS = frozenset("aeiouy")
@@ -148,17 +152,21 @@ def _one_edit_strength(technique: str, target: str, index: int, changed: set[str
 class TyposquatIndex:
     """The popular names of one ecosystem, most popular first, indexed for every technique; build once."""
 
-    def __init__(self, ecosystem: Ecosystem, names: Iterable[str]) -> None:
+    def __init__(self, ecosystem: Ecosystem, names: Iterable[str], downloads: Mapping[str, int] | None = None,
+                 brands: Iterable[str] = ()) -> None:
         self.ecosystem = ecosystem
-        self.popular = tuple(dict.fromkeys(normalize(name, ecosystem) for name in names))
-        self.members = frozenset(self.popular)
+        listed = tuple(normalize(name, ecosystem) for name in names)
+        self.members = frozenset(listed)  # trusted as themselves; the long tail of `downloads` is only compared
+        self.downloads = dict(downloads or {})  # normalized name -> monthly downloads, where known
+        self.popular = tuple(dict.fromkeys((*listed, *self.downloads)))
         self.rank = {name: rank for rank, name in enumerate(self.popular, start=1)}
+        self._brands = tuple(brand for brand in brands if brand not in self.rank)
         self._skeleton = _group((skeleton(name), name) for name in self.popular)
         self._confusable = _group((confusable(name), name) for name in self.popular)
-        self._sounds = _group((sounds(name), name) for name in self.popular if len(skeleton(name)) >= MIN_SOUND_LENGTH)
+        self._sounds = _group((sounds(name), name) for name in listed if len(skeleton(name)) >= MIN_SOUND_LENGTH)
         self._word_sets = _group((_word_key(name), name) for name in self.popular if len(_words(name)) > 1)
         self._affixes = frozenset(_tables()["combo-affixes"])
-        self._bare = _group((split_scope(name)[1], name) for name in self.popular if split_scope(name)[0])
+        self._bare = _group((split_scope(name)[1], name) for name in listed if split_scope(name)[0])
 
     def is_popular(self, name: str) -> bool:
         return normalize(name, self.ecosystem) in self.members
@@ -169,11 +177,38 @@ class TyposquatIndex:
         if candidate in self.members:
             return ()
         found: dict[str, LookAlike] = {}
-        for hit in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate)):
-            if hit.target != candidate and (hit.target not in found or hit.explicit > found[hit.target].explicit):
+        for hit in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate),
+                    *self._brand_edits(candidate)):
+            if hit.target == candidate or self._own_package(candidate, hit.target):
+                continue
+            if hit.target not in self.members:  # a name of the long tail: a weaker resemblance
+                hit = LookAlike(hit.target, hit.technique, False)
+            if hit.target not in found or hit.explicit > found[hit.target].explicit:
                 found[hit.target] = hit
         strong = [hit for hit in found.values() if hit.explicit]  # once a strong pattern names a target, the
-        return tuple(sorted(strong or found.values(), key=lambda hit: self.rank[hit.target]))  # rest is noise
+        return tuple(sorted(strong or found.values(), key=lambda hit: self._order(hit.target)))  # rest is noise
+
+    def _own_package(self, name: str, target: str) -> bool:
+        """At least 1/OWN_SHARE of its target's downloads: a package of its own, not a typo of the target."""
+        downloads, target_downloads = self.downloads.get(name), self.downloads.get(target)
+        return downloads is not None and target_downloads is not None and downloads * OWN_SHARE >= target_downloads
+
+    def _order(self, target: str) -> int:
+        return self.rank.get(target, len(self.rank) + 1)
+
+    def _brand_edits(self, name: str) -> Iterator[LookAlike]:
+        """A one-word name one or two typos from a word that names many packages (`python`, `ethereum`)."""
+        if len(_words(name)) != 1:
+            return
+        for brand, distance, _ in process.extract(name, self._brands, scorer=Levenshtein.distance, score_cutoff=3,
+                                                  limit=None):
+            edit = one_edit(name, brand) if distance <= 2 else None
+            if edit is not None:
+                technique, index, changed = edit
+                if technique != "plural" and _one_edit_strength(technique, brand, index, changed) is not None:
+                    yield LookAlike(brand, f"{technique} of a name many packages carry", False)
+            elif edit is None and DamerauLevenshtein.distance(name, brand) == 2 and _plausible_two_edits(name, brand):
+                yield LookAlike(brand, "two edits of a name many packages carry", False)
 
     def _exact_forms(self, name: str) -> Iterator[LookAlike]:
         """Delimiter, homoglyph, word-order and sound-alike forms: one dictionary look-up each."""
@@ -215,6 +250,14 @@ class TyposquatIndex:
                 edit = one_edit(core, target)
                 if edit is not None and len(skeleton(target)) >= MIN_NAME_LENGTH and not edit[2] <= set("0123456789"):
                     yield LookAlike(target, f"combosquatting with {edit[0]}", False)
+
+
+def brand_words(names: Iterable[str]) -> tuple[str, ...]:
+    """The words that name many indexed packages, of any ecosystem: projects and brands that attackers
+    imitate without a package of that exact name being popular (`python`, `ethereum`), most common first."""
+    counts = Counter(word for name in names for word in set(_words(name.lower()))
+                     if len(word) >= MIN_BRAND_LENGTH and not word.isdigit())
+    return tuple(word for word, count in counts.most_common() if count >= MIN_BRAND_NAMES)
 
 
 def _unscoped_twin(name: str, target: str) -> bool:
