@@ -13,8 +13,8 @@ public typosquat taxonomies (the `technique` of each hit):
   (`pythondateutil`, `types-node` for `@types/node`), and homoglyphs across the whole name;
 - word order: the same words in another order (`nmap-python` for `python-nmap`);
 - two edits inside a long name (`aiohtttps`, `botoceor`, `importlibs-resource`);
-- sound-alike: the same consonants once vowels and `z`/`s`, `k`/`c`, `ph`/`f` are folded
-  (`deezcord.js` for `discord.js`);
+- sound-alike: the same consonants once vowels, doubled letters and `z`/`s`, `k`/`c`, `ph`/`f`
+  are folded (`deezcord.js` for `discord.js`);
 - an npm scoped name's bare part alone (`animations` for `@angular/animations`);
 - combosquatting: a popular name plus only words from the affix table (`nodemonjs`,
   `node-mongoose-orm`), or such a name one edit away (`etherdjs` for `ethers`).
@@ -60,6 +60,7 @@ _WORD_BOUNDARY = re.compile(r"[-_./@]")
 _VOWELS = frozenset("aeiouy")
 _SOUND_FOLDS = (("ph", "f"), ("ck", "c"), ("k", "c"), ("z", "s"), ("q", "c"))
 _VOWEL_RUNS = re.compile(r"[aeiouy]+")
+_DOUBLED = re.compile(r"(.)\1+")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def sounds(name: str) -> str:
     folded = skeleton(name)
     for written, said in _SOUND_FOLDS:
         folded = folded.replace(written, said)
-    return _VOWEL_RUNS.sub("a", folded)
+    return _VOWEL_RUNS.sub("a", _DOUBLED.sub(r"\1", folded))  # a doubled letter sounds as one
 
 
 def _words(name: str) -> tuple[str, ...]:
@@ -161,6 +162,7 @@ class TyposquatIndex:
         self.popular = tuple(dict.fromkeys((*listed, *self.downloads)))
         self.rank = {name: rank for rank, name in enumerate(self.popular, start=1)}
         self._brands = tuple(brand for brand in brands if brand not in self.rank)
+        self._brand_sounds = _group((sounds(brand), brand) for brand in self._brands if len(brand) >= MIN_SOUND_LENGTH)
         self._skeleton = _group((skeleton(name), name) for name in self.popular)
         self._confusable = _group((confusable(name), name) for name in self.popular)
         self._sounds = _group((sounds(name), name) for name in listed if len(skeleton(name)) >= MIN_SOUND_LENGTH)
@@ -176,12 +178,15 @@ class TyposquatIndex:
         candidate = normalize(name, self.ecosystem)
         if candidate in self.members:
             return ()
+        used = candidate in self.downloads  # real use: only a strong pattern still speaks, and not of a mere word
         found: dict[str, LookAlike] = {}
         for hit in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate),
-                    *self._brand_edits(candidate)):
-            if hit.target == candidate or self._own_package(candidate, hit.target):
+                    *(() if used else self._brand_edits(candidate))):
+            if hit.target == candidate or self._own_package(candidate, hit.target) or (used and not hit.explicit):
                 continue
-            if hit.target not in self.members:  # a name of the long tail: a weaker resemblance
+            if hit.target not in self.members and hit.target in self.downloads:  # the long tail: strong patterns
+                if not (hit.explicit or hit.technique == "word order"):  # only, and MEDIUM, as its neighbours
+                    continue  # are often as real as it is
                 hit = LookAlike(hit.target, hit.technique, False)
             if hit.target not in found or hit.explicit > found[hit.target].explicit:
                 found[hit.target] = hit
@@ -197,18 +202,17 @@ class TyposquatIndex:
         return self.rank.get(target, len(self.rank) + 1)
 
     def _brand_edits(self, name: str) -> Iterator[LookAlike]:
-        """A one-word name one or two typos from a word that names many packages (`python`, `ethereum`)."""
+        """A one-word name a strong typo (`pytohn`) or a sound-alike (`etheruim`) of a word that names many
+        packages: only those, as the words include common ones (`server`, `public`) with many real neighbours."""
         if len(_words(name)) != 1:
             return
-        for brand, distance, _ in process.extract(name, self._brands, scorer=Levenshtein.distance, score_cutoff=3,
-                                                  limit=None):
-            edit = one_edit(name, brand) if distance <= 2 else None
-            if edit is not None:
-                technique, index, changed = edit
-                if technique != "plural" and _one_edit_strength(technique, brand, index, changed) is not None:
-                    yield LookAlike(brand, f"{technique} of a name many packages carry", False)
-            elif edit is None and DamerauLevenshtein.distance(name, brand) == 2 and _plausible_two_edits(name, brand):
-                yield LookAlike(brand, "two edits of a name many packages carry", False)
+        for brand, _, _ in process.extract(name, self._brands, scorer=Levenshtein.distance, score_cutoff=2, limit=None):
+            edit = one_edit(name, brand)
+            if edit is not None and _one_edit_strength(edit[0], brand, edit[1], edit[2]):
+                yield LookAlike(brand, f"{edit[0]} of a name many packages carry", False)
+        for brand in self._brand_sounds.get(sounds(name), ()) if len(name) >= MIN_SOUND_LENGTH else ():
+            if brand[0] == name[0]:
+                yield LookAlike(brand, "sound-alike of a name many packages carry", False)
 
     def _exact_forms(self, name: str) -> Iterator[LookAlike]:
         """Delimiter, homoglyph, word-order and sound-alike forms: one dictionary look-up each."""
