@@ -162,6 +162,7 @@ class TyposquatIndex:
         self.popular = tuple(dict.fromkeys((*listed, *self.downloads)))
         self.rank = {name: rank for rank, name in enumerate(self.popular, start=1)}
         self._brands = tuple(brand for brand in brands if brand not in self.rank)
+        self._brand_set = frozenset(self._brands)
         self._brand_sounds = _group((sounds(brand), brand) for brand in self._brands if len(brand) >= MIN_SOUND_LENGTH)
         self._skeleton = _group((skeleton(name), name) for name in self.popular)
         self._confusable = _group((confusable(name), name) for name in self.popular)
@@ -204,6 +205,9 @@ class TyposquatIndex:
     def _brand_edits(self, name: str) -> Iterator[LookAlike]:
         """A one-word name a strong typo (`pytohn`) or a sound-alike (`etheruim`) of a word that names many
         packages: only those, as the words include common ones (`server`, `public`) with many real neighbours."""
+        for core in _cores(name, self._affixes):
+            if core in self._brand_set:
+                yield LookAlike(core, "combosquatting of a name many packages carry", False)
         if len(_words(name)) != 1:
             return
         for brand, _, _ in process.extract(name, self._brands, scorer=Levenshtein.distance, score_cutoff=2, limit=None):
