@@ -179,32 +179,37 @@ class TyposquatIndex:
         candidate = normalize(name, self.ecosystem)
         if candidate in self.members:
             return ()
-        used = candidate in self.downloads  # real use: only a strong pattern still speaks, and not of a mere word
+        used = candidate in self.downloads
         found: dict[str, LookAlike] = {}
-        for hit in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate),
+        for raw in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate),
                     *(() if used else self._brand_edits(candidate))):
-            if hit.target == candidate or self._own_package(candidate, hit.target) or (used and not hit.explicit):
-                continue
-            if hit.target not in self.members and hit.target in self.downloads:  # the long tail: strong patterns
-                if not (hit.explicit or hit.technique == "word order"):  # only, and MEDIUM, as its neighbours
-                    continue  # are often as real as it is
-                hit = LookAlike(hit.target, hit.technique, False)
-            if hit.target not in found or hit.explicit > found[hit.target].explicit:
+            hit = self._weigh(candidate, used, raw)
+            if hit is not None and (hit.target not in found or hit.explicit > found[hit.target].explicit):
                 found[hit.target] = hit
         strong = [hit for hit in found.values() if hit.explicit]  # once a strong pattern names a target, the
         return tuple(sorted(strong or found.values(), key=lambda hit: self._order(hit.target)))  # rest is noise
 
-    def _own_package(self, name: str, target: str) -> bool:
-        """At least 1/OWN_SHARE of its target's downloads: a package of its own, not a typo of the target."""
-        downloads, target_downloads = self.downloads.get(name), self.downloads.get(target)
-        return downloads is not None and target_downloads is not None and downloads * OWN_SHARE >= target_downloads
+    def _weigh(self, candidate: str, used: bool, hit: LookAlike) -> LookAlike | None:
+        """The popularity of both names: a candidate with real use (`used`: in the download counts) answers to
+        strong patterns only, and to none when it has 1/OWN_SHARE of its target's downloads; a target of the
+        long tail (counted, not listed) is matched by strong patterns and word order only, and MEDIUM, as its
+        neighbours are often as real as it is."""
+        if hit.target == candidate or (used and not hit.explicit):
+            return None
+        downloads, target_downloads = self.downloads.get(candidate), self.downloads.get(hit.target)
+        if downloads is not None and target_downloads is not None and downloads * OWN_SHARE >= target_downloads:
+            return None
+        if hit.target in self.members or target_downloads is None:
+            return hit
+        return LookAlike(hit.target, hit.technique, False) if hit.explicit or hit.technique == "word order" else None
 
     def _order(self, target: str) -> int:
         return self.rank.get(target, len(self.rank) + 1)
 
     def _brand_edits(self, name: str) -> Iterator[LookAlike]:
-        """A one-word name a strong typo (`pytohn`) or a sound-alike (`etheruim`) of a word that names many
-        packages: only those, as the words include common ones (`server`, `public`) with many real neighbours."""
+        """A word that names many packages with only affix words around it (`node-opencv`), or a one-word name
+        that is a strong typo (`pytohn`) or a sound-alike (`etheruim`) of one: only those, as the words include
+        common ones (`server`, `public`) with many real neighbours."""
         for core in _cores(name, self._affixes):
             if core in self._brand_set:
                 yield LookAlike(core, "combosquatting of a name many packages carry", False)

@@ -120,7 +120,8 @@ def write_index(folder: Path, ranked: RankedList) -> Path:
 
 
 def write_counts(folder: Path, counts: DownloadCounts) -> Path:
-    header = f"# {len(counts.counts)} npm names and their monthly downloads, most first: {counts.source}. See README.md.\n"
+    header = (f"# {len(counts.counts)} npm names and their monthly downloads, most first: {counts.source}. "
+              "See README.md.\n")
     body = "".join(f"{name}\t{count}\n" for name, count in counts.counts)
     path = folder / COUNTS_FILE
     write_atomic(path, gzip.compress((header + body).encode("utf-8"), mtime=0))
