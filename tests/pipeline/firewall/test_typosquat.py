@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import orjson
 import pytest
 
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
@@ -172,7 +173,7 @@ def test_platform_words_make_a_combosquat() -> None:
 
 
 def test_read_counts_keeps_the_names_above_the_floor_most_downloaded_first() -> None:
-    text = '{"a": 5, "b": %d, "c": %d, "d": "x"}' % (MIN_MONTHLY_DOWNLOADS, MIN_MONTHLY_DOWNLOADS * 3)
+    text = orjson.dumps({"a": 5, "b": MIN_MONTHLY_DOWNLOADS, "c": MIN_MONTHLY_DOWNLOADS * 3, "d": "x"}).decode()
     counts = read_counts(text, "test")
     assert counts.counts == (("c", MIN_MONTHLY_DOWNLOADS * 3), ("b", MIN_MONTHLY_DOWNLOADS))
     assert counts.source == f"test (monthly downloads >= {MIN_MONTHLY_DOWNLOADS:,})"
