@@ -19,6 +19,12 @@ public typosquat taxonomies (the `technique` of each hit):
 - combosquatting: a popular name plus only words from the affix table (`nodemonjs`,
   `node-mongoose-orm`), or such a name one edit away (`etherdjs` for `ethers`).
 
+Both names of a pair are weighed where download counts are known (npm's long tail, below the
+popular list): a counted name answers to strong patterns only, and to none with 1/OWN_SHARE of
+its look-alike's downloads; a counted target is matched by strong patterns and word order only,
+MEDIUM. Words that name many packages (`brand_words`: `python`, `ethereum`) are targets of unknown
+names: strong one-word typos, sound-alikes and affix-only combosquats, MEDIUM.
+
 Strength (HIGH `explicit`, else MEDIUM), measured on real lockfiles and on legitimate names
 below the index (benchmarks/firewall_accuracy.py): one edit is HIGH inside a word of at least
 `MIN_EDIT_LENGTH` characters for swaps and repetitions, `MIN_REPLACE_LENGTH` for the others, and
@@ -151,7 +157,8 @@ def _one_edit_strength(technique: str, target: str, index: int, changed: set[str
 
 
 class TyposquatIndex:
-    """The popular names of one ecosystem, most popular first, indexed for every technique; build once."""
+    """The popular names of one ecosystem (trusted), then its counted long tail (compared), most popular first,
+    indexed for every technique, and the words of many names; build once."""
 
     def __init__(self, ecosystem: Ecosystem, names: Iterable[str], downloads: Mapping[str, int] | None = None,
                  brands: Iterable[str] = ()) -> None:
