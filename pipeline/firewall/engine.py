@@ -272,8 +272,9 @@ class Firewall:
 
 @cache
 def typosquat_index(eco: Ecosystem, protected: tuple[str, ...]) -> TyposquatIndex:
-    """The bundled index plus the configured `firewall.protect` names: built once per process (seconds)."""
-    return TyposquatIndex(eco, (*popular_names(eco), *protected), monthly_downloads(eco), _brands())
+    """The configured `firewall.protect` names, first (as the top of the list, imitated ones), then the bundled
+    index: built once per process (seconds)."""
+    return TyposquatIndex(eco, (*protected, *popular_names(eco)), monthly_downloads(eco), _brands())
 
 
 @cache

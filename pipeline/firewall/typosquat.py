@@ -58,6 +58,7 @@ MIN_NAME_LENGTH = 5  # shorter names are one edit from too many real ones to fla
 MIN_TWO_EDIT_LENGTH = 7  # two edits: only in names at least this long (letters only)
 MIN_SOUND_LENGTH = 7
 MIN_SCOPE_COPY_LENGTH = 6
+MAX_HIGH_RANK = 5000  # a strong pattern is HIGH against a name ranked this high on a popular list, else MEDIUM
 OWN_SHARE = 100  # a look-alike with at least 1/100 of its target's downloads is a package of its own
 MIN_BRAND_LENGTH = 6  # a word of at least this many letters ...
 MIN_BRAND_NAMES = 10  # ... in at least this many indexed names names a project or ecosystem (`python`, `ethereum`)
@@ -207,7 +208,8 @@ class TyposquatIndex:
         if downloads is not None and target_downloads is not None and downloads * OWN_SHARE >= target_downloads:
             return None
         if hit.target in self.members or target_downloads is None:
-            return hit
+            top = self._order(hit.target) <= MAX_HIGH_RANK  # attackers imitate the top; below it, neighbours are
+            return hit if top or not hit.explicit else LookAlike(hit.target, hit.technique, False)  # often real
         return LookAlike(hit.target, hit.technique, False) if hit.explicit or hit.technique == "word order" else None
 
     def _order(self, target: str) -> int:

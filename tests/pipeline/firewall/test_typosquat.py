@@ -7,10 +7,11 @@ from functools import cache
 import orjson
 import pytest
 
+from normalizers.model import Severity
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
 from pipeline.firewall.popular import monthly_downloads, popular_names
 from pipeline.firewall.popular.update import MIN_MONTHLY_DOWNLOADS, read_counts
-from pipeline.firewall.typosquat import OWN_SHARE, TyposquatIndex, brand_words
+from pipeline.firewall.typosquat import MAX_HIGH_RANK, OWN_SHARE, TyposquatIndex, brand_words
 from tests.conftest import FIXTURES
 from tests.pipeline.firewall.helpers import offline_firewall
 
@@ -177,3 +178,16 @@ def test_read_counts_keeps_the_names_above_the_floor_most_downloaded_first() -> 
     counts = read_counts(text, "test")
     assert counts.counts == (("c", MIN_MONTHLY_DOWNLOADS * 3), ("b", MIN_MONTHLY_DOWNLOADS))
     assert counts.source == f"test (monthly downloads >= {MIN_MONTHLY_DOWNLOADS:,})"
+
+
+def test_strong_patterns_are_high_against_the_top_of_a_list_and_protected_names() -> None:
+    """Attackers imitate the most popular names; below MAX_HIGH_RANK a name's neighbours are often as real
+    as it is (`sgptools` is a real project beside `srptools`). A protected name counts as the top."""
+    index = bundled_index(Ecosystem.PYPI)
+    assert index.rank["requests"] <= MAX_HIGH_RANK < index.rank["srptools"]
+    assert first("reqeusts")[2] is True
+    hits = [(hit.target, hit.technique, hit.explicit) for hit in index.look_alikes("sgptools")]
+    assert ("srptools", "replacement", False) in hits
+    protected = offline_firewall({"protect": {"pypi": ["acme-billing-client"]}})
+    (hit,) = protected.check(DeclaredPackage("acme-bilIing-client", Ecosystem.PYPI, "requirements.txt", 1)).hits
+    assert (hit.similar, hit.severity) == (("acme-billing-client",), Severity.HIGH)
