@@ -267,7 +267,7 @@ class TyposquatIndex:
             if core in self.members:
                 yield LookAlike(core, "combosquatting", False)
                 continue
-            for target, _, _ in process.extract(core, self.popular, scorer=Levenshtein.distance, score_cutoff=1,
+            for target, _, _ in process.extract(core, self.popular, scorer=Levenshtein.distance, score_cutoff=2,
                                                 limit=None):
                 edit = one_edit(core, target)
                 if edit is not None and len(skeleton(target)) >= MIN_NAME_LENGTH and not edit[2] <= set("0123456789"):

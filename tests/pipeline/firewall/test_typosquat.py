@@ -168,9 +168,11 @@ def test_words_of_many_package_names_are_targets_for_unknown_names() -> None:
     assert index.look_alikes("opentelemetry-helpers") == ()  # another word: another package
 
 
-def test_platform_words_make_a_combosquat() -> None:
+def test_platform_words_and_swapped_letters_make_a_combosquat() -> None:
     (hit,) = bundled_index(Ecosystem.PYPI).look_alikes("requests-darwin-lite")
     assert (hit.target, hit.technique, hit.explicit) == ("requests", "combosquatting", False)
+    (hit,) = bundled_index(Ecosystem.PYPI).look_alikes("reqeusts-lite")  # a swap is two Levenshtein edits
+    assert (hit.target, hit.technique, hit.explicit) == ("requests", "combosquatting with transposition", False)
 
 
 def test_read_counts_keeps_the_names_above_the_floor_most_downloaded_first() -> None:
