@@ -17,7 +17,8 @@ public typosquat taxonomies (the `technique` of each hit):
   are folded (`deezcord.js` for `discord.js`);
 - an npm scoped name's bare part alone (`animations` for `@angular/animations`);
 - combosquatting: a popular name plus only words from the affix table (`nodemonjs`,
-  `node-mongoose-orm`), or such a name one edit away (`etherdjs` for `ethers`).
+  `node-mongoose-orm`), or such a name one edit away (`etherdjs` for `ethers`), or a popular name of
+  at least MIN_GLUED_LENGTH letters with a few more glued to its end (`fairsequence`).
 
 Both names of a pair are weighed where download counts are known (npm's long tail, below the
 popular list): a counted name answers to strong patterns only, and to none with 1/OWN_SHARE of
@@ -58,6 +59,8 @@ MIN_NAME_LENGTH = 5  # shorter names are one edit from too many real ones to fla
 MIN_TWO_EDIT_LENGTH = 7  # two edits: only in names at least this long (letters only)
 MIN_SOUND_LENGTH = 7
 MIN_SCOPE_COPY_LENGTH = 6
+MIN_GLUED_LENGTH = 7  # a popular name this long with at most MAX_GLUED_LETTERS more letters glued to its end
+MAX_GLUED_LETTERS = 5  # (an added word's start) is a combosquat; shorter names make other words that way
 MAX_HIGH_RANK = 5000  # a strong pattern is HIGH against a name ranked this high on a popular list, else MEDIUM
 OWN_SHARE = 100  # a look-alike with at least 1/100 of its target's downloads is a package of its own
 MIN_BRAND_LENGTH = 6  # a word of at least this many letters ...
@@ -262,7 +265,12 @@ class TyposquatIndex:
                 yield LookAlike(target, "two edits", False)
 
     def _combos(self, name: str) -> Iterator[LookAlike]:
-        """A popular name with affix words around it, glued on or separated, possibly misspelt once."""
+        """A popular name with affix words around it, glued on or separated, possibly misspelt once; or a long
+        popular name with a few letters of any word glued to its end (`fairsequence`)."""
+        if len(_words(name)) == 1:
+            for length in range(max(MIN_GLUED_LENGTH, len(name) - MAX_GLUED_LETTERS), len(name)):
+                if name[:length] in self.members:
+                    yield LookAlike(name[:length], "combosquatting with letters glued on", False)
         for core in _cores(name, self._affixes):
             if core in self.members:
                 yield LookAlike(core, "combosquatting", False)

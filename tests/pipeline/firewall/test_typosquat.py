@@ -175,6 +175,14 @@ def test_platform_words_and_swapped_letters_make_a_combosquat() -> None:
     assert (hit.target, hit.technique, hit.explicit) == ("requests", "combosquatting with transposition", False)
 
 
+def test_a_long_popular_name_with_a_few_letters_glued_on_is_a_combosquat() -> None:
+    index = bundled_index(Ecosystem.PYPI)
+    assert [(h.target, h.technique, h.explicit) for h in index.look_alikes("cryptographyjet")] == [
+        ("cryptography", "combosquatting with letters glued on", False)]
+    assert index.look_alikes("cryptographyhelpers") == ()  # a whole other word: another package
+    assert index.look_alikes("boto3jet") == ()  # too short a name: glued letters make other words
+
+
 def test_read_counts_keeps_the_names_above_the_floor_most_downloaded_first() -> None:
     text = orjson.dumps({"a": 5, "b": MIN_MONTHLY_DOWNLOADS, "c": MIN_MONTHLY_DOWNLOADS * 3, "d": "x"}).decode()
     counts = read_counts(text, "test")
