@@ -172,6 +172,10 @@ class TyposquatIndex:
         self.downloads = dict(downloads or {})  # normalized name -> monthly downloads, where known
         self.popular = tuple(dict.fromkeys((*listed, *self.downloads)))
         self.rank = {name: rank for rank, name in enumerate(self.popular, start=1)}
+        self._by_length: dict[int, list[str]] = {}
+        for name in self.popular:
+            self._by_length.setdefault(len(name), []).append(name)
+        self._near_memo: dict[tuple[int, int], tuple[str, ...]] = {}
         self._brands = tuple(brand for brand in brands if brand not in self.rank)
         self._brand_set = frozenset(self._brands)
         self._brand_sounds = _group((sounds(brand), brand) for brand in self._brands if len(brand) >= MIN_SOUND_LENGTH)
@@ -215,6 +219,14 @@ class TyposquatIndex:
             return hit if top or not hit.explicit else LookAlike(hit.target, hit.technique, False)  # often real
         return LookAlike(hit.target, hit.technique, False) if hit.explicit or hit.technique == "word order" else None
 
+    def _near(self, length: int, distance: int) -> tuple[str, ...]:
+        """The indexed names at most `distance` letters longer or shorter: the only ones that close (memoized)."""
+        key = (length, distance)
+        if key not in self._near_memo:
+            self._near_memo[key] = tuple(name for size in range(length - distance, length + distance + 1)
+                                         for name in self._by_length.get(size, ()))
+        return self._near_memo[key]
+
     def _order(self, target: str) -> int:
         return self.rank.get(target, len(self.rank) + 1)
 
@@ -253,7 +265,7 @@ class TyposquatIndex:
 
     def _edits(self, name: str) -> Iterator[LookAlike]:
         """One or two edits from a popular name (Levenshtein finds them; a swap is two of its edits)."""
-        for target, distance, _ in process.extract(name, self.popular, scorer=Levenshtein.distance,
+        for target, distance, _ in process.extract(name, self._near(len(name), 3), scorer=Levenshtein.distance,
                                                    score_cutoff=3, limit=None):  # a swap and one more: 3
             edit = one_edit(name, target) if distance <= 2 else None
             if edit is not None:
@@ -275,8 +287,8 @@ class TyposquatIndex:
             if core in self.members:
                 yield LookAlike(core, "combosquatting", False)
                 continue
-            for target, _, _ in process.extract(core, self.popular, scorer=Levenshtein.distance, score_cutoff=2,
-                                                limit=None):
+            for target, _, _ in process.extract(core, self._near(len(core), 2), scorer=Levenshtein.distance,
+                                                score_cutoff=2, limit=None):
                 edit = one_edit(core, target)
                 if edit is not None and len(skeleton(target)) >= MIN_NAME_LENGTH and not edit[2] <= set("0123456789"):
                     yield LookAlike(target, f"combosquatting with {edit[0]}", False)
