@@ -33,7 +33,8 @@ MEDIUM in shorter names down to `MIN_NAME_LENGTH`; a digit for a digit (`uuid6`,
 sibling as often as a typo, so MEDIUM. Delimiter, homoglyph and word-order variants are HIGH,
 except an unscoped `x-y` for a scoped `@x/y`, MEDIUM: that is how packages moved into scopes
 (`rollup-plugin-node-resolve`), and only the registry's dates tell the old original from a copy.
-Two edits, sound-alikes and combosquats are MEDIUM. Hits list the most popular target first.
+Two edits, sound-alikes and combosquats are MEDIUM. Every pattern is MEDIUM against a target
+ranked below `MAX_HIGH_RANK`. Hits list the most popular target first.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ MIN_GLUED_LENGTH = 7  # a popular name this long with at most MAX_GLUED_LETTERS 
 MAX_GLUED_LETTERS = 5  # (an added word's start) is a combosquat; shorter names make other words that way
 MAX_HIGH_RANK = 5000  # a strong pattern is HIGH against a name ranked this high on a popular list, else MEDIUM
 OWN_SHARE = 100  # a look-alike with at least 1/100 of its target's downloads is a package of its own
-MIN_BRAND_LENGTH = 6  # a word of at least this many letters ...
-MIN_BRAND_NAMES = 10  # ... in at least this many indexed names names a project or ecosystem (`python`, `ethereum`)
+MIN_BRAND_LENGTH = 6  # a word of at least this many letters that is part of at least
+MIN_BRAND_NAMES = 10  # this many indexed names is a project's or an ecosystem's name (`python`, `ethereum`)
 _SEPARATORS = re.compile(r"[-_./@]+")
 _WORD_BOUNDARY = re.compile(r"[-_./@]")
 _VOWELS = frozenset("aeiouy")
