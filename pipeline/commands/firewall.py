@@ -129,8 +129,8 @@ def update(args: argparse.Namespace) -> int:
     path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     if args.offline:
         raise ConfigError("update-index fetches the public lists: it cannot run --offline")
-    for written, ranked in update_index(load_firewall_config(path).registry, args.output):
-        print(f"tollgate firewall: {written}: {len(ranked.names)} names from {ranked.source}")
+    for written, count, source in update_index(load_firewall_config(path).registry, args.output):
+        print(f"tollgate firewall: {written}: {count} names from {source}")
     return ExitCode.PASSED
 
 

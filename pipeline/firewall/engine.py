@@ -16,8 +16,9 @@ Order and interplay, decided here:
    the artifact's when its sdist or tarball is at hand (in the artifact cache, or downloaded when
    `firewall.inspect-artifacts` is on). The answer says which artifact was read, or why none was.
 6. A strong typosquat pattern is HIGH unless there is evidence the package is real: popular
-   packages of the same lockfile depend on it (their users have installed it for years), or its
-   first release is more than `LONG_LIVED_DAYS` old. Then it is MEDIUM: still reported, never exempt.
+   packages of the same lockfile depend on it (their users have installed it for years), the
+   bundled download counts hold it (thousands of downloads a month), or its first release is more
+   than `LONG_LIVED_DAYS` old. Then it is MEDIUM: still reported, never exempt.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 from urllib.parse import urljoin
 
@@ -49,11 +50,11 @@ from pipeline.firewall.policy import (
     listed,
     quarantine_hits,
 )
-from pipeline.firewall.popular import popular_names, popularity_rank
+from pipeline.firewall.popular import monthly_downloads, popular_names, popularity_rank
 from pipeline.firewall.registry import Lookup, Registry, Status
 from pipeline.firewall.release_age import AgeStatus, ReleaseAge, exempt, not_checked, release_age
 from pipeline.firewall.reputation import RiskLevel, Score, Signal, score
-from pipeline.firewall.typosquat import LookAlike, TyposquatIndex
+from pipeline.firewall.typosquat import LookAlike, TyposquatIndex, brand_words
 
 STATUS = {RiskLevel.RED: "blocked", RiskLevel.YELLOW: "review", RiskLevel.GREEN: "allowed"}
 MESSAGE = {RiskLevel.RED: "High risk package", RiskLevel.YELLOW: "Medium risk package",
@@ -138,7 +139,7 @@ class Firewall:
         self.registry = registry
         self.clock = clock
         protect = dict(config.protect)
-        self.indexes = {eco: TyposquatIndex(eco, (*popular_names(eco), *protect.get(eco, ()))) for eco in Ecosystem}
+        self.indexes = {eco: typosquat_index(eco, tuple(protect.get(eco, ()))) for eco in Ecosystem}
         self._memo: dict[tuple[Ecosystem, str, datetime | None], PackageFacts] = {}  # dict ops are atomic
         self._artifacts: dict[str, tuple[list[BehaviourSignal], str]] = {}  # artifact URL -> signals, what was read
 
@@ -210,13 +211,16 @@ class Firewall:
         return release_age(facts, version, settings.minimum_days, self.clock())
 
     def _legitimacy(self, package: DeclaredPackage, facts: PackageFacts | None) -> list[str]:
-        """Evidence that a look-alike is a real package: popular dependents in the lockfile, a long life."""
+        """Evidence that a look-alike is a real package: popular dependents in the lockfile, downloads, a long life."""
         index = self.indexes[package.ecosystem]
         popular_parents = [parent for parent in package.required_by if index.is_popular(parent)]
         evidence = []
         if popular_parents:
             shown = ", ".join(popular_parents[:3]) + (", ..." if len(popular_parents) > 3 else "")
             evidence.append(f"{len(popular_parents)} popular package(s) in the lockfile depend on it ({shown})")
+        downloads = index.downloads.get(normalize(package.name, package.ecosystem))
+        if downloads is not None:
+            evidence.append(f"{downloads:,} downloads a month in the bundled counts")
         first = facts.first_release if facts else None
         if first is not None and (self.clock() - first).days >= LONG_LIVED_DAYS:
             evidence.append(f"its first release was on {first.date().isoformat()}")
@@ -264,6 +268,18 @@ class Firewall:
         lookup = self.registry.stars(repository)
         return Signal(int(lookup.body["stars"]), f"{repository}, {lookup.detail}") if lookup.status is Status.FOUND \
             else Signal(None, f"{repository}: {lookup.detail or 'no answer'}")
+
+
+@cache
+def typosquat_index(eco: Ecosystem, protected: tuple[str, ...]) -> TyposquatIndex:
+    """The configured `firewall.protect` names, first (as the top of the list, imitated ones), then the bundled
+    index: built once per process (seconds)."""
+    return TyposquatIndex(eco, (*protected, *popular_names(eco)), monthly_downloads(eco), _brands())
+
+
+@cache
+def _brands() -> tuple[str, ...]:
+    return brand_words(name for eco in Ecosystem for name in (*popular_names(eco), *monthly_downloads(eco)))
 
 
 def installed_version(package: DeclaredPackage, facts: PackageFacts) -> str | None:

@@ -13,11 +13,18 @@ public typosquat taxonomies (the `technique` of each hit):
   (`pythondateutil`, `types-node` for `@types/node`), and homoglyphs across the whole name;
 - word order: the same words in another order (`nmap-python` for `python-nmap`);
 - two edits inside a long name (`aiohtttps`, `botoceor`, `importlibs-resource`);
-- sound-alike: the same consonants once vowels and `z`/`s`, `k`/`c`, `ph`/`f` are folded
-  (`deezcord.js` for `discord.js`);
+- sound-alike: the same consonants once vowels, doubled letters and `z`/`s`, `k`/`c`, `ph`/`f`
+  are folded (`deezcord.js` for `discord.js`);
 - an npm scoped name's bare part alone (`animations` for `@angular/animations`);
 - combosquatting: a popular name plus only words from the affix table (`nodemonjs`,
-  `node-mongoose-orm`), or such a name one edit away (`etherdjs` for `ethers`).
+  `node-mongoose-orm`), or such a name one edit away (`etherdjs` for `ethers`), or a popular name of
+  at least MIN_GLUED_LENGTH letters with a few more glued to its end (`fairsequence`).
+
+Both names of a pair are weighed where download counts are known (npm's long tail, below the
+popular list): a counted name answers to strong patterns only, and to none with 1/OWN_SHARE of
+its look-alike's downloads; a counted target is matched by strong patterns and word order only,
+MEDIUM. Words that name many packages (`brand_words`: `python`, `ethereum`) are targets of unknown
+names: strong one-word typos, sound-alikes and affix-only combosquats, MEDIUM.
 
 Strength (HIGH `explicit`, else MEDIUM), measured on real lockfiles and on legitimate names
 below the index (benchmarks/firewall_accuracy.py): one edit is HIGH inside a word of at least
@@ -26,13 +33,15 @@ MEDIUM in shorter names down to `MIN_NAME_LENGTH`; a digit for a digit (`uuid6`,
 sibling as often as a typo, so MEDIUM. Delimiter, homoglyph and word-order variants are HIGH,
 except an unscoped `x-y` for a scoped `@x/y`, MEDIUM: that is how packages moved into scopes
 (`rollup-plugin-node-resolve`), and only the registry's dates tell the old original from a copy.
-Two edits, sound-alikes and combosquats are MEDIUM. Hits list the most popular target first.
+Two edits, sound-alikes and combosquats are MEDIUM. Every pattern is MEDIUM against a target
+ranked below `MAX_HIGH_RANK`. Hits list the most popular target first.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -51,11 +60,18 @@ MIN_NAME_LENGTH = 5  # shorter names are one edit from too many real ones to fla
 MIN_TWO_EDIT_LENGTH = 7  # two edits: only in names at least this long (letters only)
 MIN_SOUND_LENGTH = 7
 MIN_SCOPE_COPY_LENGTH = 6
+MIN_GLUED_LENGTH = 7  # a popular name this long with at most MAX_GLUED_LETTERS more letters glued to its end
+MAX_GLUED_LETTERS = 5  # (an added word's start) is a combosquat; shorter names make other words that way
+MAX_HIGH_RANK = 5000  # a strong pattern is HIGH against a name ranked this high on a popular list, else MEDIUM
+OWN_SHARE = 100  # a look-alike with at least 1/100 of its target's downloads is a package of its own
+MIN_BRAND_LENGTH = 6  # a word of at least this many letters that is part of at least
+MIN_BRAND_NAMES = 10  # this many indexed names is a project's or an ecosystem's name (`python`, `ethereum`)
 _SEPARATORS = re.compile(r"[-_./@]+")
 _WORD_BOUNDARY = re.compile(r"[-_./@]")
 _VOWELS = frozenset("aeiouy")
 _SOUND_FOLDS = (("ph", "f"), ("ck", "c"), ("k", "c"), ("z", "s"), ("q", "c"))
 _VOWEL_RUNS = re.compile(r"[aeiouy]+")
+_DOUBLED = re.compile(r"(.)\1+")
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,7 @@ def sounds(name: str) -> str:
     folded = skeleton(name)
     for written, said in _SOUND_FOLDS:
         folded = folded.replace(written, said)
-    return _VOWEL_RUNS.sub("a", folded)
+    return _VOWEL_RUNS.sub("a", _DOUBLED.sub(r"\1", folded))  # a doubled letter sounds as one
 
 
 def _words(name: str) -> tuple[str, ...]:
@@ -146,19 +162,30 @@ def _one_edit_strength(technique: str, target: str, index: int, changed: set[str
 
 
 class TyposquatIndex:
-    """The popular names of one ecosystem, most popular first, indexed for every technique; build once."""
+    """The popular names of one ecosystem (trusted), then its counted long tail (compared), most popular first,
+    indexed for every technique, and the words of many names; build once."""
 
-    def __init__(self, ecosystem: Ecosystem, names: Iterable[str]) -> None:
+    def __init__(self, ecosystem: Ecosystem, names: Iterable[str], downloads: Mapping[str, int] | None = None,
+                 brands: Iterable[str] = ()) -> None:
         self.ecosystem = ecosystem
-        self.popular = tuple(dict.fromkeys(normalize(name, ecosystem) for name in names))
-        self.members = frozenset(self.popular)
+        listed = tuple(normalize(name, ecosystem) for name in names)
+        self.members = frozenset(listed)  # trusted as themselves; the long tail of `downloads` is only compared
+        self.downloads = dict(downloads or {})  # normalized name -> monthly downloads, where known
+        self.popular = tuple(dict.fromkeys((*listed, *self.downloads)))
         self.rank = {name: rank for rank, name in enumerate(self.popular, start=1)}
+        self._by_length: dict[int, list[str]] = {}
+        for name in self.popular:
+            self._by_length.setdefault(len(name), []).append(name)
+        self._near_memo: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._brands = tuple(brand for brand in brands if brand not in self.rank)
+        self._brand_set = frozenset(self._brands)
+        self._brand_sounds = _group((sounds(brand), brand) for brand in self._brands if len(brand) >= MIN_SOUND_LENGTH)
         self._skeleton = _group((skeleton(name), name) for name in self.popular)
         self._confusable = _group((confusable(name), name) for name in self.popular)
-        self._sounds = _group((sounds(name), name) for name in self.popular if len(skeleton(name)) >= MIN_SOUND_LENGTH)
+        self._sounds = _group((sounds(name), name) for name in listed if len(skeleton(name)) >= MIN_SOUND_LENGTH)
         self._word_sets = _group((_word_key(name), name) for name in self.popular if len(_words(name)) > 1)
         self._affixes = frozenset(_tables()["combo-affixes"])
-        self._bare = _group((split_scope(name)[1], name) for name in self.popular if split_scope(name)[0])
+        self._bare = _group((split_scope(name)[1], name) for name in listed if split_scope(name)[0])
 
     def is_popular(self, name: str) -> bool:
         return normalize(name, self.ecosystem) in self.members
@@ -168,12 +195,58 @@ class TyposquatIndex:
         candidate = normalize(name, self.ecosystem)
         if candidate in self.members:
             return ()
+        used = candidate in self.downloads
         found: dict[str, LookAlike] = {}
-        for hit in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate)):
-            if hit.target != candidate and (hit.target not in found or hit.explicit > found[hit.target].explicit):
+        for raw in (*self._exact_forms(candidate), *self._edits(candidate), *self._combos(candidate),
+                    *(() if used else self._brand_edits(candidate))):
+            hit = self._weigh(candidate, used, raw)
+            if hit is not None and (hit.target not in found or hit.explicit > found[hit.target].explicit):
                 found[hit.target] = hit
         strong = [hit for hit in found.values() if hit.explicit]  # once a strong pattern names a target, the
-        return tuple(sorted(strong or found.values(), key=lambda hit: self.rank[hit.target]))  # rest is noise
+        return tuple(sorted(strong or found.values(), key=lambda hit: self._order(hit.target)))  # rest is noise
+
+    def _weigh(self, candidate: str, used: bool, hit: LookAlike) -> LookAlike | None:
+        """The popularity of both names: a candidate with real use (`used`: in the download counts) answers to
+        strong patterns only, and to none when it has 1/OWN_SHARE of its target's downloads; a target of the
+        long tail (counted, not listed) is matched by strong patterns and word order only, and MEDIUM, as its
+        neighbours are often as real as it is."""
+        if hit.target == candidate or (used and not hit.explicit):
+            return None
+        downloads, target_downloads = self.downloads.get(candidate), self.downloads.get(hit.target)
+        if downloads is not None and target_downloads is not None and downloads * OWN_SHARE >= target_downloads:
+            return None
+        if hit.target in self.members or target_downloads is None:
+            top = self._order(hit.target) <= MAX_HIGH_RANK  # attackers imitate the top; below it, neighbours are
+            return hit if top or not hit.explicit else LookAlike(hit.target, hit.technique, False)  # often real
+        return LookAlike(hit.target, hit.technique, False) if hit.explicit or hit.technique == "word order" else None
+
+    def _near(self, length: int, distance: int) -> tuple[str, ...]:
+        """The indexed names at most `distance` letters longer or shorter: the only ones that close (memoized)."""
+        key = (length, distance)
+        if key not in self._near_memo:
+            self._near_memo[key] = tuple(name for size in range(length - distance, length + distance + 1)
+                                         for name in self._by_length.get(size, ()))
+        return self._near_memo[key]
+
+    def _order(self, target: str) -> int:
+        return self.rank.get(target, len(self.rank) + 1)
+
+    def _brand_edits(self, name: str) -> Iterator[LookAlike]:
+        """A word that names many packages with only affix words around it (`node-opencv`), or a one-word name
+        that is a strong typo (`pytohn`) or a sound-alike (`etheruim`) of one: only those, as the words include
+        common ones (`server`, `public`) with many real neighbours."""
+        for core in _cores(name, self._affixes):
+            if core in self._brand_set:
+                yield LookAlike(core, "combosquatting of a name many packages carry", False)
+        if len(_words(name)) != 1:
+            return
+        for brand, _, _ in process.extract(name, self._brands, scorer=Levenshtein.distance, score_cutoff=2, limit=None):
+            edit = one_edit(name, brand)
+            if edit is not None and _one_edit_strength(edit[0], brand, edit[1], edit[2]):
+                yield LookAlike(brand, f"{edit[0]} of a name many packages carry", False)
+        for brand in self._brand_sounds.get(sounds(name), ()) if len(name) >= MIN_SOUND_LENGTH else ():
+            if brand[0] == name[0]:
+                yield LookAlike(brand, "sound-alike of a name many packages carry", False)
 
     def _exact_forms(self, name: str) -> Iterator[LookAlike]:
         """Delimiter, homoglyph, word-order and sound-alike forms: one dictionary look-up each."""
@@ -193,7 +266,7 @@ class TyposquatIndex:
 
     def _edits(self, name: str) -> Iterator[LookAlike]:
         """One or two edits from a popular name (Levenshtein finds them; a swap is two of its edits)."""
-        for target, distance, _ in process.extract(name, self.popular, scorer=Levenshtein.distance,
+        for target, distance, _ in process.extract(name, self._near(len(name), 3), scorer=Levenshtein.distance,
                                                    score_cutoff=3, limit=None):  # a swap and one more: 3
             edit = one_edit(name, target) if distance <= 2 else None
             if edit is not None:
@@ -205,16 +278,29 @@ class TyposquatIndex:
                 yield LookAlike(target, "two edits", False)
 
     def _combos(self, name: str) -> Iterator[LookAlike]:
-        """A popular name with affix words around it, glued on or separated, possibly misspelt once."""
+        """A popular name with affix words around it, glued on or separated, possibly misspelt once; or a long
+        popular name with a few letters of any word glued to its end (`fairsequence`)."""
+        if len(_words(name)) == 1:
+            for length in range(max(MIN_GLUED_LENGTH, len(name) - MAX_GLUED_LETTERS), len(name)):
+                if name[:length] in self.members:
+                    yield LookAlike(name[:length], "combosquatting with letters glued on", False)
         for core in _cores(name, self._affixes):
             if core in self.members:
                 yield LookAlike(core, "combosquatting", False)
                 continue
-            for target, _, _ in process.extract(core, self.popular, scorer=Levenshtein.distance, score_cutoff=1,
-                                                limit=None):
+            for target, _, _ in process.extract(core, self._near(len(core), 2), scorer=Levenshtein.distance,
+                                                score_cutoff=2, limit=None):
                 edit = one_edit(core, target)
                 if edit is not None and len(skeleton(target)) >= MIN_NAME_LENGTH and not edit[2] <= set("0123456789"):
                     yield LookAlike(target, f"combosquatting with {edit[0]}", False)
+
+
+def brand_words(names: Iterable[str]) -> tuple[str, ...]:
+    """The words that name many indexed packages, of any ecosystem: projects and brands that attackers
+    imitate without a package of that exact name being popular (`python`, `ethereum`), most common first."""
+    counts = Counter(word for name in names for word in set(_words(name.lower()))
+                     if len(word) >= MIN_BRAND_LENGTH and not word.isdigit())
+    return tuple(word for word, count in counts.most_common() if count >= MIN_BRAND_NAMES)
 
 
 def _unscoped_twin(name: str, target: str) -> bool:

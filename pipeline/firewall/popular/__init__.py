@@ -1,16 +1,20 @@
 """The bundled popular-name lists the typosquat check compares against (see README.md here).
 
 Each file is one name per line, most popular first; `#` lines are comments. PyPI names are
-stored PEP 503-normalized.
+stored PEP 503-normalized. `npm-downloads.tsv.gz` holds npm's longer tail with monthly downloads;
+PyPI has no such public list on its registry, so its counts are empty.
 """
 
 from __future__ import annotations
 
+import gzip
 from functools import cache
 from importlib import resources
 
 from pipeline.firewall.model import Ecosystem
 from pipeline.firewall.names import normalize
+
+DOWNLOAD_COUNTS = {Ecosystem.NPM: "npm-downloads.tsv.gz"}
 
 
 @cache
@@ -26,3 +30,18 @@ def popularity_rank(ecosystem: Ecosystem) -> dict[str, int]:
     for rank, name in enumerate(popular_names(ecosystem), start=1):
         ranks.setdefault(normalize(name, ecosystem), rank)
     return ranks
+
+
+@cache
+def monthly_downloads(ecosystem: Ecosystem) -> dict[str, int]:
+    """Normalized name -> monthly downloads, for the names the bundled counts hold (most downloaded first)."""
+    file = DOWNLOAD_COUNTS.get(ecosystem)
+    if file is None:
+        return {}
+    text = gzip.decompress(resources.files(__name__).joinpath(file).read_bytes()).decode("utf-8")
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, count = line.split("\t")
+            counts.setdefault(normalize(name, ecosystem), int(count))
+    return counts

@@ -54,10 +54,11 @@ def test_recall_on_the_bundled_sample() -> None:
 
 
 def test_recall_on_the_training_half() -> None:
+    """At least 90 % of all rows, targets absent from the index included (`detectron2` is on no registry)."""
     if not TRAINING.is_file():
         pytest.skip(f"the known-typosquat training set is absent ({TRAINING})")
     on_indexed, overall, misses = recall(TRAINING)
-    assert on_indexed >= 0.9 and overall >= 0.8, misses
+    assert on_indexed >= 0.95 and overall >= 0.9, misses
 
 
 def real_packages() -> list[DeclaredPackage]:
@@ -83,13 +84,43 @@ def test_real_lockfiles_give_no_high_typosquat() -> None:
 
 def test_popular_dependents_are_evidence_never_an_exemption() -> None:
     firewall = offline_firewall()
-    alone = firewall.check(DeclaredPackage("crossenv", Ecosystem.NPM, "package-lock.json", 1))
-    depended = firewall.check(DeclaredPackage("crossenv", Ecosystem.NPM, "package-lock.json", 1,
+    alone = firewall.check(DeclaredPackage("1odash", Ecosystem.NPM, "package-lock.json", 1))
+    depended = firewall.check(DeclaredPackage("1odash", Ecosystem.NPM, "package-lock.json", 1,
                                               required_by=("express", "not-a-popular-name")))
     assert [h.severity for h in alone.hits] == [Severity.HIGH]
     (hit,) = depended.hits
     assert hit.severity is Severity.MEDIUM
     assert "1 popular package(s) in the lockfile depend on it (express)" in hit.detail
+
+
+def test_downloads_are_evidence_never_an_exemption() -> None:
+    """`crossenv`, the malicious copy of cross-env that npm now holds as a placeholder, is still installed by
+    mistake ten thousand times a month: real use makes a strong pattern MEDIUM, it never hides it."""
+    (hit,) = offline_firewall().check(DeclaredPackage("crossenv", Ecosystem.NPM, "package-lock.json", 1)).hits
+    assert (hit.rule, hit.severity, hit.similar) == (RuleId.TYPOSQUAT, Severity.MEDIUM, ("cross-env",))
+    assert "downloads a month in the bundled counts" in hit.detail
+
+
+def test_unseen_long_tail_names_give_no_high_typosquat() -> None:
+    """Real npm names below the bundled counts (see the fixture's SOURCES.md): unknown to the index, as the
+    long tail of a lockfile is. A few look like a popular name (MEDIUM, for review); none is HIGH."""
+    names = (FIXTURES / "supply_chain" / "npm-below-counts.txt").read_text(encoding="utf-8").split()
+    firewall = offline_firewall()
+    hits = [(name, hit.severity) for name in names
+            for hit in firewall.check(DeclaredPackage(name, Ecosystem.NPM, "package-lock.json", 1)).hits]
+    assert len(names) == 600 and len(hits) <= 0.05 * len(names), hits
+    assert [name for name, severity in hits if severity.rank >= Severity.HIGH.rank] == []
+
+
+def test_counted_names_give_no_high_typosquat() -> None:
+    """Every hundredth name of the bundled download counts below the popular list: real use, never HIGH."""
+    firewall = offline_firewall()
+    index = firewall.indexes[Ecosystem.NPM]
+    names = [name for name in list(index.downloads)[::100] if name not in index.members]
+    assert len(names) > 700
+    high = [name for name in names for hit in firewall.check(DeclaredPackage(name, Ecosystem.NPM, "x", 1)).hits
+            if hit.severity.rank >= Severity.HIGH.rank]
+    assert high == []
 
 
 def test_package_lock_entries_name_their_dependents(tmp_path: Path) -> None:
