@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -56,6 +57,12 @@ def web_url(value: str | None) -> str | None:
     """An http(s) URL with a host and no whitespace inside, stripped; anything else is no URL at all."""
     url = (value or "").strip()
     return url if _WEB_URL.fullmatch(url) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def web_urls(values: tuple[str, ...]) -> tuple[str, ...]:
+    """The values that are web URLs (`web_url`), in order; cached, as reports repeat one advisory's list."""
+    return tuple(url for url in map(web_url, values) if url)
 
 
 def truncate(value: str, limit: int, marker: str = "…") -> str:

@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -63,7 +63,7 @@ from normalizers.model import (
     UrlLocation,
 )
 from normalizers.numbers import positive_int
-from normalizers.text import truncate, web_url
+from normalizers.text import truncate, web_url, web_urls
 
 SCHEMA_VERSION = "2018-10-08"
 MAX_ID = 512
@@ -202,23 +202,42 @@ def _parse_rfc3339(value: str) -> datetime:
 
 def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission:
     """One ASFF finding per Finding; Ids are scoped by the repository (and environment)."""
+    warnings: list[str] = []
+    kept = _emitted(findings, context, warnings, lambda document, _raw: document)
+    return AsffEmission(tuple(kept), tuple(warnings))
+
+
+def asff_file(findings: Iterable[Finding], context: AsffContext) -> tuple[bytes, tuple[str, ...]]:
+    """`{"Findings": [...]}` as bytes, the same as serializing emit_asff's findings, but each finding is
+    kept only as its bytes: holding every finding's dict at once costs several times the file."""
+    warnings: list[str] = []
+    kept = _emitted(findings, context, warnings, lambda _document, raw: raw)
+    return b'{"Findings":[' + b",".join(kept) + b"]}", tuple(warnings)
+
+
+_Kept = TypeVar("_Kept")
+
+
+def _emitted(findings: Iterable[Finding], context: AsffContext, warnings: list[str],
+             keep: Callable[[dict[str, Any], bytes], _Kept]) -> list[_Kept]:
+    """What `keep` makes of each finding's document and its serialization; of two with one Id, the more severe."""
     frame = _Frame(context, partition_for_region(context.region),
                    product_arn(context.account, context.region), rfc3339(context.now))
-    warnings: list[str] = []
-    by_id: dict[str, tuple[Severity, dict[str, Any]]] = {}
+    by_id: dict[str, tuple[Severity, _Kept]] = {}
     listed = list(findings)
     for finding, legacy in zip(listed, legacy_fingerprints(listed), strict=True):
         previous_id = scoped_id(context.scope, finding, legacy)
-        document = _fit_size(_finding(finding, frame, warnings, previous_id), warnings)
-        if document is None:
+        fitted = _fit_size(_finding(finding, frame, warnings, previous_id), warnings)
+        if fitted is None:
             continue
+        document, raw = fitted
         earlier = by_id.get(document["Id"])
         if earlier is not None:
             warnings.append(f"ASFF finding {document['Id']}: two findings share this Id; kept the more severe")
             if earlier[0].rank >= finding.severity.rank:
                 continue
-        by_id[document["Id"]] = (finding.severity, document)
-    return AsffEmission(tuple(document for _, document in by_id.values()), tuple(warnings))
+        by_id[document["Id"]] = (finding.severity, keep(document, raw))
+    return [kept for _, kept in by_id.values()]
 
 
 def _finding(finding: Finding, frame: _Frame, warnings: list[str], previous_id: str) -> dict[str, Any]:
@@ -473,7 +492,7 @@ def _remediation(finding: Finding) -> dict[str, str] | None:
     if not text and package and package.fixed_versions:
         text = f"Upgrade {package.name} to {', '.join(package.fixed_versions)}."
     url = web_url(finding.remediation.url) if finding.remediation else None
-    url = url or next((r for r in map(web_url, finding.references) if r), None)
+    url = url or next(iter(web_urls(finding.references)), None)
     if not text and not url:
         return None
     recommendation = {"Text": truncate(text or "See the linked advisory.", MAX_RECOMMENDATION)}
@@ -515,9 +534,9 @@ def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, s
         vulnerability["ExploitAvailable"] = "YES"
     if finding.epss:  # FIRST EPSS of the finding's CVE (percentile in ProductFields tollgate/Epss*)
         vulnerability["EpssScore"] = finding.epss.probability
-    references = [r for r in map(web_url, finding.references) if r]
+    references = web_urls(finding.references)
     if references:
-        vulnerability["ReferenceUrls"] = references[:MAX_REFERENCE_URLS]
+        vulnerability["ReferenceUrls"] = list(references[:MAX_REFERENCE_URLS])
     return vulnerability
 
 
@@ -560,24 +579,23 @@ def _code_vulnerability(finding: Finding, location: CodeLocation) -> dict[str, A
     return entry
 
 
-def _serialized_size(document: dict[str, Any]) -> int:
-    return len(orjson.dumps(document))
-
-
-def _fit_size(document: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
+def _fit_size(document: dict[str, Any], warnings: list[str]) -> tuple[dict[str, Any], bytes] | None:
     """Under 240 KB of UTF-8: character limits alone do not bound bytes (a CJK character is 3).
-    Checked after every step, the last one included: a finding still over the limit is left out."""
-    size = _serialized_size(document)
+    Checked after every step, the last one included: a finding still over the limit is left out.
+    Returns the document with its serialization."""
+    raw = orjson.dumps(document)
+    size = len(raw)
     if size <= MAX_FINDING_BYTES:
-        return document
+        return document, raw
     applied: list[str] = []
     for name, shrink in _SHRINK_STEPS:
         shrink(document)
         applied.append(name)
-        if _serialized_size(document) <= MAX_FINDING_BYTES:
+        raw = orjson.dumps(document)
+        if len(raw) <= MAX_FINDING_BYTES:
             warnings.append(f"ASFF finding {document['Id']}: {size} bytes serialized is over the "
                             f"{MAX_FINDING_BYTES}-byte limit; shortened {', '.join(applied)}")
-            return document
+            return document, raw
     warnings.append(f"ASFF finding {document['Id']}: {size} bytes serialized is over the {MAX_FINDING_BYTES}-byte "
                     f"limit even after shortening {', '.join(applied)}; left out of the ASFF output")
     return None

@@ -43,7 +43,7 @@ import dataclasses
 import posixpath
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from normalizers.cvss import from_vector, severity_from_cvss
 from normalizers.errors import MalformedReportError, UnsupportedReportError
@@ -81,6 +81,7 @@ _CVSS_FIELDS = (("V40Vector", "V40Score", "4.0"), ("V3Vector", "V3Score", ""), (
 _ROTATE_ADVICE = "Revoke and rotate the secret, then remove it from the code and its history."
 
 Record = dict[str, Any]
+_Shared = TypeVar("_Shared", str, tuple[str, ...])
 
 
 # Typed readers for scanner JSON (shared with the ASFF parser): a value of the wrong type reads as absent,
@@ -150,9 +151,14 @@ class _Where:
     manifest: str | None  # where lang packages are declared; None for OS packages
     ecosystem: str | None
     source_root: str | None
+    # A report repeats one advisory's texts in every package it affects: one copy of each, for the whole report.
+    shared: dict[Any, Any]
 
     def repo_path(self, path: str) -> str:
         return _repo_path(self.artifact.base_path, path, self.source_root)
+
+    def once(self, value: _Shared) -> _Shared:
+        return self.shared.setdefault(value, value)
 
 
 def _repo_path(base: str, path: str, source_root: str | None) -> str:
@@ -341,16 +347,16 @@ def _vulnerability(record: Record, where: _Where) -> Finding:
     return Finding(
         tool=where.tools[Category.IMAGE if where.artifact.image is not None else Category.SCA],
         rule_id=vuln_id,
-        title=text(record, "Title") or f"{vuln_id} in {package.name}",
+        title=where.once(text(record, "Title") or f"{vuln_id} in {package.name}"),
         severity=_severity(label, cvss),
         location=_locate_package(package, record.get("Layer"), where),
-        description=(text(record, "Description") or "").strip(),
+        description=where.once((text(record, "Description") or "").strip()),
         original_severity=label,
         cwe=_cwes(record.get("CweIDs")),
         cvss=cvss,
         vulnerability_ids=_ids(vuln_id, record.get("VendorIDs")),
         remediation=_remediation(fix, text(record, "PrimaryURL")),
-        references=tuple(texts(record.get("References"))),
+        references=where.once(tuple(texts(record.get("References")))),
         active=status != "not_affected",
         suppression_reason="vendor status not_affected" if status == "not_affected" else None,
         properties=_properties(("status", status), ("severity_source", text(record, "SeveritySource"))),
@@ -477,12 +483,13 @@ def _convert(convert: Converter, record: Any, where: _Where, pointer: str) -> Fi
         return Skipped(TOOL_NAME, f"unreadable record ({exc})", pointer)
 
 
-def _where(result: Record, artifact: _Artifact, tools: Mapping[Category, Tool], options: ParseOptions) -> _Where:
+def _where(result: Record, artifact: _Artifact, tools: Mapping[Category, Tool], options: ParseOptions,
+           shared: dict[Any, Any]) -> _Where:
     target = text(result, "Target") or ""
     path = _repo_path(artifact.base_path, target, options.source_root)
     os_packages = result.get("Class") == "os-pkgs" or ("Class" not in result and target.endswith(")"))
     manifest = None if os_packages else (target if artifact.image is not None else path)
-    return _Where(tools, artifact, target, path, manifest, text(result, "Type"), options.source_root)
+    return _Where(tools, artifact, target, path, manifest, text(result, "Type"), options.source_root, shared)
 
 
 def _result_items(result: Record, where: _Where, pointer: str) -> Iterator[Finding | Skipped]:
@@ -511,11 +518,12 @@ class TrivyParser(Parser):
         if document is not None and not _looks_like_trivy(document):
             raise UnsupportedReportError(f"{report.source}: not a Trivy JSON report")
         tools = _tools(document)
+        shared: dict[Any, Any] = {}
         for artifact, results, prefix in _artifacts(document, options, report.source):
             for index, result in enumerate(results):
                 pointer = f"{prefix}Results[{index}]"
                 if isinstance(result, dict):
-                    yield from _result_items(result, _where(result, artifact, tools, options), pointer + ".")
+                    yield from _result_items(result, _where(result, artifact, tools, options, shared), pointer + ".")
                 else:
                     yield Skipped(TOOL_NAME, "not a JSON object", pointer)
 
