@@ -18,7 +18,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -51,48 +51,54 @@ def recording() -> Iterator[dict[Path, Written]]:
         _RECORDINGS.reset(token)
 
 
-def _record(target: Path, payload: bytes) -> None:
+def _record(target: Path, parts: Sequence[bytes]) -> None:
     path = target.absolute()
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
     for written in _RECORDINGS.get():
-        written[path] = Written(path, hashlib.sha256(payload).hexdigest(), len(payload))
+        written[path] = Written(path, digest.hexdigest(), sum(map(len, parts)))
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
-    """A failed run leaves either the old file or none, never a half-written one."""
+def write_atomic(path: str | os.PathLike[str], data: bytes | str | Sequence[bytes]) -> None:
+    """A failed run leaves either the old file or none, never a half-written one. `data` may be a sequence
+    of parts, written one after another, so a big output is never joined into one copy in memory."""
     # Every output passes here: a configured credential that a tool echoed is masked on its way out.
-    payload = secret_mask.mask_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    parts = [secret_mask.mask_bytes(part) for part in ((data,) if isinstance(data, bytes) else data)]
     if os.fspath(path) == STDOUT:
-        write_stdout(payload)
+        write_stdout(parts)
         return
     target = Path(path)
     if not replaceable(target):
-        write_in_place(target, payload)
+        write_in_place(target, parts)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o644)  # reports are meant to be read; mkstemp's 0600 would hide them
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            handle.writelines(parts)
             handle.flush()
             os.fsync(handle.fileno())
         if not replaceable(target):  # it became a device or a FIFO while we wrote
-            write_in_place(target, payload)
+            write_in_place(target, parts)
         else:
             os.replace(temp_name, target)
-            _record(target, payload)
+            _record(target, parts)
     finally:
         Path(temp_name).unlink(missing_ok=True)
 
 
-def write_stdout(payload: bytes) -> None:
+def write_stdout(parts: Sequence[bytes]) -> None:
     sys.stdout.flush()  # what was printed before comes first
     binary = getattr(sys.stdout, "buffer", None)  # absent when a caller swapped in a StringIO
     if binary is None:
-        sys.stdout.write(payload.decode("utf-8"))
+        sys.stdout.write(b"".join(parts).decode("utf-8"))
         sys.stdout.flush()
         return
-    binary.write(payload)
+    binary.writelines(parts)
     binary.flush()
 
 
@@ -105,12 +111,13 @@ def replaceable(target: Path) -> bool:
     return stat.S_ISREG(mode)
 
 
-def write_in_place(target: Path, payload: bytes) -> None:
+def write_in_place(target: Path, parts: Sequence[bytes]) -> None:
     """Open the existing device, FIFO or socket and write to it; nothing is created or renamed."""
     descriptor = os.open(target, os.O_WRONLY | os.O_CLOEXEC)
     try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(descriptor, view):]
+        for part in parts:
+            view = memoryview(part)
+            while view:
+                view = view[os.write(descriptor, view):]
     finally:
         os.close(descriptor)

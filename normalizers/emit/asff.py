@@ -207,12 +207,15 @@ def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission
     return AsffEmission(tuple(kept), tuple(warnings))
 
 
-def asff_file(findings: Iterable[Finding], context: AsffContext) -> tuple[bytes, tuple[str, ...]]:
-    """`{"Findings": [...]}` as bytes, the same as serializing emit_asff's findings, but each finding is
-    kept only as its bytes: holding every finding's dict at once costs several times the file."""
+def asff_file(findings: Iterable[Finding], context: AsffContext) -> tuple[list[bytes], tuple[str, ...]]:
+    """`{"Findings": [...]}` in parts that concatenate to the serialization of emit_asff's findings; each
+    finding is kept only as its bytes, as holding every finding's dict at once costs several times the file."""
     warnings: list[str] = []
     kept = _emitted(findings, context, warnings, lambda _document, raw: raw)
-    return b'{"Findings":[' + b",".join(kept) + b"]}", tuple(warnings)
+    parts = [b'{"Findings":[']
+    for index, raw in enumerate(kept):
+        parts += (b",", raw) if index else (raw,)
+    return [*parts, b"]}"], tuple(warnings)
 
 
 _Kept = TypeVar("_Kept")

@@ -6,6 +6,7 @@ with a regular file, so each test checks it is still the same character device a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -112,3 +113,16 @@ def test_a_directory_is_an_error_not_replaced(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
         write_atomic(tmp_path, "x")
     assert tmp_path.is_dir()
+
+
+def test_parts_are_written_in_order_masked_each_and_recorded_as_one_file(tmp_path: Path) -> None:
+    from pipeline import secret_mask  # noqa: PLC0415 - the registry is process-wide; this test adds one secret
+
+    secret_mask.register("parts-secret-0123456789")
+    target = tmp_path / "out.json"
+    with atomic.recording() as written:
+        write_atomic(target, [b'{"a":[', b'"parts-secret-0123456789"', b",", b"2", b"]}"])
+    assert target.read_bytes() == b'{"a":["***",2]}'
+    [record] = written.values()
+    assert record.size == len(target.read_bytes())
+    assert record.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
