@@ -18,7 +18,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -51,22 +51,19 @@ def recording() -> Iterator[dict[Path, Written]]:
         _RECORDINGS.reset(token)
 
 
-def _record(target: Path, parts: Sequence[bytes]) -> None:
+def _record(target: Path, sha256: str, size: int) -> None:
     path = target.absolute()
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
     for written in _RECORDINGS.get():
-        written[path] = Written(path, digest.hexdigest(), sum(map(len, parts)))
+        written[path] = Written(path, sha256, size)
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str | Sequence[bytes]) -> None:
-    """A failed run leaves either the old file or none, never a half-written one. `data` may be a sequence
-    of parts, written one after another, so a big output is never joined into one copy in memory."""
+def write_atomic(path: str | os.PathLike[str], data: bytes | str | Iterable[bytes]) -> None:
+    """A failed run leaves either the old file or none, never a half-written one. `data` may come in parts,
+    written as they come, so a big output is never held whole in memory."""
     # Every output passes here: a configured credential that a tool echoed is masked on its way out.
     if isinstance(data, str):
         data = data.encode("utf-8")
-    parts = [secret_mask.mask_bytes(part) for part in ((data,) if isinstance(data, bytes) else data)]
+    parts = map(secret_mask.mask_bytes, (data,) if isinstance(data, bytes) else data)
     if os.fspath(path) == STDOUT:
         write_stdout(parts)
         return
@@ -78,20 +75,25 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str | Sequence[byte
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o644)  # reports are meant to be read; mkstemp's 0600 would hide them
+        digest, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as handle:
-            handle.writelines(parts)
+            for part in parts:
+                handle.write(part)
+                digest.update(part)
+                size += len(part)
             handle.flush()
             os.fsync(handle.fileno())
         if not replaceable(target):  # it became a device or a FIFO while we wrote
-            write_in_place(target, parts)
+            with open(temp_name, "rb") as written:
+                write_in_place(target, iter(lambda: written.read(1024 * 1024), b""))
         else:
             os.replace(temp_name, target)
-            _record(target, parts)
+            _record(target, digest.hexdigest(), size)
     finally:
         Path(temp_name).unlink(missing_ok=True)
 
 
-def write_stdout(parts: Sequence[bytes]) -> None:
+def write_stdout(parts: Iterable[bytes]) -> None:
     sys.stdout.flush()  # what was printed before comes first
     binary = getattr(sys.stdout, "buffer", None)  # absent when a caller swapped in a StringIO
     if binary is None:
@@ -111,7 +113,7 @@ def replaceable(target: Path) -> bool:
     return stat.S_ISREG(mode)
 
 
-def write_in_place(target: Path, parts: Sequence[bytes]) -> None:
+def write_in_place(target: Path, parts: Iterable[bytes]) -> None:
     """Open the existing device, FIFO or socket and write to it; nothing is created or renamed."""
     descriptor = os.open(target, os.O_WRONLY | os.O_CLOEXEC)
     try:

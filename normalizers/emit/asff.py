@@ -38,10 +38,10 @@ import dataclasses
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -203,44 +203,44 @@ def _parse_rfc3339(value: str) -> datetime:
 def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission:
     """One ASFF finding per Finding; Ids are scoped by the repository (and environment)."""
     warnings: list[str] = []
-    kept = _emitted(findings, context, warnings, lambda document, _raw: document)
-    return AsffEmission(tuple(kept), tuple(warnings))
+    documents = tuple(document for document, _ in _documents(findings, context, warnings))
+    return AsffEmission(documents, tuple(warnings))
 
 
-def asff_file(findings: Iterable[Finding], context: AsffContext) -> tuple[list[bytes], tuple[str, ...]]:
-    """`{"Findings": [...]}` in parts that concatenate to the serialization of emit_asff's findings; each
-    finding is kept only as its bytes, as holding every finding's dict at once costs several times the file."""
-    warnings: list[str] = []
-    kept = _emitted(findings, context, warnings, lambda _document, raw: raw)
-    parts = [b'{"Findings":[']
-    for index, raw in enumerate(kept):
-        parts += (b",", raw) if index else (raw,)
-    return [*parts, b"]}"], tuple(warnings)
+def asff_parts(findings: Iterable[Finding], context: AsffContext, warnings: list[str]) -> Iterator[bytes]:
+    """`{"Findings": [...]}` as parts that concatenate to the serialization of emit_asff's findings, made one
+    finding at a time: holding every finding at once costs more than the file (a 240 MB file for 50,000)."""
+    yield b'{"Findings":['
+    for index, (_, raw) in enumerate(_documents(findings, context, warnings)):
+        yield b"," + raw if index else raw
+    yield b"]}"
 
 
-_Kept = TypeVar("_Kept")
-
-
-def _emitted(findings: Iterable[Finding], context: AsffContext, warnings: list[str],
-             keep: Callable[[dict[str, Any], bytes], _Kept]) -> list[_Kept]:
-    """What `keep` makes of each finding's document and its serialization; of two with one Id, the more severe."""
+def _documents(findings: Iterable[Finding], context: AsffContext,
+               warnings: list[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Each finding's document and its serialization, in order, one per Id."""
     frame = _Frame(context, partition_for_region(context.region),
                    product_arn(context.account, context.region), rfc3339(context.now))
-    by_id: dict[str, tuple[Severity, _Kept]] = {}
     listed = list(findings)
-    for finding, legacy in zip(listed, legacy_fingerprints(listed), strict=True):
-        previous_id = scoped_id(context.scope, finding, legacy)
-        fitted = _fit_size(_finding(finding, frame, warnings, previous_id), warnings)
-        if fitted is None:
-            continue
-        document, raw = fitted
-        earlier = by_id.get(document["Id"])
-        if earlier is not None:
-            warnings.append(f"ASFF finding {document['Id']}: two findings share this Id; kept the more severe")
-            if earlier[0].rank >= finding.severity.rank:
-                continue
-        by_id[document["Id"]] = (finding.severity, keep(document, raw))
-    return [kept for _, kept in by_id.values()]
+    legacy = legacy_fingerprints(listed)
+    for index in _one_per_id(listed, context.scope, warnings):
+        previous_id = scoped_id(context.scope, listed[index], legacy[index])
+        fitted = _fit_size(_finding(listed[index], frame, warnings, previous_id), warnings)
+        if fitted is not None:
+            yield fitted
+
+
+def _one_per_id(findings: list[Finding], scope: Scope, warnings: list[str]) -> list[int]:
+    """The finding each Id keeps, the most severe (the first of equals), at the place its Id first appears."""
+    kept: dict[str, int] = {}
+    for index, finding in enumerate(findings):
+        finding_id = scoped_id(scope, finding, finding.fingerprint or fingerprint(finding))
+        earlier = kept.setdefault(finding_id, index)
+        if earlier != index:
+            warnings.append(f"ASFF finding {finding_id}: two findings share this Id; kept the more severe")
+            if findings[earlier].severity.rank < finding.severity.rank:
+                kept[finding_id] = index  # a dict keeps the key's first place
+    return list(kept.values())
 
 
 def _finding(finding: Finding, frame: _Frame, warnings: list[str], previous_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 
 from normalizers.dedupe import merge_duplicates
-from normalizers.emit.asff import AsffContext, asff_file
+from normalizers.emit.asff import AsffContext, asff_parts
 from normalizers.emit.gitlab import emit_gitlab
 from normalizers.emit.ocsf import OcsfContext, emit_ocsf
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
@@ -158,9 +158,7 @@ def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[
             write_atomic(numbered_path(request.sarif_out, index), orjson.dumps(document))
     if request.asff_out:
         context = AsffContext(account=request.account, region=request.region, scope=request.scope)
-        asff, asff_warnings = asff_file(findings, context)
-        warnings += asff_warnings
-        write_atomic(request.asff_out, asff)
+        write_atomic(request.asff_out, asff_parts(findings, context, warnings))
     if request.ocsf_out:
         write_atomic(request.ocsf_out, orjson.dumps(emit_ocsf(findings, OcsfContext(scope=request.scope))))
     if request.cyclonedx_out:
