@@ -188,7 +188,7 @@ class Report:
     def streamed_json(self) -> Any:
         """The JSON document, where a big report's long arrays are JsonRecords read item by item
         (`JSON_ARRAYS`); for parsers whose records are independent of each other."""
-        return self._lazy_document(None) if self._is_big else self.json
+        return self._streamed if self._is_big else self.json
 
     @property
     def _is_big(self) -> bool:
@@ -197,16 +197,17 @@ class Report:
 
     @functools.cached_property
     def _outline(self) -> Any:
-        return self._lazy_document(OUTLINE_ITEMS)
+        return _outline(self._streamed)
 
-    def _lazy_document(self, cut: int | None) -> Any:
-        """Objects and short arrays decoded; long arrays cut to `cut` items, or JsonRecords when None.
+    @functools.cached_property
+    def _streamed(self) -> Any:
+        """Objects and short arrays decoded, long arrays as JsonRecords (which hold views, not copies).
         Anything msgspec refuses goes through the whole-document reader, for its exact error."""
         data = memoryview(self.raw)
         head = data[:_HEAD_BYTES].tobytes()
         data = data[len(head) - len(_strip_leading(head)):]  # a view: the bytes are not copied
         try:
-            return _lazy(msgspec.Raw(data), self.source, cut, 1)
+            return _lazy(msgspec.Raw(data), self.source, 1)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
             return self.json
 
@@ -244,19 +245,28 @@ def read_stream(descriptor: int, source: str, max_bytes: int, idle_seconds: floa
         deadline = time.monotonic() + idle
 
 
-def _lazy(raw: msgspec.Raw, source: str, cut: int | None, depth: int) -> Any:
+def _lazy(raw: msgspec.Raw, source: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels")
     value = _SHALLOW.decode(raw)
     if isinstance(value, dict):
-        return {key: _lazy(item, source, cut, depth + 1) for key, item in value.items()}
+        return {key: _lazy(item, source, depth + 1) for key, item in value.items()}
     if not isinstance(value, list):
         return value
     if len(value) < STREAMED_ARRAY_ITEMS:
-        return [_lazy(item, source, cut, depth + 1) for item in value]
-    if cut is None:
-        return JsonRecords(value, source, depth + 1)
-    return [_lazy(item, source, cut, depth + 1) for item in value[:cut]]
+        return [_lazy(item, source, depth + 1) for item in value]
+    return JsonRecords(value, source, depth + 1)
+
+
+def _outline(document: Any) -> Any:
+    """What sniffing sees of a streamed document: each long array cut to its first OUTLINE_ITEMS items."""
+    if isinstance(document, dict):
+        return {key: _outline(value) for key, value in document.items()}
+    if isinstance(document, JsonRecords):
+        return [_outline(item) for item in document[:OUTLINE_ITEMS]]
+    if isinstance(document, list):
+        return [_outline(item) for item in document]
+    return document
 
 
 def load_json_bytes(content: bytes, source: str, depth: int = 1) -> Any:
