@@ -166,11 +166,16 @@ def message_key(message: str | None) -> str:
 
 def primary_vulnerability_id(finding: Finding) -> str:
     """CVE first, then GHSA, then the tool's own rule id; so two tools agree on one id."""
+    return _primary_id(finding.vulnerability_ids, finding.rule_id)
+
+
+@functools.lru_cache(maxsize=4096)  # asked several times per finding, and one advisory's ids recur
+def _primary_id(vulnerability_ids: tuple[str, ...], rule_id: str) -> str:
     for prefix in _VULN_ID_PREFERENCE:
-        matches = sorted(_canonical_id(v) for v in finding.vulnerability_ids if v.upper().startswith(prefix))
+        matches = sorted(_canonical_id(v) for v in vulnerability_ids if v.upper().startswith(prefix))
         if matches:
             return matches[0]
-    return finding.rule_id
+    return rule_id
 
 
 def _canonical_id(vulnerability_id: str) -> str:
