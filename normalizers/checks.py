@@ -5,12 +5,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
-
-import yaml
 
 from normalizers.model import Severity
 from normalizers.numbers import small_int
+from normalizers.tables import load_table
 
 _TRIVY_ID = re.compile(r"^(?:AVD-)?([A-Z]+)-?(\d+)$")
 
@@ -44,7 +42,7 @@ def canonical_id(rule_id: str) -> str:
 
 @functools.cache
 def _table() -> dict[str, Check]:
-    document = yaml.safe_load(resources.files("normalizers.tables").joinpath("iac_checks.yml").read_text("utf-8"))
+    document = load_table("normalizers.tables", "iac_checks.yml")
     by_id: dict[str, Check] = {}
     for entry in document["checks"]:
         ids = frozenset(canonical_id(i) for i in entry["ids"])

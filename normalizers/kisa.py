@@ -16,9 +16,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
-import yaml
+from normalizers.tables import load_table
 
 AREAS_ORDER = ("accounts", "files-and-permissions", "services", "patches-and-logs")
 RESULTS = ("pass", "fail", "manual", "na")
@@ -68,7 +67,7 @@ class Table:
 
 @cache
 def table() -> Table:
-    document = yaml.safe_load(resources.files("normalizers.tables").joinpath("kisa_unix_2026.yml").read_text("utf-8"))
+    document = load_table("normalizers.tables", "kisa_unix_2026.yml")
     return _checked(Table(
         edition=str(document["source"]["edition"]),
         source=str(document["source"]["title"]),

@@ -21,12 +21,10 @@ import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
-
-import yaml
 
 from normalizers.checks import check_for
 from normalizers.model import Category, CodeLocation, Evidence, Finding
+from normalizers.tables import load_table
 
 _CHECK_TOOLS = ("checkov", "trivy", "kics", "hadolint")
 _CREDENTIALS_FAMILY = "hard-coded-credentials"
@@ -34,7 +32,7 @@ _CREDENTIALS_FAMILY = "hard-coded-credentials"
 
 @functools.cache
 def _families() -> dict[int, str]:
-    document = yaml.safe_load(resources.files("normalizers.tables").joinpath("cwe_families.yml").read_text("utf-8"))
+    document = load_table("normalizers.tables", "cwe_families.yml")
     return {cwe: name for name, members in document["families"].items() for cwe in members}
 
 

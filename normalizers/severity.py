@@ -17,13 +17,11 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from normalizers.checks import check_for
 from normalizers.model import Severity
+from normalizers.tables import load_table
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class _Tables:
 
 @functools.cache
 def _tables() -> _Tables:
-    document = yaml.safe_load(resources.files("normalizers.tables").joinpath("severity.yml").read_text("utf-8"))
+    document = load_table("normalizers.tables", "severity.yml")
     checkov = document["checkov"]
     return _Tables(
         hadolint={level: Severity(value) for level, value in document["hadolint"].items()},

@@ -44,13 +44,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
+from normalizers.tables import load_table
 from pipeline.firewall.model import Ecosystem
 from pipeline.firewall.names import normalize, split_scope
 
@@ -83,8 +82,7 @@ class LookAlike:
 
 @cache
 def _tables() -> dict[str, Any]:
-    text = resources.files("pipeline.firewall").joinpath("data/typosquat.yaml").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.safe_load(text)
+    loaded: dict[str, Any] = load_table("pipeline.firewall", "data/typosquat.yaml")
     return loaded
 
 

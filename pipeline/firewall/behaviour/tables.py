@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
+from normalizers.tables import load_table
 
 
 @dataclass(frozen=True)
@@ -19,8 +18,7 @@ class BehaviourTables:
 
 @lru_cache(maxsize=1)
 def tables() -> BehaviourTables:
-    text = resources.files("pipeline.firewall").joinpath("data/behaviour.yaml").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.safe_load(text)
+    loaded: dict[str, Any] = load_table("pipeline.firewall", "data/behaviour.yaml")
     return BehaviourTables(
         setup_calls={kind: frozenset(names) for kind, names in loaded["setup-calls"].items()},
         hook_tokens={kind: tuple(tokens) for kind, tokens in loaded["hook-tokens"].items()},
