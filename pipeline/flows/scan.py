@@ -32,8 +32,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
@@ -248,15 +248,28 @@ def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress,
             for line in planned.lines():
                 progress.note(line)
         by_name = {scanner.spec.name: (scanner, settings) for scanner, settings in ready}
-        waiting = sum(not slot.uses_core for slot in planned.order)
-        with ThreadPoolExecutor(max_workers=planned.slots, thread_name_prefix="tollgate-scan") as cores, \
-                ThreadPoolExecutor(max_workers=max(waiting, 1), thread_name_prefix="tollgate-poll") as pollers:
-            futures = [(cores if slot.uses_core else pollers).submit(run_one, *by_name[slot.name], ctx, plan.request,
-                                                                     progress)
-                       for slot in planned.order]
-            done.extend(future.result() for future in futures)
+        done.extend(dispatch(planned, lambda name: run_one(*by_name[name], ctx, plan.request, progress)))
     order = list(catalog.names())
     return tuple(sorted(done, key=lambda executed: order.index(executed.run.name)))
+
+
+def dispatch(planned: schedule.Schedule, run: Callable[[str], Executed]) -> list[Executed]:
+    """Start each scanner in the schedule's order as soon as it leaves room (schedule.Schedule.room); the
+    ones that take no core at once. Returns what each did, in the order they were started."""
+    waiting = [slot for slot in planned.order if slot.uses_core]
+    with ThreadPoolExecutor(max_workers=len(planned.order), thread_name_prefix="tollgate-scan") as pool:
+        started = [(pool.submit(run, slot.name), slot) for slot in planned.order if not slot.uses_core]
+        running = dict(started)
+        while waiting or running:
+            while waiting and planned.room(running.values()):
+                slot = waiting.pop(0)
+                future = pool.submit(run, slot.name)
+                started.append((future, slot))
+                running[future] = slot
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                del running[future]
+        return [future.result() for future, _ in started]
 
 
 def run_one(scanner: Scanner, settings: ScannerSettings, ctx: ScanContext, request: ScanRequest,

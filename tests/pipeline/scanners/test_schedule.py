@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from normalizers.model import Category
 from normalizers.tool_id import ToolId
+from pipeline.flows.scan import dispatch
 from pipeline.scanners import durations, schedule
 from pipeline.scanners.base import ScannerSpec
 from pipeline.scanners.durations import Measured
@@ -37,24 +39,68 @@ def test_ties_keep_the_given_order() -> None:
 
 
 @pytest.mark.parametrize(("cores", "memory_mb", "slots"), [
-    (2, None, 2),  # one per core
+    (2, None, 4),  # cores / MIN_SHARE: what half-idle scanners could fill
     (8, 1000, 3),  # 1000 MB over the largest estimate that takes a core (300 MB; the ZAP poller's 5000 not)
     (8, 100, 1),  # short of memory: still one at a time, never none
-    (0, None, 1),
+    (0, None, 2),
 ])
 def test_slots_are_bounded_by_cores_and_memory(cores: int, memory_mb: int | None, slots: int) -> None:
     specs = (*SPECS, spec("poller", 10, memory_mb=5000, uses_core=False))
     assert schedule.plan(specs, {}, cores=cores, memory_mb=memory_mb).slots == slots
 
 
+def test_a_scanner_starts_while_the_running_ones_leave_part_of_a_core_idle() -> None:
+    def running(plan: schedule.Schedule, *names: str) -> list[schedule.Slot]:
+        return [slot for slot in plan.order if slot.name in names]
+
+    unknown = schedule.plan(SPECS, {}, cores=2, memory_mb=None)  # no history: one core each
+    assert unknown.room(running(unknown, "zap", "slow")) and not unknown.room(running(unknown, "slow", "middle"))
+    waiting = {"slow": Measured(wall=4, cpu=3), "middle": Measured(wall=2, cpu=1.5)}  # each idles a quarter core
+    measured = schedule.plan(SPECS, waiting, cores=2, memory_mb=None)
+    assert measured.room(running(measured, "slow", "middle"))
+    assert not measured.room(running(measured, "slow", "middle", "quick"))
+    stretched = schedule.plan(SPECS, {"slow": Measured(wall=10, cpu=0.1)}, cores=1, memory_mb=None)
+    assert [slot.share for slot in stretched.order if slot.name == "slow"] == [schedule.MIN_SHARE]
+    short_of_memory = schedule.plan(SPECS, waiting, cores=2, memory_mb=600)  # two of 300 MB
+    assert not short_of_memory.room(running(short_of_memory, "slow", "middle"))
+
+
+def peak_concurrency(planned: schedule.Schedule, hold_first: bool) -> tuple[list[str], int]:
+    """(what dispatch returned, the most scanners running at once); with `hold_first`, the first one runs
+    until a second one has started (or 10 s, so a schedule that never starts it cannot hang the test)."""
+    lock, counts, two_running = threading.Lock(), {"now": 0, "peak": 0}, threading.Event()
+
+    def run(name: str) -> str:
+        with lock:
+            counts["now"] += 1
+            counts["peak"] = max(counts["peak"], counts["now"])
+            if counts["now"] == 2:
+                two_running.set()
+        if hold_first and name == planned.order[0].name:
+            two_running.wait(timeout=10)
+        with lock:
+            counts["now"] -= 1
+        return name
+
+    return dispatch(planned, run), counts["peak"]  # type: ignore[arg-type]
+
+
+def test_dispatch_runs_one_per_core_without_history_and_a_second_beside_one_that_waits() -> None:
+    specs = (spec("slow", 5), spec("quick", 1))
+    assert peak_concurrency(schedule.plan(specs, {}, cores=1, memory_mb=None), hold_first=False) == (
+        ["slow", "quick"], 1)
+    waits = schedule.plan(specs, {"slow": Measured(wall=4, cpu=2)}, cores=1, memory_mb=None)
+    assert peak_concurrency(waits, hold_first=True) == (["slow", "quick"], 2)
+
+
 def test_the_schedule_reads_as_lines() -> None:
-    planned = schedule.plan(SPECS, {"slow": Measured(wall=4.25, cpu=4)}, cores=2, memory_mb=2048)
+    planned = schedule.plan(SPECS, {"slow": Measured(wall=4, cpu=3)}, cores=2, memory_mb=2048)
     assert planned.lines() == (
-        "schedule: 2 at once (2 cores, 2048 MB available), longest expected first",
+        "schedule: 2 cores of CPU shares, at most 4 at once (2048 MB available), longest expected first",
         "schedule: 1. zap 300.0s (estimate, no core)",
-        "schedule: 2. slow 4.2s (last run)",
-        "schedule: 3. middle 3.0s (estimate)",
-        "schedule: 4. quick 1.0s (estimate)",
+        "schedule: 2. slow 4.0s (last run, 0.75 core)",
+        "schedule: 3. middle 3.0s (estimate, 1.00 core)",
+        "schedule: 4. quick 1.0s (estimate, 1.00 core)",
     )
 
 
