@@ -208,7 +208,7 @@ class Report:
         data = data[len(head) - len(_strip_leading(head)):]  # a view: the bytes are not copied
         try:
             return _lazy(msgspec.Raw(data), self.source, 1)
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
             return self.json
 
     def xml_or_none(self) -> Element | None:
