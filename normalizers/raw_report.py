@@ -77,9 +77,11 @@ JSON_ARRAYS = (list, JsonRecords)  # what a parser reading `streamed_json` accep
 class Report:
     """An input report. `source` names it in errors; it is never used to pick a parser.
 
-    A report read from a path is not kept in memory as bytes: sniffing reads its head, and
-    `json`/`xml` read the file, parse it and let the bytes go, so a 180 MB report costs its
-    parsed form only, not its parsed form plus its bytes (benchmarks/normalize.py).
+    A report read from a path is not kept in memory as bytes beside its parsed form: sniffing
+    reads its head, and `json`/`xml` read the file, parse it and let the bytes go. A big report
+    (STREAM_BYTES) is the other way round: its bytes are kept and never decoded whole; its
+    records are decoded one at a time from views into them (`streamed_json`), so a 180 MB report
+    costs about its size, not several times it (benchmarks/normalize.py).
     """
 
     def __init__(self, source: str, raw: bytes | None = None, *, path: str | None = None) -> None:
@@ -148,7 +150,7 @@ class Report:
     @functools.cached_property
     def json(self) -> Any:
         """The parsed JSON document; MalformedReportError when it does not parse (`load_json_bytes`)."""
-        content = self.stripped
+        content = _strip_leading(self._read())
         if not content:
             raise MalformedReportError(f"{self.source}: the report is empty")
         return load_json_bytes(content, self.source)
