@@ -202,8 +202,7 @@ def _properties(properties: tuple[tuple[str, str], ...], masked: Callable[[str],
 def _remediation(remediation: Remediation | None, masked: Callable[[str], str]) -> Remediation | None:
     if remediation is None:
         return None
-    text, url = _opt(remediation.text, masked), _opt(remediation.url, masked)
-    return remediation if text is remediation.text and url is remediation.url else Remediation(text, url)
+    return _with(remediation, {"text": _opt(remediation.text, masked), "url": _opt(remediation.url, masked)})
 
 
 def _location(location: Location, masked: Callable[[str], str]) -> Location:

@@ -220,3 +220,25 @@ def test_redaction_is_linear_on_a_long_word(text: str) -> None:
     started = time.monotonic()
     redact_text(text)
     assert time.monotonic() - started < 1.5
+
+
+# Synthetic tokens in each known format (written for this test; none was ever issued), as (text, the part
+# that must not survive). The cheap pre-check (`_MAYBE_SECRET`) decides whether the formats are tried at all.
+_PRIVATE_KEY_BODY = "MIIEowIBAAKCAQEA7"
+_TOKENS = [
+    (token, token) for token in (
+        "AKIA" + "Z" * 16, "ASIA" + "Q7" * 8, "ghp_" + "a1B2" * 9, "github_pat_" + "11AAAAAAA0" * 3,
+        "xoxb-" + "1234567890-abcdefghij", "eyJhbGciOi" + ".eyJzdWIiOi" + ".c2lnbmF0dXJl", "AIza" + "S" * 35,
+        "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "glpat-" + "x" * 20, "npm_" + "N" * 36)
+] + [
+    ("aws_secret_access_key = " + "Ab3/" * 10, "Ab3/" * 10),
+    ("https://hooks.slack.com/services/" + "T000/B000/XXXXXXXXXXXXXXXX", "T000/B000/XXXXXXXXXXXXXXXX"),
+    ("DB_PASSWORD=" + "hunter2hunter2", "hunter2hunter2"),
+    (f"-----BEGIN RSA PRIVATE KEY-----\n{_PRIVATE_KEY_BODY}\n-----END RSA PRIVATE KEY-----", _PRIVATE_KEY_BODY),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), _TOKENS, ids=[text[:12] for text, _ in _TOKENS])
+def test_every_known_format_is_masked_in_free_text(text: str, secret: str) -> None:
+    redacted = redact_text(f"found in config: {text} (line 3)")
+    assert secret not in redacted and MASK in redacted
