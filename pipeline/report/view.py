@@ -67,6 +67,7 @@ class FindingRow:
     link: str | None  # a safe http(s) URL, or None
     description: str
     kev: str | None = None  # "known exploited since 2022-04-04, due 2022-04-25" (CISA KEV)
+    epss: str | None = None  # "EPSS 94.4% (percentile 99.97, 2026-12-06)": FIRST's chance of exploitation in 30 days
 
 
 @dataclass(frozen=True)
@@ -189,10 +190,11 @@ class _Marks:
     failing: frozenset[int]
     new: frozenset[int]
 
-    def rank(self, finding: Finding) -> tuple[bool, bool, bool, int]:
-        """Known exploited (CISA KEV) first, then failing, then new before unchanged, then most severe."""
+    def rank(self, finding: Finding) -> tuple[bool, bool, bool, int, float]:
+        """Known exploited (CISA KEV) first, then failing, then new before unchanged, then most severe, then
+        the most likely to be exploited (EPSS)."""
         return (finding.kev is None, id(finding) not in self.failing, id(finding) not in self.new,
-                -finding.severity.rank)
+                -finding.severity.rank, -(finding.epss.probability if finding.epss else 0.0))
 
 
 def vex_lines(verdict: GateVerdict) -> tuple[str, ...]:
@@ -286,6 +288,8 @@ def _finding_row(finding: Finding, marks: _Marks, scope: Scope, server_url: str)
         link=finding_link(finding, scope, server_url),
         description=cell_text(finding.description, DESCRIPTION_LIMIT),
         kev=(f"known exploited since {finding.kev.date_added}, due {finding.kev.due_date}" if finding.kev else None),
+        epss=(f"EPSS {finding.epss.probability:.1%} (percentile {finding.epss.percentile * 100:.2f}, "
+              f"{finding.epss.score_date})" if finding.epss else None),
     )
 
 

@@ -159,3 +159,11 @@ def test_db_update_refuses_a_download_that_is_not_a_snapshot(tmp_path: Path,
 def test_db_update_refuses_a_url_that_is_not_https(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "update", "--epss-url", "http://example.com/epss.csv.gz"]) == ExitCode.USAGE
     assert "--epss-url: must be https" in capsys.readouterr().err
+
+
+def test_the_summary_and_the_html_report_show_the_score(tmp_path: Path) -> None:
+    outputs = normalized(tmp_path, "--epss", str(SAMPLE_GZ))
+    summary, html = tmp_path / "summary.md", tmp_path / "report.html"
+    main(["report", str(outputs["json"]), "--fail-on", "none", "--summary", str(summary), "--html", str(html)])
+    assert "EPSS 94.4% (percentile 99.97, 2026-12-06)" in html.read_text(encoding="utf-8")
+    assert r"EPSS 94\.4\% \(percentile 99\.97\, 2026\-12\-06\)" in summary.read_text(encoding="utf-8")  # escaped
