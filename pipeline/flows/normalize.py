@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,12 +95,27 @@ class NormalizeOutcome:
         )
 
 
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Normalizing builds millions of acyclic objects (dicts, tuples, frozen dataclasses), and the cycle
+    collector's passes over them cost a third of a 50,000-finding run while finding nothing to free;
+    reference counting still frees everything as it goes. The collector's state is restored after."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
     options = ParseOptions(source_root=request.source_root)
     statements = load_vex(request.vex)  # a bad VEX document stops the run before any report is read
     snapshot = read_epss(request.epss)  # and so does a bad EPSS snapshot
-    parsed = tuple(parse_report(Report.from_path(path), options, request.tool) for path in request.reports)
-    return with_vex(with_epss(outcome_from_parsed(parsed, request.scope), snapshot), statements)
+    with cycle_collection_paused():
+        parsed = tuple(parse_report(Report.from_path(path), options, request.tool) for path in request.reports)
+        return with_vex(with_epss(outcome_from_parsed(parsed, request.scope), snapshot), statements)
 
 
 def read_epss(path: Path | None) -> EpssSnapshot | None:
@@ -147,6 +165,11 @@ def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> Normal
 
 def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[str]:
     """Write every requested output atomically; returns warnings raised by the emitters."""
+    with cycle_collection_paused():
+        return _write_outputs(outcome, request)
+
+
+def _write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[str]:
     warnings: list[str] = []
     findings = outcome.results.findings
     if request.json_out:
