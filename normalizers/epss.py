@@ -13,13 +13,13 @@ import csv
 import dataclasses
 import gzip
 import math
-import os
 import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from normalizers.data_dir import data_dir
 from normalizers.model import ExploitPrediction, Finding
 
 SNAPSHOT_FILE = "epss_scores-current.csv.gz"
@@ -46,9 +46,7 @@ class EpssSnapshot:
 
 def refreshed_path() -> Path:
     """Where `tollgate db update` keeps the fetched snapshot: beside the KEV catalog."""
-    base = os.environ.get("TOLLGATE_DATA_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache",
-                                                        "tollgate")
-    return Path(base, "epss", SNAPSHOT_FILE)
+    return data_dir() / "epss" / SNAPSHOT_FILE
 
 
 def load_snapshot(path: Path | None) -> EpssSnapshot | None:

@@ -9,7 +9,6 @@ its KEV marks are. A finding is marked when any of its CVE ids is in the catalog
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from typing import Any
 import jsonschema
 import orjson
 
+from normalizers.data_dir import data_dir
 from normalizers.identity import primary_vulnerability_id
 from normalizers.model import Finding, KnownExploited
 
@@ -50,9 +50,7 @@ class KevCatalog:
 
 def refreshed_path() -> Path:
     """Where `tollgate db update` keeps the fetched catalog: $TOLLGATE_DATA_DIR, else the user cache."""
-    base = os.environ.get("TOLLGATE_DATA_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache",
-                                                        "tollgate")
-    return Path(base, "kev", CATALOG_FILE)
+    return data_dir() / "kev" / CATALOG_FILE
 
 
 def load_catalog() -> KevCatalog:

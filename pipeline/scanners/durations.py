@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from normalizers.data_dir import data_dir
 from pipeline.atomic import write_atomic
 
 FILE_VERSION = 1
@@ -40,9 +40,7 @@ class History:
 
 def durations_path() -> Path:
     """$TOLLGATE_DATA_DIR/scan/durations.json, else the user cache (the same folder `tollgate db update` uses)."""
-    base = os.environ.get("TOLLGATE_DATA_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache",
-                                                        "tollgate")
-    return Path(base, "scan", "durations.json")
+    return data_dir() / "scan" / "durations.json"
 
 
 def load(path: Path) -> History:
