@@ -20,6 +20,7 @@ from pipeline.ncp_wsc.errors import WHAT, ApiError, api_error
 from pipeline.ncp_wsc.jobs import JobRecord, as_int, page_count, records
 from pipeline.ncp_wsc.signing import Credentials, auth_headers
 from pipeline.ncp_wsc.validation import JobSpec
+from pipeline.scanners.http import cut_by_deadline
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
@@ -121,6 +122,8 @@ class WscClient:
         try:
             return self.session.send(prepared, timeout=(CONNECT_TIMEOUT, min(READ_TIMEOUT, remaining)))
         except requests.RequestException as exc:
+            if cut_by_deadline(exc, self.deadline):
+                raise ScannerTimeout(f"{WHAT}: {name} was still unanswered at the timeout") from None
             raise ScannerError(f"{WHAT}: {name} to {self.base_url} failed: {exc.__class__.__name__}") from None
 
     def pause(self, attempt: int, response: requests.Response, error: ApiError, name: str) -> None:

@@ -45,6 +45,8 @@ class ApiClient:
                 self.base_url + path, params=params, timeout=(CONNECT_TIMEOUT, min(READ_TIMEOUT, remaining))
             )
         except requests.RequestException as exc:
+            if cut_by_deadline(exc, self.deadline):
+                raise ScannerTimeout(f"{self.what}: GET {path} was still unanswered at the timeout") from None
             raise ScannerError(f"{self.what}: GET {path} failed: {exc.__class__.__name__}: {exc}") from None
         if response.status_code >= 400:
             raise ScannerError(f"{self.what}: GET {path} returned HTTP {response.status_code}: {response.text[:300]}")
@@ -53,3 +55,9 @@ class ApiClient:
         except ValueError:
             raise ScannerError(f"{self.what}: GET {path} did not return JSON") from None
         return document
+
+
+def cut_by_deadline(exc: requests.RequestException, deadline: float) -> bool:
+    """A read whose timeout was the scan's remaining time, and which ran into it: the scan's timeout,
+    not a failure of the server."""
+    return isinstance(exc, requests.Timeout) and time.monotonic() >= deadline

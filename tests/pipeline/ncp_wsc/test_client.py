@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import socket
 import time
 from collections.abc import Iterator
 
@@ -345,3 +346,12 @@ def test_a_success_without_json_is_an_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(client.session, "send", lambda *args, **kwargs: response)
     with pytest.raises(ScannerError, match="answered HTTP 200 without JSON"):
         client.get_jobs()
+
+
+def test_a_request_the_deadline_cuts_short_is_the_scans_timeout_not_a_failure() -> None:
+    # A listening socket that never answers: the read waits until the scan's remaining time runs out.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        client = WscClient(url, Credentials("a", "b"), time.monotonic() + 0.3)
+        with pytest.raises(ScannerTimeout, match="GET /api/v1/jobs was still unanswered at the timeout"):
+            client.get_jobs()
