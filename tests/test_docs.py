@@ -197,10 +197,14 @@ def test_the_table_check_can_fail() -> None:
 
 CHECKED_SUFFIXES = {".py", ".md", ".yml", ".yaml", ".toml", ".tf", ".txt", ".cfg"}
 SKIPPED_DIRS = {"build", "node_modules", "__pycache__"}
-# Files beside the repository that only this machine has. A test may *read* the shared corpus (and skip
-# cleanly without it), so test code may name `../shared`; nothing may cite these documents.
-OUTSIDE_DOCUMENTS = re.compile(r"DESIGN\.md|DESIGN §|TOOLS\.md|/work/shared|shared/docs/")
-OUTSIDE_PATHS = re.compile(r"\.\./shared")
+# Files beside the repository that only this machine has (docs/development.md). A test may *read* that
+# folder (and skip cleanly without it), so test code may name its path; nothing may cite its documents.
+# The names are assembled here so that this check does not match itself.
+BESIDE = "shared"
+OUTSIDE_NAMES = ("DESIGN", "TOOLS")
+OUTSIDE_DOCUMENTS = re.compile("|".join(rf"{name}\.md|{name} §" for name in OUTSIDE_NAMES)
+                               + rf"|/work/{BESIDE}|{BESIDE}/docs/")
+OUTSIDE_PATHS = re.compile(rf"\.\./{BESIDE}")
 
 
 def checked_files() -> Iterator[Path]:
@@ -215,7 +219,7 @@ def checked_files() -> Iterator[Path]:
 
 
 def citations(path: Path) -> list[str]:
-    """`line: text` of each line that cites a document outside the repository (test code may name `../shared`)."""
+    """`line: text` of each line that cites a document outside the repository (test code may name the path)."""
     test_code = path.suffix == ".py" and path.resolve().is_relative_to(ROOT / "tests")
     return [f"{number}: {line.strip()}"
             for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
@@ -231,5 +235,6 @@ def test_nothing_cites_a_file_outside_the_repository() -> None:
 
 def test_the_citation_check_can_fail(tmp_path: Path) -> None:
     probe = tmp_path / "probe.md"
-    probe.write_text("see DESIGN.md §7\nand ../shared/corpus/\nfine\n", encoding="utf-8")
-    assert citations(probe) == ["1: see DESIGN.md §7", "2: and ../shared/corpus/"]
+    design, corpus = f"see {OUTSIDE_NAMES[0]}.md §7", f"and ../{BESIDE}/corpus/"
+    probe.write_text(f"{design}\n{corpus}\nfine\n", encoding="utf-8")
+    assert citations(probe) == [f"1: {design}", f"2: {corpus}"]
