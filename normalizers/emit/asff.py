@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -221,37 +221,37 @@ def _documents(findings: Iterable[Finding], context: AsffContext,
     """Each finding's document and its serialization, in order, one per Id."""
     frame = _Frame(context, partition_for_region(context.region),
                    product_arn(context.account, context.region), rfc3339(context.now))
-    listed = list(findings)
+    # Normalized findings carry their identity; one built by hand gets it here, once.
+    listed = [f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f)) for f in findings]
     legacy = legacy_fingerprints(listed)
-    for index in _one_per_id(listed, context.scope, warnings):
+    for finding_id, index in _one_per_id(listed, context.scope, warnings).items():
         previous_id = scoped_id(context.scope, listed[index], legacy[index])
-        fitted = _fit_size(_finding(listed[index], frame, warnings, previous_id), warnings)
+        fitted = _fit_size(_finding(listed[index], finding_id, frame, warnings, previous_id), warnings)
         if fitted is not None:
             yield fitted
 
 
-def _one_per_id(findings: list[Finding], scope: Scope, warnings: list[str]) -> list[int]:
-    """The finding each Id keeps, the most severe (the first of equals), at the place its Id first appears."""
+def _one_per_id(findings: list[Finding], scope: Scope, warnings: list[str]) -> dict[str, int]:
+    """Id -> the finding it keeps, the most severe (the first of equals), in the order the Ids first appear."""
     kept: dict[str, int] = {}
     for index, finding in enumerate(findings):
-        finding_id = scoped_id(scope, finding, finding.fingerprint or fingerprint(finding))
+        finding_id = scoped_id(scope, finding)
         earlier = kept.setdefault(finding_id, index)
         if earlier != index:
             warnings.append(f"ASFF finding {finding_id}: two findings share this Id; kept the more severe")
             if findings[earlier].severity.rank < finding.severity.rank:
                 kept[finding_id] = index  # a dict keeps the key's first place
-    return list(kept.values())
+    return kept
 
 
-def _finding(finding: Finding, frame: _Frame, warnings: list[str], previous_id: str) -> dict[str, Any]:
-    if not finding.fingerprint:
-        finding = dataclasses.replace(finding, fingerprint=fingerprint(finding))
+def _finding(finding: Finding, finding_id: str, frame: _Frame, warnings: list[str],
+             previous_id: str) -> dict[str, Any]:
     context = frame.context
     severity = {"Label": SEVERITY_LABEL[finding.severity], "Original": _original_severity(finding)}
     types = finding_types(finding)
     document: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": scoped_id(context.scope, finding),
+        "Id": finding_id,
         "ProductArn": frame.product_arn,
         "ProductName": context.product_name,
         "CompanyName": context.company_name,
@@ -328,7 +328,7 @@ def _string_map(pairs: Iterable[tuple[str, object]], value_limit: int) -> tuple[
         if value is None:
             continue
         text = value if isinstance(value, str) else str(value)
-        if not text or text.isspace():  # the model's NonEmptyString pattern is .*\S.*
+        if not _present(text):
             continue
         if len(result) == MAX_MAP_PAIRS:
             dropped += 1
@@ -551,7 +551,7 @@ def _software_package(package: PackageLocation) -> dict[str, str]:
         "PackageManager": package.ecosystem,
         "FilePath": package.manifest_path,
     }
-    return {key: value for key, value in fields.items() if value and value.strip()}
+    return {key: value for key, value in fields.items() if _present(value)}
 
 
 def _cvss(score: Cvss) -> dict[str, Any]:
@@ -563,7 +563,7 @@ def _cvss(score: Cvss) -> dict[str, Any]:
     return entry
 
 
-def _present(text: str | None) -> bool:
+def _present(text: str | None) -> TypeGuard[str]:
     """Text the model's `.*\\S.*` pattern accepts."""
     return bool(text and not text.isspace())
 
