@@ -30,6 +30,7 @@ from normalizers.model import (
     PackageLocation,
     Scope,
     UrlLocation,
+    with_fingerprint,
 )
 from normalizers.source_tree import SourceTree
 
@@ -210,7 +211,7 @@ def with_fingerprints(findings: Iterable[Finding], tree: SourceTree | None = Non
         listed.append(located)
         bases.append(fingerprint(located, line_text))
     finals = _with_ordinals(listed, bases, [not f.fingerprint for f in listed])
-    return [f if final == f.fingerprint else dataclasses.replace(f, fingerprint=final)
+    return [f if final == f.fingerprint else with_fingerprint(f, final)
             for f, final in zip(listed, finals, strict=True)]
 
 

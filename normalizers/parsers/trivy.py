@@ -141,6 +141,15 @@ class _Artifact:
 
 
 @dataclass(frozen=True)
+class _Memo:
+    """A report repeats one advisory in every package it affects: its texts are kept once, and it is read
+    once (`_advisory`), for the whole report."""
+
+    texts: dict[Any, Any] = dataclasses.field(default_factory=dict)
+    advisories: dict[tuple[str | None, ...], _Advisory] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class _Where:
     """Everything a record needs from its Result and artifact, built once per Result."""
 
@@ -151,14 +160,14 @@ class _Where:
     manifest: str | None  # where lang packages are declared; None for OS packages
     ecosystem: str | None
     source_root: str | None
-    # A report repeats one advisory's texts in every package it affects: one copy of each, for the whole report.
-    shared: dict[Any, Any]
+    memo: _Memo
+
 
     def repo_path(self, path: str) -> str:
         return _repo_path(self.artifact.base_path, path, self.source_root)
 
     def once(self, value: _Shared) -> _Shared:
-        return self.shared.setdefault(value, value)
+        return self.memo.texts.setdefault(value, value)
 
 
 def _repo_path(base: str, path: str, source_root: str | None) -> str:
@@ -337,26 +346,75 @@ def _locate_package(package: PackageLocation, layer: Any, where: _Where) -> Loca
     return ImageLocation(artifact.image, artifact.digest, text(layer, "DiffID") or text(layer, "Digest"), package)
 
 
-def _vulnerability(record: Record, where: _Where) -> Finding:
+@dataclass(frozen=True)
+class _Advisory:
+    """What a vulnerability record says about the advisory itself, with the raw values it was read from."""
+
+    raw: tuple[Any, ...]  # CVSS, CweIDs, VendorIDs, References as the record gave them
+    vuln_id: str
+    title: str | None
+    description: str
+    label: str
+    severity: Severity
+    cwe: tuple[int, ...]
+    cvss: tuple[Cvss, ...]
+    ids: tuple[str, ...]
+    references: tuple[str, ...]
+
+
+_ADVISORY_TEXTS = ("VulnerabilityID", "Title", "Description", "Severity")
+_ADVISORY_VALUES = ("CVSS", "CweIDs", "VendorIDs", "References")
+
+
+def _advisory(record: Record, where: _Where) -> _Advisory:
+    """The record's advisory, read once per report: a later record of the same advisory reuses it when
+    its texts and raw values are equal (CVSS's sources in the same order, since their order is kept)."""
+    key = tuple(text(record, name) for name in _ADVISORY_TEXTS)
+    raw = tuple(record.get(name) for name in _ADVISORY_VALUES)
+    known = where.memo.advisories.get(key)
+    if known is not None and known.raw == raw and _same_order(known.raw[0], raw[0]):
+        return known
     vuln_id = required_text(record, "VulnerabilityID")
+    cvss = _cvss(raw[0])
+    label = key[3] or "UNKNOWN"
+    advisory = _Advisory(
+        raw=raw,
+        vuln_id=vuln_id,
+        title=where.once(key[1]) if key[1] else None,
+        description=where.once((key[2] or "").strip()),
+        label=label,
+        severity=_severity(label, cvss),
+        cwe=_cwes(raw[1]),
+        cvss=cvss,
+        ids=_ids(vuln_id, raw[2]),
+        references=where.once(tuple(texts(raw[3]))),
+    )
+    where.memo.advisories[key] = advisory
+    return advisory
+
+
+def _same_order(known: Any, given: Any) -> bool:
+    return not isinstance(given, dict) or list(known) == list(given)
+
+
+def _vulnerability(record: Record, where: _Where) -> Finding:
+    advisory = _advisory(record, where)
     package = _package(record, where)
-    cvss = _cvss(record.get("CVSS"))
-    label = text(record, "Severity") or "UNKNOWN"
     status = text(record, "Status")
     fix = f"Upgrade {package.name} to {', '.join(package.fixed_versions)}." if package.fixed_versions else None
     return Finding(
         tool=where.tools[Category.IMAGE if where.artifact.image is not None else Category.SCA],
-        rule_id=vuln_id,
-        title=where.once(text(record, "Title") or f"{vuln_id} in {package.name}"),
-        severity=_severity(label, cvss),
+        rule_id=advisory.vuln_id,
+        title=advisory.title or f"{advisory.vuln_id} in {package.name}",
+        severity=advisory.severity,
         location=_locate_package(package, record.get("Layer"), where),
-        description=where.once((text(record, "Description") or "").strip()),
-        original_severity=label,
-        cwe=_cwes(record.get("CweIDs")),
-        cvss=cvss,
-        vulnerability_ids=_ids(vuln_id, record.get("VendorIDs")),
+        description=advisory.description,
+        original_severity=advisory.label,
+        cwe=advisory.cwe,
+        cvss=advisory.cvss,
+        vulnerability_ids=advisory.ids,
         remediation=_remediation(fix, text(record, "PrimaryURL")),
-        references=where.once(tuple(texts(record.get("References")))),
+        references=advisory.references,
         active=status != "not_affected",
         suppression_reason="vendor status not_affected" if status == "not_affected" else None,
         properties=_properties(("status", status), ("severity_source", text(record, "SeveritySource"))),
@@ -484,12 +542,12 @@ def _convert(convert: Converter, record: Any, where: _Where, pointer: str) -> Fi
 
 
 def _where(result: Record, artifact: _Artifact, tools: Mapping[Category, Tool], options: ParseOptions,
-           shared: dict[Any, Any]) -> _Where:
+           memo: _Memo) -> _Where:
     target = text(result, "Target") or ""
     path = _repo_path(artifact.base_path, target, options.source_root)
     os_packages = result.get("Class") == "os-pkgs" or ("Class" not in result and target.endswith(")"))
     manifest = None if os_packages else (target if artifact.image is not None else path)
-    return _Where(tools, artifact, target, path, manifest, text(result, "Type"), options.source_root, shared)
+    return _Where(tools, artifact, target, path, manifest, text(result, "Type"), options.source_root, memo)
 
 
 def _result_items(result: Record, where: _Where, pointer: str) -> Iterator[Finding | Skipped]:
@@ -518,12 +576,12 @@ class TrivyParser(Parser):
         if document is not None and not _looks_like_trivy(document):
             raise UnsupportedReportError(f"{report.source}: not a Trivy JSON report")
         tools = _tools(document)
-        shared: dict[Any, Any] = {}
+        memo = _Memo()
         for artifact, results, prefix in _artifacts(document, options, report.source):
             for index, result in enumerate(results):
                 pointer = f"{prefix}Results[{index}]"
                 if isinstance(result, dict):
-                    yield from _result_items(result, _where(result, artifact, tools, options, shared), pointer + ".")
+                    yield from _result_items(result, _where(result, artifact, tools, options, memo), pointer + ".")
                 else:
                     yield Skipped(TOOL_NAME, "not a JSON object", pointer)
 

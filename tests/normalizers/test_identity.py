@@ -24,6 +24,7 @@ from normalizers.model import (
     Severity,
     Tool,
     UrlLocation,
+    with_fingerprint,
 )
 from normalizers.source_tree import SourceTree
 
@@ -245,3 +246,13 @@ def _digest_v1(finding: Finding) -> str:
     assert isinstance(location, CodeLocation) and location.snippet
     key = f"code|{location.path}|{digest(' '.join(location.snippet.split()))}"
     return digest("v1", finding.category.value, finding.rule_id, key)
+
+
+def test_setting_the_identity_is_the_same_value_as_a_replace() -> None:
+    """with_fingerprint copies the fields instead of re-running __init__, which is only sound while
+    Finding's __init__ does nothing but store them."""
+    finding = code_finding(3)
+    assert not hasattr(Finding, "__post_init__")
+    set_by_copy = with_fingerprint(finding, "f" * 64)
+    assert set_by_copy == dataclasses.replace(finding, fingerprint="f" * 64)
+    assert finding.fingerprint == "" and hash(set_by_copy) == hash(dataclasses.replace(set_by_copy))

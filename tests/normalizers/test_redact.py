@@ -223,7 +223,7 @@ def test_redaction_is_linear_on_a_long_word(text: str) -> None:
 
 
 # Synthetic tokens in each known format (written for this test; none was ever issued), as (text, the part
-# that must not survive). The cheap pre-check (`_MAYBE_SECRET`) decides whether the formats are tried at all.
+# that must not survive). The cheap pre-check (`_may_hold_secret`) decides whether the formats are tried at all.
 _PRIVATE_KEY_BODY = "MIIEowIBAAKCAQEA7"
 _TOKENS = [
     (token, token) for token in (
@@ -242,3 +242,11 @@ _TOKENS = [
 def test_every_known_format_is_masked_in_free_text(text: str, secret: str) -> None:
     redacted = redact_text(f"found in config: {text} (line 3)")
     assert secret not in redacted and MASK in redacted
+
+
+@pytest.mark.parametrize("key", ["PASSWORD", "Api-Key", "paſſword", "AWS_SECRET_ACCESS_KEY", "private_KEY"])
+def test_the_pre_check_lets_every_spelling_of_a_credential_word_through(key: str) -> None:
+    """The pre-check reads lower-cased ASCII; case-insensitive matching also folds the long s onto s, so a text
+    that is not ASCII always goes to the formats."""
+    redacted = redact_text(f"{key} = 'hunter2hunter2'")
+    assert "hunter2hunter2" not in redacted and MASK in redacted

@@ -292,6 +292,23 @@ def test_a_broken_structure_is_malformed_and_a_bad_record_is_skipped_with_its_po
     assert len(with_fingerprints(i for i in items if isinstance(i, Finding))) == 2
 
 
+def test_an_advisory_read_once_is_reused_only_while_its_records_say_the_same() -> None:
+    """Each advisory is read once per report; a later record of the same id and texts whose CVSS
+    sources come in another order, or whose references differ, is read again."""
+    document = orjson.loads((FIXTURES / "alpine-310.json.golden").read_bytes())  # a real report, altered here
+    first = document["Results"][0]["Vulnerabilities"][0]
+    reordered = {**first, "PkgName": "reordered", "CVSS": dict(reversed(list(first["CVSS"].items())))}
+    referenced = {**first, "PkgName": "referenced", "References": ["https://example.org/written-for-this-test"]}
+    document["Results"][0]["Vulnerabilities"] += [reordered, referenced, {**first, "PkgName": "same"}]
+    findings = [f for f in TRIVY.parse(Report("t.json", orjson.dumps(document)), ParseOptions())
+                if isinstance(f, Finding)]
+    original, reordered_finding, referenced_finding, same = findings[0], *findings[-3:]
+    assert [c.source for c in reordered_finding.cvss] == ["redhat", "nvd", "nvd"]
+    assert [c.source for c in original.cvss] == ["nvd", "nvd", "redhat"]
+    assert referenced_finding.references == ("https://example.org/written-for-this-test",)
+    assert same.cvss is original.cvss and same.references is original.references  # read once, shared
+
+
 # DefectDojo's counts (MANIFEST.tsv expected_findings) as an independent oracle. Tollgate agrees on every
 # Trivy JSON file; a difference would be listed here as {file: (tollgate_count, "why, in one line")}.
 EXPLAINED_COUNT_DIFFERENCES: dict[str, tuple[int, str]] = {}
