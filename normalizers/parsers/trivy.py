@@ -146,7 +146,7 @@ class _Memo:
     once (`_advisory`), for the whole report."""
 
     texts: dict[Any, Any] = dataclasses.field(default_factory=dict)
-    advisories: dict[tuple[str | None, ...], _Advisory] = dataclasses.field(default_factory=dict)
+    advisories: dict[tuple[str | None, ...], list[_Advisory]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -367,13 +367,14 @@ _ADVISORY_VALUES = ("CVSS", "CweIDs", "VendorIDs", "References")
 
 
 def _advisory(record: Record, where: _Where) -> _Advisory:
-    """The record's advisory, read once per report: a later record of the same advisory reuses it when
-    its texts and raw values are equal (CVSS's sources in the same order, since their order is kept)."""
+    """The record's advisory, read once per report: a later record of the same id and texts reuses a reading
+    whose raw values are equal (CVSS's sources in the same order, since their order is kept)."""
     key = tuple(text(record, name) for name in _ADVISORY_TEXTS)
     raw = tuple(record.get(name) for name in _ADVISORY_VALUES)
-    known = where.memo.advisories.get(key)
-    if known is not None and known.raw == raw and _same_order(known.raw[0], raw[0]):
-        return known
+    readings = where.memo.advisories.setdefault(key, [])
+    for known in readings:
+        if known.raw == raw and _same_order(known.raw[0], raw[0]):
+            return known
     vuln_id = required_text(record, "VulnerabilityID")
     cvss = _cvss(raw[0])
     label = key[3] or "UNKNOWN"
@@ -389,7 +390,7 @@ def _advisory(record: Record, where: _Where) -> _Advisory:
         ids=_ids(vuln_id, raw[2]),
         references=where.once(tuple(texts(raw[3]))),
     )
-    where.memo.advisories[key] = advisory
+    readings.append(advisory)
     return advisory
 
 
