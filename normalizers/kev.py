@@ -15,14 +15,16 @@ from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import orjson
 
 from normalizers.data_dir import data_dir
 from normalizers.identity import primary_vulnerability_id
 from normalizers.model import Finding, KnownExploited
+
+if TYPE_CHECKING:
+    import jsonschema
 
 CATALOG_FILE = "known_exploited_vulnerabilities.json"
 SCHEMA_FILE = "known_exploited_vulnerabilities_schema.json"
@@ -73,6 +75,8 @@ def bundled_catalog() -> KevCatalog:
 
 @cache
 def _schema_validator() -> jsonschema.protocols.Validator:
+    import jsonschema  # noqa: PLC0415 - lazy: 60 ms of imports that only a fetched catalog needs
+
     schema = orjson.loads(resources.files("normalizers.tables.kev").joinpath(SCHEMA_FILE).read_bytes())
     return jsonschema.validators.validator_for(schema)(schema)
 
