@@ -205,8 +205,8 @@ def _opt(text: str | None, masked: _Masker) -> str | None:
 def _each(items: tuple[_T, ...], redact: Callable[[_T, _Masker], _T],
           masked: _Masker) -> tuple[_T, ...]:
     """The same tuple when no item changes, so an untouched finding is never copied."""
-    redacted = tuple(redact(item, masked) for item in items)
-    return items if all(new is old for new, old in zip(redacted, items, strict=True)) else redacted
+    redacted = tuple([redact(item, masked) for item in items])
+    return items if all(map(operator.is_, redacted, items)) else redacted
 
 
 def _properties(properties: tuple[tuple[str, str], ...], masked: _Masker) -> tuple[tuple[str, str], ...]:
