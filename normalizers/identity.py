@@ -87,6 +87,7 @@ def _purl_name_version(purl_text: str) -> tuple[str, str | None] | None:
     return purl.name, purl.version
 
 
+@functools.lru_cache(maxsize=1024)  # every finding of an image repeats its reference
 def image_repository(reference: str) -> str:
     """`registry:5000/team/app:1.2@sha256:…` -> `registry:5000/team/app`.
 

@@ -35,7 +35,10 @@ STDIN = "-"
 STREAM_BYTES = 16 * 1024 * 1024
 STREAMED_ARRAY_ITEMS = 256  # a shorter array is decoded at once
 OUTLINE_ITEMS = 3  # what sniffing sees of each array
-_SHALLOW = msgspec.json.Decoder(dict[str, msgspec.Raw] | list[msgspec.Raw] | str | int | float | bool | None)
+_ONE_LEVEL = dict[str, msgspec.Raw] | list[msgspec.Raw] | str | int | float | bool | None
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+# Each decode reads all the bytes under it, so two levels at once read a big array's bytes half as often.
+_TWO_LEVELS = msgspec.json.Decoder(dict[str, _ONE_LEVEL] | list[_ONE_LEVEL] | str | int | float | bool | None)
 
 
 class JsonRecords(Sequence[Any]):
@@ -248,9 +251,20 @@ def read_stream(descriptor: int, source: str, max_bytes: int, idle_seconds: floa
 
 
 def _lazy(raw: msgspec.Raw, source: str, depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels")
-    value = _SHALLOW.decode(raw)
+    _check_lazy_depth(source, depth)
+    value = _TWO_LEVELS.decode(raw)
+    if isinstance(value, list) and len(value) >= STREAMED_ARRAY_ITEMS:
+        return JsonRecords(_ITEMS.decode(raw), source, depth + 1)  # its items undecoded: read once more
+    if isinstance(value, dict):
+        return {key: _lazy_child(item, source, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lazy_child(item, source, depth + 1) for item in value]
+    return value
+
+
+def _lazy_child(value: Any, source: str, depth: int) -> Any:
+    """A value `_TWO_LEVELS` decoded: a container of undecoded items, or a plain value."""
+    _check_lazy_depth(source, depth)
     if isinstance(value, dict):
         return {key: _lazy(item, source, depth + 1) for key, item in value.items()}
     if not isinstance(value, list):
@@ -258,6 +272,11 @@ def _lazy(raw: msgspec.Raw, source: str, depth: int) -> Any:
     if len(value) < STREAMED_ARRAY_ITEMS:
         return [_lazy(item, source, depth + 1) for item in value]
     return JsonRecords(value, source, depth + 1)
+
+
+def _check_lazy_depth(source: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise MalformedReportError(f"{source}: nested deeper than {MAX_DEPTH} levels")
 
 
 def _outline(document: Any) -> Any:
