@@ -350,7 +350,7 @@ def _locate_package(package: PackageLocation, layer: Any, where: _Where) -> Loca
 class _Advisory:
     """What a vulnerability record says about the advisory itself, with the raw values it was read from."""
 
-    raw: tuple[Any, ...]  # CVSS, CweIDs, VendorIDs, References as the record gave them
+    raw: tuple[Any, Any, Any, Any]  # CVSS, CweIDs, VendorIDs, References as the record gave them
     vuln_id: str
     title: str | None
     description: str
@@ -362,15 +362,12 @@ class _Advisory:
     references: tuple[str, ...]
 
 
-_ADVISORY_TEXTS = ("VulnerabilityID", "Title", "Description", "Severity")
-_ADVISORY_VALUES = ("CVSS", "CweIDs", "VendorIDs", "References")
-
-
 def _advisory(record: Record, where: _Where) -> _Advisory:
     """The record's advisory, read once per report: a later record of the same id and texts reuses a reading
     whose raw values are equal (CVSS's sources in the same order, since their order is kept)."""
-    key = tuple(text(record, name) for name in _ADVISORY_TEXTS)
-    raw = tuple(record.get(name) for name in _ADVISORY_VALUES)
+    key = (text(record, "VulnerabilityID"), text(record, "Title"), text(record, "Description"),
+           text(record, "Severity"))
+    raw = (record.get("CVSS"), record.get("CweIDs"), record.get("VendorIDs"), record.get("References"))
     readings = where.memo.advisories.setdefault(key, [])
     for known in readings:
         if known.raw == raw and _same_order(known.raw[0], raw[0]):
@@ -531,15 +528,22 @@ _SECTIONS: tuple[tuple[str, Converter], ...] = (
 )
 
 
-def _convert(convert: Converter, record: Any, where: _Where, pointer: str) -> Finding | Skipped:
-    if not isinstance(record, dict):
-        return Skipped(TOOL_NAME, "not a JSON object", pointer)
+def _convert(convert: Converter, record: Any, where: _Where, section: str, index: int) -> Finding | Skipped:
+    """The record `section[index]` as a finding, else the reason it is skipped (its pointer is made only then)."""
+    reason: str
     try:
-        return convert(record, where) or Skipped(TOOL_NAME, "a passed check (PASS) is not a problem", pointer)
+        if not isinstance(record, dict):
+            reason = "not a JSON object"
+        else:
+            finding = convert(record, where)
+            if finding is not None:
+                return finding
+            reason = "a passed check (PASS) is not a problem"
     except KeyError as exc:
-        return Skipped(TOOL_NAME, f"missing field {exc}", pointer)
+        reason = f"missing field {exc}"
     except (TypeError, ValueError) as exc:
-        return Skipped(TOOL_NAME, f"unreadable record ({exc})", pointer)
+        reason = f"unreadable record ({exc})"
+    return Skipped(TOOL_NAME, reason, f"{section}[{index}]")
 
 
 def _where(result: Record, artifact: _Artifact, tools: Mapping[Category, Tool], options: ParseOptions,
@@ -558,7 +562,7 @@ def _result_items(result: Record, where: _Where, pointer: str) -> Iterator[Findi
             yield Skipped(TOOL_NAME, f"{key} is not a list", pointer + key)
             continue
         for index, record in enumerate(records):
-            yield _convert(convert, record, where, f"{pointer}{key}[{index}]")
+            yield _convert(convert, record, where, pointer + key, index)
 
 
 def _tools(document: Any) -> dict[Category, Tool]:
