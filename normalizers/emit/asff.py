@@ -179,17 +179,16 @@ class _AdvisoryVulnerability:
 
 @dataclass(frozen=True)
 class _Advisory:
-    """What a finding's tool, rule, texts and advisory alone decide (`_advisory_key`)."""
+    """What a finding's tool, rule, texts and advisory alone decide (the key `_advisory` remembers it by)."""
 
     generator_id: str
-    category: str
     types: tuple[str, ...]
     severity_label: str
     severity_original: str
     title: str
     description: str
-    cwe: str  # the ProductFields values
-    vulnerability_ids: str
+    lead_fields: dict[str, str]  # ProductFields from Tool to Commit
+    id_fields: dict[str, str]  # ProductFields Cwe and VulnerabilityIds
     first_reference: str | None  # the remediation's link when the tool gives none
     vulnerability: _AdvisoryVulnerability | None
 
@@ -312,7 +311,7 @@ def _finding(finding: Finding, finding_id: str, frame: _Frame, warnings: list[st
         "Description": advisory.description,
         "Resources": [_resource(finding, frame)],
         "FindingProviderFields": {"Severity": dict(severity), "Types": list(advisory.types)},
-        "ProductFields": _product_fields(finding, advisory, frame, warnings, previous_id),
+        "ProductFields": _product_fields(finding, advisory, warnings, previous_id),
         "RecordState": "ACTIVE" if finding.active else "ARCHIVED",
     }
     compliance = _compliance(finding)
@@ -328,31 +327,40 @@ def _finding(finding: Finding, finding_id: str, frame: _Frame, warnings: list[st
 
 
 def _advisory(finding: Finding, frame: _Frame) -> _Advisory:
-    """The finding's advisory parts, built once for each distinct `_advisory_key` (the last MAX_ADVISORIES)."""
+    """The finding's advisory parts, built once per distinct key (of the last MAX_ADVISORIES) in an emission."""
     tool = finding.tool
-    key = (tool.name, tool.category, finding.rule_id, finding.title, finding.description, finding.vulnerability_ids,
-           finding.cwe, finding.severity, finding.original_severity, finding.cvss, finding.references)
+    key = (tool.name, tool.version, tool.category, finding.rule_id, finding.title, finding.description,
+           finding.vulnerability_ids, finding.cwe, finding.severity, finding.original_severity,
+           finding.cvss, finding.references)
     advisories = frame.advisories
     advisory = advisories.get(key)
     if advisory is None:
         if len(advisories) == MAX_ADVISORIES:
             advisories.clear()
-        advisory = advisories[key] = _new_advisory(finding)
+        advisory = advisories[key] = _new_advisory(finding, frame)
     return advisory
 
 
-def _new_advisory(finding: Finding) -> _Advisory:
+def _new_advisory(finding: Finding, frame: _Frame) -> _Advisory:
     title = _title(finding)
+    lead_fields: dict[str, str] = {}
+    _put_texts(lead_fields, (("tollgate/Tool", finding.tool.name), ("tollgate/ToolVersion", finding.tool.version),
+                             ("tollgate/Category", finding.category.value), ("tollgate/RuleId", finding.rule_id)),
+               MAX_PRODUCT_FIELD_VALUE)
+    lead_fields.update(frame.scope_fields)
+    id_fields: dict[str, str] = {}
+    _put_texts(id_fields, (("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
+                           ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids))),
+               MAX_PRODUCT_FIELD_VALUE)
     return _Advisory(
         generator_id=bounded(f"tollgate/{_slug(finding.tool.name)}/{finding.rule_id}", MAX_ID),
-        category=finding.category.value,
         types=tuple(finding_types(finding)),
         severity_label=SEVERITY_LABEL[finding.severity],
         severity_original=_original_severity(finding),
         title=truncate(title, MAX_TITLE),
         description=truncate(finding.description.strip() or title, MAX_DESCRIPTION),
-        cwe=", ".join(f"CWE-{cwe}" for cwe in finding.cwe),
-        vulnerability_ids=", ".join(finding.vulnerability_ids),
+        lead_fields=lead_fields,
+        id_fields=id_fields,
         first_reference=next(iter(web_urls(finding.references)), None),
         vulnerability=_advisory_parts(finding),
     )
@@ -427,32 +435,30 @@ def _string_map(fields: dict[str, str], pairs: Iterable[tuple[str, object]], val
     return dropped
 
 
-def _product_fields(finding: Finding, advisory: _Advisory, frame: _Frame, warnings: list[str],
-                    previous_id: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    _put_texts(fields, (("tollgate/Tool", finding.tool.name), ("tollgate/ToolVersion", finding.tool.version),
-                        ("tollgate/Category", advisory.category), ("tollgate/RuleId", finding.rule_id)),
-               MAX_PRODUCT_FIELD_VALUE)
-    fields.update(frame.scope_fields)
-    core: list[tuple[str, object]] = [
-        ("tollgate/Fingerprint", finding.fingerprint),
-        # The Id this finding had under identity v1: the publisher carries that finding's history over
-        # (docs/identity.md, "Migration").
-        ("tollgate/PreviousId", previous_id),
-        ("tollgate/Confidence", None if finding.confidence is Confidence.UNKNOWN else finding.confidence.value),
-        ("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)),
-        ("tollgate/ConfirmedByRules", ", ".join(f"{e.tool} {e.rule_id}" for e in finding.evidence)),
-        ("tollgate/Cwe", advisory.cwe),
-        ("tollgate/VulnerabilityIds", advisory.vulnerability_ids),
-        ("tollgate/SuppressionReason", None if finding.active else finding.suppression_reason or "reported inactive"),
-    ]
+def _product_fields(finding: Finding, advisory: _Advisory, warnings: list[str], previous_id: str) -> dict[str, str]:
+    fields = advisory.lead_fields.copy()
+    # The Id this finding had under identity v1 (PreviousId): the publisher carries that finding's history over
+    # (docs/identity.md, "Migration").
+    own: list[tuple[str, object]] = [("tollgate/Fingerprint", finding.fingerprint),
+                                     ("tollgate/PreviousId", previous_id)]
+    if finding.confidence is not Confidence.UNKNOWN:
+        own.append(("tollgate/Confidence", finding.confidence.value))
+    if finding.confirmed_by:
+        own.append(("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)))
+    if finding.evidence:
+        own.append(("tollgate/ConfirmedByRules", ", ".join(f"{e.tool} {e.rule_id}" for e in finding.evidence)))
+    _put_texts(fields, own, MAX_PRODUCT_FIELD_VALUE)
+    fields.update(advisory.id_fields)
+    tail: list[tuple[str, object]] = []
+    if not finding.active:
+        tail.append(("tollgate/SuppressionReason", finding.suppression_reason or "reported inactive"))
     if finding.kev is not None:
-        core += [("tollgate/Kev", "true"), ("tollgate/KevDateAdded", finding.kev.date_added),
+        tail += [("tollgate/Kev", "true"), ("tollgate/KevDateAdded", finding.kev.date_added),
                  ("tollgate/KevDueDate", finding.kev.due_date)]
     if finding.epss is not None:  # the probability itself is Vulnerabilities[].EpssScore
-        core += [("tollgate/EpssPercentile", f"{finding.epss.percentile:g}"),
+        tail += [("tollgate/EpssPercentile", f"{finding.epss.percentile:g}"),
                  ("tollgate/EpssDate", finding.epss.score_date)]
-    _put_texts(fields, core, MAX_PRODUCT_FIELD_VALUE)
+    _put_texts(fields, tail, MAX_PRODUCT_FIELD_VALUE)
     if finding.properties:
         extras = ((f"tollgate/property/{key}", value) for key, value in finding.properties)
         dropped = _string_map(fields, extras, MAX_PRODUCT_FIELD_VALUE)
