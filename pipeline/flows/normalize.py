@@ -35,7 +35,7 @@ from pipeline.vex import VexStatement, apply_vex, load_vex
 
 # From this many findings on, the ASFF file is written by a forked child while this process writes the other
 # outputs (measured in docs/development.md); below it, forking costs about what the second core saves.
-FORK_MIN_FINDINGS = 10_000
+FORK_MIN_FINDINGS = 2_000
 
 
 @dataclass(frozen=True)
