@@ -123,3 +123,8 @@ def write_in_place(target: Path, parts: Iterable[bytes]) -> None:
                 view = view[os.write(descriptor, view):]
     finally:
         os.close(descriptor)
+
+
+def note_written(written: Written) -> None:
+    """Record a file another process (pipeline/forked.py) replaced for this one, as if it were written here."""
+    _record(written.path, written.sha256, written.size)

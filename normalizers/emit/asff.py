@@ -35,11 +35,12 @@ Decisions the design leaves open:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit, urlunsplit
@@ -78,6 +79,7 @@ MAX_REFERENCE_URLS = 20
 MAX_FINDING_BYTES = 240 * 1024
 MAX_LABEL = 64  # Severity.Original: a tool's label is a word or a number, never a paragraph
 LAST_RESORT_TEXT = 256  # the final shrinking step cuts every remaining text and list to this
+MAX_ADVISORIES = 4096  # advisories remembered per emission (`_advisory`); a report's are often fewer
 
 # The partitions whose regions do not match the commercial `aws` patterns, as botocore's
 # partitions.json declares them (tests/normalizers/emit/test_asff.py compares the two). A region that
@@ -165,6 +167,33 @@ class AsffEmission:
 
 
 @dataclass(frozen=True)
+class _AdvisoryVulnerability:
+    """Vulnerabilities[]'s parts that a CVE or GHSA advisory fixes; its lists are shared by the documents."""
+
+    primary: str
+    related: list[str]
+    cvss: list[dict[str, Any]]
+    vendor: dict[str, str]
+    references: list[str]
+
+
+@dataclass(frozen=True)
+class _Advisory:
+    """What a finding's tool, rule, texts and advisory alone decide (the key `_advisory` remembers it by)."""
+
+    generator_id: str
+    types: tuple[str, ...]
+    severity_label: str
+    severity_original: str
+    title: str
+    description: str
+    lead_fields: dict[str, str]  # ProductFields from Tool to Commit
+    id_fields: dict[str, str]  # ProductFields Cwe and VulnerabilityIds
+    first_reference: str | None  # the remediation's link when the tool gives none
+    vulnerability: _AdvisoryVulnerability | None
+
+
+@dataclass(frozen=True)
 class _Frame:
     """What every finding of one emission shares, computed once."""
 
@@ -172,6 +201,23 @@ class _Frame:
     partition: str
     product_arn: str
     timestamp: str
+    # The scope's pairs of ProductFields and of Details.Other, blank ones left out and long ones cut
+    scope_fields: dict[str, str]
+    scope_other: dict[str, str]
+    # A report repeats an advisory in every package it affects; its parts are built once per emission.
+    advisories: dict[tuple[object, ...], _Advisory] = field(default_factory=dict)
+
+
+def _frame(context: AsffContext) -> _Frame:
+    scope = context.scope
+    pairs = (("Repository", scope.repository), ("Environment", scope.environment), ("Branch", scope.branch),
+             ("Commit", scope.commit))
+    fields: dict[str, str] = {}
+    _put_texts(fields, ((f"tollgate/{key}", value) for key, value in pairs), MAX_PRODUCT_FIELD_VALUE)
+    other: dict[str, str] = {}
+    _put_texts(other, pairs, MAX_OTHER_VALUE)
+    return _Frame(context, partition_for_region(context.region), product_arn(context.account, context.region),
+                  rfc3339(context.now), fields, other)
 
 
 def partition_for_region(region: str) -> str:
@@ -201,7 +247,8 @@ def _parse_rfc3339(value: str) -> datetime:
 
 
 def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission:
-    """One ASFF finding per Finding; Ids are scoped by the repository (and environment)."""
+    """One ASFF finding per Finding; Ids are scoped by the repository (and environment). Findings of one
+    advisory share its lists (Cvss, ReferenceUrls, ...): the documents are to be read, not changed in place."""
     warnings: list[str] = []
     documents = tuple(document for document, _ in _documents(findings, context, warnings))
     return AsffEmission(documents, tuple(warnings))
@@ -219,8 +266,7 @@ def asff_parts(findings: Iterable[Finding], context: AsffContext, warnings: list
 def _documents(findings: Iterable[Finding], context: AsffContext,
                warnings: list[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
     """Each finding's document and its serialization, in order, one per Id."""
-    frame = _Frame(context, partition_for_region(context.region),
-                   product_arn(context.account, context.region), rfc3339(context.now))
+    frame = _frame(context)
     # Normalized findings carry their identity; one built by hand gets it here, once.
     listed = [f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f)) for f in findings]
     legacy = legacy_fingerprints(listed)
@@ -247,37 +293,77 @@ def _one_per_id(findings: list[Finding], scope: Scope, warnings: list[str]) -> d
 def _finding(finding: Finding, finding_id: str, frame: _Frame, warnings: list[str],
              previous_id: str) -> dict[str, Any]:
     context = frame.context
-    severity = {"Label": SEVERITY_LABEL[finding.severity], "Original": _original_severity(finding)}
-    types = finding_types(finding)
+    advisory = _advisory(finding, frame)
+    severity = {"Label": advisory.severity_label, "Original": advisory.severity_original}
     document: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": finding_id,
         "ProductArn": frame.product_arn,
         "ProductName": context.product_name,
         "CompanyName": context.company_name,
-        "GeneratorId": bounded(f"tollgate/{_slug(finding.tool.name)}/{finding.rule_id}", MAX_ID),
+        "GeneratorId": advisory.generator_id,
         "AwsAccountId": context.account,
-        "Types": types,
+        "Types": list(advisory.types),
         "CreatedAt": frame.timestamp,
         "UpdatedAt": frame.timestamp,
         "Severity": severity,
-        "Title": truncate(_title(finding), MAX_TITLE),
-        "Description": truncate(finding.description.strip() or _title(finding), MAX_DESCRIPTION),
+        "Title": advisory.title,
+        "Description": advisory.description,
         "Resources": [_resource(finding, frame)],
-        "FindingProviderFields": {"Severity": dict(severity), "Types": list(types)},
-        "ProductFields": _product_fields(finding, context.scope, warnings, previous_id),
+        "FindingProviderFields": {"Severity": dict(severity), "Types": list(advisory.types)},
+        "ProductFields": _product_fields(finding, advisory, warnings, previous_id),
         "RecordState": "ACTIVE" if finding.active else "ARCHIVED",
     }
     compliance = _compliance(finding)
     if compliance:
         document["Compliance"] = compliance
-    remediation = _remediation(finding)
+    remediation = _remediation(finding, advisory)
     if remediation:
         document["Remediation"] = {"Recommendation": remediation}
-    vulnerability = _vulnerability(finding)
+    vulnerability = _vulnerability(finding, advisory)
     if vulnerability:
         document["Vulnerabilities"] = [vulnerability]
     return document
+
+
+def _advisory(finding: Finding, frame: _Frame) -> _Advisory:
+    """The finding's advisory parts, built once per distinct key (of the last MAX_ADVISORIES) in an emission."""
+    tool = finding.tool
+    key = (tool.name, tool.version, tool.category, finding.rule_id, finding.title, finding.description,
+           finding.vulnerability_ids, finding.cwe, finding.severity, finding.original_severity,
+           finding.cvss, finding.references)
+    advisories = frame.advisories
+    advisory = advisories.get(key)
+    if advisory is None:
+        if len(advisories) == MAX_ADVISORIES:
+            advisories.clear()
+        advisory = advisories[key] = _new_advisory(finding, frame)
+    return advisory
+
+
+def _new_advisory(finding: Finding, frame: _Frame) -> _Advisory:
+    title = _title(finding)
+    lead_fields: dict[str, str] = {}
+    _put_texts(lead_fields, (("tollgate/Tool", finding.tool.name), ("tollgate/ToolVersion", finding.tool.version),
+                             ("tollgate/Category", finding.category.value), ("tollgate/RuleId", finding.rule_id)),
+               MAX_PRODUCT_FIELD_VALUE)
+    lead_fields.update(frame.scope_fields)
+    id_fields: dict[str, str] = {}
+    _put_texts(id_fields, (("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
+                           ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids))),
+               MAX_PRODUCT_FIELD_VALUE)
+    return _Advisory(
+        generator_id=bounded(f"tollgate/{_slug(finding.tool.name)}/{finding.rule_id}", MAX_ID),
+        types=tuple(finding_types(finding)),
+        severity_label=SEVERITY_LABEL[finding.severity],
+        severity_original=_original_severity(finding),
+        title=truncate(title, MAX_TITLE),
+        description=truncate(finding.description.strip() or title, MAX_DESCRIPTION),
+        lead_fields=lead_fields,
+        id_fields=id_fields,
+        first_reference=next(iter(web_urls(finding.references)), None),
+        vulnerability=_advisory_parts(finding),
+    )
 
 
 def _compliance(finding: Finding) -> dict[str, Any] | None:
@@ -320,9 +406,19 @@ def _original_severity(finding: Finding) -> str:
     return truncate(original, MAX_LABEL) if original else finding.severity.value
 
 
-def _string_map(pairs: Iterable[tuple[str, object]], value_limit: int) -> tuple[dict[str, str], int]:
-    """A FieldMap: non-blank values, keys ≤128, values ≤ `value_limit`, ≤50 pairs; returns (map, dropped)."""
-    result: dict[str, str] = {}
+def _put_texts(fields: dict[str, str], pairs: Iterable[tuple[str, object]], value_limit: int) -> None:
+    """Pairs with distinct keys of at most 128 characters, fewer than 50 in all (the builders' own), into a
+    FieldMap: what `_string_map` does, without the checks that cannot fail for them."""
+    for key, value in pairs:
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else str(value)
+        if text and not text.isspace():
+            fields[key] = text if len(text) <= value_limit else truncate(text, value_limit)
+
+
+def _string_map(fields: dict[str, str], pairs: Iterable[tuple[str, object]], value_limit: int) -> int:
+    """Into a FieldMap: non-blank values, keys ≤128, values ≤ `value_limit`, ≤50 pairs; returns the pairs dropped."""
     dropped = 0
     for key, value in pairs:
         if value is None:
@@ -330,68 +426,46 @@ def _string_map(pairs: Iterable[tuple[str, object]], value_limit: int) -> tuple[
         text = value if isinstance(value, str) else str(value)
         if not _present(text):
             continue
-        if len(result) == MAX_MAP_PAIRS:
+        if len(fields) == MAX_MAP_PAIRS:
             dropped += 1
             continue
         if len(text) > value_limit:
             text = truncate(text, value_limit)
-        result.setdefault(key if len(key) <= MAX_MAP_KEY else truncate(key, MAX_MAP_KEY), text)
-    return result, dropped
+        fields.setdefault(key if len(key) <= MAX_MAP_KEY else truncate(key, MAX_MAP_KEY), text)
+    return dropped
 
 
-def _product_fields(finding: Finding, scope: Scope, warnings: list[str], previous_id: str) -> dict[str, str]:
-    core: list[tuple[str, object]] = [
-        ("tollgate/Tool", finding.tool.name),
-        ("tollgate/ToolVersion", finding.tool.version),
-        ("tollgate/Category", finding.category.value),
-        ("tollgate/RuleId", finding.rule_id),
-        ("tollgate/Repository", scope.repository),
-        ("tollgate/Environment", scope.environment),
-        ("tollgate/Branch", scope.branch),
-        ("tollgate/Commit", scope.commit),
-        ("tollgate/Fingerprint", finding.fingerprint),
-        # The Id this finding had under identity v1: the publisher carries that finding's history over
-        # (docs/identity.md, "Migration").
-        ("tollgate/PreviousId", previous_id),
-        ("tollgate/Confidence", None if finding.confidence is Confidence.UNKNOWN else finding.confidence.value),
-        ("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)),
-        ("tollgate/ConfirmedByRules", ", ".join(f"{e.tool} {e.rule_id}" for e in finding.evidence)),
-        ("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
-        ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids)),
-        ("tollgate/SuppressionReason", None if finding.active else finding.suppression_reason or "reported inactive"),
-        *_kev_fields(finding),
-        *_epss_fields(finding),
-    ]
-    extras = ((f"tollgate/property/{key}", value) for key, value in finding.properties)
-    fields, dropped = _string_map([*core, *extras], MAX_PRODUCT_FIELD_VALUE)
-    if dropped:
-        warnings.append(f"ASFF finding for {finding.rule_id} ({finding.fingerprint}): {dropped} tool properties "
-                        f"left out of ProductFields (Security Hub keeps at most {MAX_MAP_PAIRS} pairs)")
+def _product_fields(finding: Finding, advisory: _Advisory, warnings: list[str], previous_id: str) -> dict[str, str]:
+    fields = advisory.lead_fields.copy()
+    # The Id this finding had under identity v1 (PreviousId): the publisher carries that finding's history over
+    # (docs/identity.md, "Migration").
+    own: list[tuple[str, object]] = [("tollgate/Fingerprint", finding.fingerprint),
+                                     ("tollgate/PreviousId", previous_id)]
+    if finding.confidence is not Confidence.UNKNOWN:
+        own.append(("tollgate/Confidence", finding.confidence.value))
+    if finding.confirmed_by:
+        own.append(("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)))
+    if finding.evidence:
+        own.append(("tollgate/ConfirmedByRules", ", ".join(f"{e.tool} {e.rule_id}" for e in finding.evidence)))
+    _put_texts(fields, own, MAX_PRODUCT_FIELD_VALUE)
+    fields.update(advisory.id_fields)
+    tail: list[tuple[str, object]] = []
+    if not finding.active:
+        tail.append(("tollgate/SuppressionReason", finding.suppression_reason or "reported inactive"))
+    if finding.kev is not None:
+        tail += [("tollgate/Kev", "true"), ("tollgate/KevDateAdded", finding.kev.date_added),
+                 ("tollgate/KevDueDate", finding.kev.due_date)]
+    if finding.epss is not None:  # the probability itself is Vulnerabilities[].EpssScore
+        tail += [("tollgate/EpssPercentile", f"{finding.epss.percentile:g}"),
+                 ("tollgate/EpssDate", finding.epss.score_date)]
+    _put_texts(fields, tail, MAX_PRODUCT_FIELD_VALUE)
+    if finding.properties:
+        extras = ((f"tollgate/property/{key}", value) for key, value in finding.properties)
+        dropped = _string_map(fields, extras, MAX_PRODUCT_FIELD_VALUE)
+        if dropped:
+            warnings.append(f"ASFF finding for {finding.rule_id} ({finding.fingerprint}): {dropped} tool properties "
+                            f"left out of ProductFields (Security Hub keeps at most {MAX_MAP_PAIRS} pairs)")
     return fields
-
-
-def _kev_fields(finding: Finding) -> list[tuple[str, object]]:
-    if finding.kev is None:
-        return []
-    return [("tollgate/Kev", "true"), ("tollgate/KevDateAdded", finding.kev.date_added),
-            ("tollgate/KevDueDate", finding.kev.due_date)]
-
-
-def _epss_fields(finding: Finding) -> list[tuple[str, object]]:
-    if finding.epss is None:  # the probability itself is Vulnerabilities[].EpssScore
-        return []
-    return [("tollgate/EpssPercentile", f"{finding.epss.percentile:g}"), ("tollgate/EpssDate", finding.epss.score_date)]
-
-
-def _other_details(finding: Finding, scope: Scope, location_pairs: list[tuple[str, object]]) -> dict[str, str]:
-    scope_pairs: list[tuple[str, object]] = [
-        ("Repository", scope.repository),
-        ("Environment", scope.environment),
-        ("Branch", scope.branch),
-        ("Commit", scope.commit),
-    ]
-    other, _ = _string_map([*scope_pairs, *location_pairs], MAX_OTHER_VALUE)
-    return other
 
 
 def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
@@ -410,7 +484,9 @@ def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
     resource.setdefault("Region", frame.context.region)
     if frame.partition in RESOURCE_PARTITIONS:
         resource.setdefault("Partition", frame.partition)
-    resource["Details"]["Other"] = _other_details(finding, frame.context.scope, _location_pairs(finding))
+    other = dict(frame.scope_other)
+    _put_texts(other, _location_pairs(finding), MAX_OTHER_VALUE)
+    resource["Details"]["Other"] = other
     return resource
 
 
@@ -419,14 +495,19 @@ def _resource_id(name: str, kind: str) -> str:
     return bounded(name.strip() or f"unknown {kind}", MAX_ID)
 
 
+@functools.lru_cache(maxsize=256)  # a report names few images, each in many findings
+def _ecr_image(reference: str) -> re.Match[str] | None:
+    return _ECR_IMAGE.match(reference)
+
+
 def _image_resource(location: ImageLocation) -> dict[str, Any]:
-    ecr = _ECR_IMAGE.match(location.reference)
+    ecr = _ecr_image(location.reference)
     if ecr is None:
-        container: dict[str, Any] = {"ImageName": _resource_id(location.reference, "image")}
+        image_id = _resource_id(location.reference, "image")
+        container: dict[str, Any] = {"ImageName": image_id}
         if _present(location.digest):
             container["ImageId"] = location.digest
-        return {"Type": "Container", "Id": _resource_id(location.reference, "image"),
-                "Details": {"Container": container}}
+        return {"Type": "Container", "Id": image_id, "Details": {"Container": container}}
     region = ecr["region"]
     partition = partition_for_region(region)
     digest = location.digest or ecr["digest"]
@@ -489,13 +570,13 @@ def _package_pairs(package: PackageLocation) -> list[tuple[str, object]]:
     ]
 
 
-def _remediation(finding: Finding) -> dict[str, str] | None:
+def _remediation(finding: Finding, advisory: _Advisory) -> dict[str, str] | None:
     package = finding.package
     text = finding.remediation.text.strip() if finding.remediation and finding.remediation.text else ""
     if not text and package and package.fixed_versions:
         text = f"Upgrade {package.name} to {', '.join(package.fixed_versions)}."
     url = web_url(finding.remediation.url) if finding.remediation else None
-    url = url or next(iter(web_urls(finding.references)), None)
+    url = url or advisory.first_reference
     if not text and not url:
         return None
     recommendation = {"Text": truncate(text or "See the linked advisory.", MAX_RECOMMENDATION)}
@@ -504,14 +585,10 @@ def _remediation(finding: Finding) -> dict[str, str] | None:
     return recommendation
 
 
-def _vulnerability(finding: Finding) -> dict[str, Any] | None:
+def _vulnerability(finding: Finding, advisory: _Advisory) -> dict[str, Any] | None:
     """Vulnerabilities[] for CVE/GHSA findings; CodeVulnerabilities for SAST findings in code."""
-    # identity upper-cases ids to compare them; advisories keep their own spelling (GHSA-xxxx is lower case)
-    upper = primary_vulnerability_id(finding)
-    primary = next((v for v in finding.vulnerability_ids if v.upper() == upper), upper)
-    vendor = next(((name, url.format(primary)) for prefix, name, url in _VENDORS if upper.startswith(prefix)), None)
-    if vendor is not None:
-        return _advisory_vulnerability(finding, primary, vendor)
+    if advisory.vulnerability is not None:
+        return _advisory_vulnerability(finding, advisory.vulnerability)
     if finding.category is Category.SAST and isinstance(finding.location, CodeLocation) and _present(
             finding.location.path.rstrip("/")):
         # Id is required: a blank rule id (a report's `"rule": " "`) falls back to the title, never blank
@@ -520,26 +597,40 @@ def _vulnerability(finding: Finding) -> dict[str, Any] | None:
     return None
 
 
-def _advisory_vulnerability(finding: Finding, primary: str, vendor: tuple[str, str]) -> dict[str, Any]:
-    vulnerability: dict[str, Any] = {"Id": primary}
-    related = [v for v in finding.vulnerability_ids if v != primary and _present(v)]
-    if related:
-        vulnerability["RelatedVulnerabilities"] = related
+def _advisory_parts(finding: Finding) -> _AdvisoryVulnerability | None:
+    """A CVE's or GHSA's parts of Vulnerabilities[], the same in every finding of that advisory; None for others."""
+    # identity upper-cases ids to compare them; advisories keep their own spelling (GHSA-xxxx is lower case)
+    upper = primary_vulnerability_id(finding)
+    vendor = next(((name, url) for prefix, name, url in _VENDORS if upper.startswith(prefix)), None)
+    if vendor is None:
+        return None
+    primary = next((v for v in finding.vulnerability_ids if v.upper() == upper), upper)
+    return _AdvisoryVulnerability(
+        primary=primary,
+        related=[v for v in finding.vulnerability_ids if v != primary and _present(v)],
+        cvss=[_cvss(score) for score in finding.cvss if score.version != "unknown" and math.isfinite(score.score)],
+        vendor={"Name": vendor[0], "Url": vendor[1].format(primary), "VendorSeverity": _original_severity(finding)},
+        references=list(web_urls(finding.references)[:MAX_REFERENCE_URLS]),
+    )
+
+
+def _advisory_vulnerability(finding: Finding, advisory: _AdvisoryVulnerability) -> dict[str, Any]:
+    vulnerability: dict[str, Any] = {"Id": advisory.primary}
+    if advisory.related:
+        vulnerability["RelatedVulnerabilities"] = advisory.related
     package = finding.package
     if package:
         vulnerability["VulnerablePackages"] = [_software_package(package)]
         vulnerability["FixAvailable"] = "YES" if package.fixed_versions else "NO"
-    scores = [_cvss(score) for score in finding.cvss if score.version != "unknown" and math.isfinite(score.score)]
-    if scores:
-        vulnerability["Cvss"] = scores
-    vulnerability["Vendor"] = {"Name": vendor[0], "Url": vendor[1], "VendorSeverity": _original_severity(finding)}
+    if advisory.cvss:
+        vulnerability["Cvss"] = advisory.cvss
+    vulnerability["Vendor"] = advisory.vendor
     if finding.kev:  # CISA KEV: exploited in the wild (dates in ProductFields tollgate/Kev*)
         vulnerability["ExploitAvailable"] = "YES"
     if finding.epss:  # FIRST EPSS of the finding's CVE (percentile in ProductFields tollgate/Epss*)
         vulnerability["EpssScore"] = finding.epss.probability
-    references = web_urls(finding.references)
-    if references:
-        vulnerability["ReferenceUrls"] = list(references[:MAX_REFERENCE_URLS])
+    if advisory.references:
+        vulnerability["ReferenceUrls"] = advisory.references
     return vulnerability
 
 

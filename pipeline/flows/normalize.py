@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,9 +28,14 @@ from normalizers.raw_report import Report
 from normalizers.redact import redact_text
 from normalizers.results import Results, results_to_dict
 from normalizers.tool_id import ToolId
-from pipeline.atomic import write_atomic
+from pipeline import forked
+from pipeline.atomic import STDOUT, replaceable, write_atomic
 from pipeline.errors import ConfigError
 from pipeline.vex import VexStatement, apply_vex, load_vex
+
+# From this many findings on, the ASFF file is written by a forked child while this process writes the other
+# outputs (measured in docs/development.md); below it, forking costs about what the second core saves.
+FORK_MIN_FINDINGS = 2_000
 
 
 @dataclass(frozen=True)
@@ -172,28 +177,63 @@ def write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[
 def _write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list[str]:
     warnings: list[str] = []
     findings = outcome.results.findings
-    if request.json_out:
-        write_atomic(request.json_out, orjson.dumps(results_to_dict(outcome.results)))
-    if request.sarif_out:
-        sarif = emit_sarif(findings, request.sarif_options)
-        warnings += sarif.warnings
-        for index, document in enumerate(sarif.documents):
-            write_atomic(numbered_path(request.sarif_out, index), orjson.dumps(document))
-    if request.asff_out:
-        context = AsffContext(account=request.account, region=request.region, scope=request.scope)
-        write_atomic(request.asff_out, asff_parts(findings, context, warnings))
-    if request.ocsf_out:
-        write_atomic(request.ocsf_out, orjson.dumps(emit_ocsf(findings, OcsfContext(scope=request.scope))))
-    if request.cyclonedx_out:
-        from normalizers.emit.cyclonedx import SbomContext, emit_cyclonedx  # noqa: PLC0415 - lazy: 90 ms of imports
+    with _asff_writer(findings, request) as write_asff:
+        if request.json_out:
+            write_atomic(request.json_out, orjson.dumps(results_to_dict(outcome.results)))
+        if request.sarif_out:
+            sarif = emit_sarif(findings, request.sarif_options)
+            warnings += sarif.warnings
+            for index, document in enumerate(sarif.documents):
+                write_atomic(numbered_path(request.sarif_out, index), orjson.dumps(document))
+        if write_asff:
+            warnings += write_asff()
+        if request.ocsf_out:
+            write_atomic(request.ocsf_out, orjson.dumps(emit_ocsf(findings, OcsfContext(scope=request.scope))))
+        if request.cyclonedx_out:
+            from normalizers.emit.cyclonedx import SbomContext, emit_cyclonedx  # noqa: PLC0415 - lazy: 90 ms of imports
 
-        write_atomic(request.cyclonedx_out, emit_cyclonedx(findings, SbomContext(scope=request.scope)))
-    if request.gitlab_dir:
-        gitlab = emit_gitlab(findings, request.scope)
-        warnings += gitlab.warnings
-        for name, report in gitlab.reports.items():
-            write_atomic(Path(request.gitlab_dir, name), orjson.dumps(report))
+            write_atomic(request.cyclonedx_out, emit_cyclonedx(findings, SbomContext(scope=request.scope)))
+        if request.gitlab_dir:
+            gitlab = emit_gitlab(findings, request.scope)
+            warnings += gitlab.warnings
+            for name, report in gitlab.reports.items():
+                write_atomic(Path(request.gitlab_dir, name), orjson.dumps(report))
     return warnings
+
+
+@contextmanager
+def _asff_writer(findings: tuple[Finding, ...],
+                 request: NormalizeRequest) -> Iterator[Callable[[], list[str]] | None]:
+    """What writes the requested ASFF file and returns its warnings: a forked child, started at once and busy
+    while this process writes the other outputs, when that pays; else this process, when called."""
+    path = request.asff_out
+    if not path:
+        yield None
+        return
+
+    def write() -> list[str]:
+        warnings: list[str] = []
+        context = AsffContext(account=request.account, region=request.region, scope=request.scope)
+        write_atomic(path, asff_parts(findings, context, warnings))
+        return warnings
+
+    if not _fork_pays(findings, path, request):
+        yield write
+        return
+    with forked.in_child(write) as result:
+        yield result
+
+
+def _fork_pays(findings: tuple[Finding, ...], path: str, request: NormalizeRequest) -> bool:
+    """Enough findings, fork at hand, and an ASFF file of its own: written alongside stdout, a device or another
+    output, the two processes' bytes would interleave."""
+    if len(findings) < FORK_MIN_FINDINGS or not forked.available() or path == STDOUT or not replaceable(Path(path)):
+        return False
+    target = Path(path).resolve()
+    others = (request.json_out, request.sarif_out, request.ocsf_out, request.cyclonedx_out)
+    if target in {Path(other).resolve() for other in others if other and other != STDOUT}:
+        return False
+    return not request.gitlab_dir or target.parent != Path(request.gitlab_dir).resolve()
 
 
 def numbered_path(path: str, index: int) -> str:
