@@ -49,6 +49,9 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(normalize, "FORK_MIN_FINDINGS", 1)
     monkeypatch.setattr(forked, "in_child", counted)
+    # Earlier tests' loopback servers leave daemon threads waiting on idle sockets in this process, which
+    # `available` rightly counts; the child here only builds ASFF and writes a file, taking no lock of theirs.
+    monkeypatch.setattr(forked, "available", lambda: True)
     return started
 
 
