@@ -51,6 +51,10 @@ def recording() -> Iterator[dict[Path, Written]]:
         _RECORDINGS.reset(token)
 
 
+def recording_active() -> bool:
+    return bool(_RECORDINGS.get())
+
+
 def _record(target: Path, sha256: str, size: int) -> None:
     path = target.absolute()
     for written in _RECORDINGS.get():
@@ -75,11 +79,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str | Iterable[byte
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o644)  # reports are meant to be read; mkstemp's 0600 would hide them
-        digest, size = hashlib.sha256(), 0
+        # The hash is read by recording() alone: without one, hashing a 240 MB ASFF file would cost a quarter second.
+        digest, size = (hashlib.sha256() if recording_active() else None), 0
         with os.fdopen(fd, "wb") as handle:
             for part in parts:
                 handle.write(part)
-                digest.update(part)
+                if digest is not None:
+                    digest.update(part)
                 size += len(part)
             handle.flush()
             os.fsync(handle.fileno())
@@ -88,7 +94,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str | Iterable[byte
                 write_in_place(target, iter(lambda: written.read(1024 * 1024), b""))
         else:
             os.replace(temp_name, target)
-            _record(target, digest.hexdigest(), size)
+            if digest is not None:
+                _record(target, digest.hexdigest(), size)
     finally:
         Path(temp_name).unlink(missing_ok=True)
 

@@ -17,7 +17,8 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from types import FrameType
 from typing import TypeVar, cast
 
@@ -81,7 +82,10 @@ def _answer(answer: int, work: Callable[[], object]) -> None:  # pragma: no cove
     signal.signal(signal.SIGTERM, _unwind)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the child
     try:
-        with atomic.recording() as written:
+        # The parent's recordings were copied with its memory: the child records its files only for one of them.
+        recorder: AbstractContextManager[dict[Path, atomic.Written]] = (
+            atomic.recording() if atomic.recording_active() else nullcontext({}))
+        with recorder as written:
             ok, value = _outcome(work)
         data = _pickled((ok, value, tuple(written.values())))
         with os.fdopen(answer, "wb") as pipe:
