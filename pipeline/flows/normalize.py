@@ -152,8 +152,10 @@ def with_vex(outcome: NormalizeOutcome, statements: tuple[VexStatement, ...]) ->
 
 def outcome_from_parsed(parsed: tuple[ParseResult, ...], scope: Scope) -> NormalizeOutcome:
     catalog = load_catalog()
-    findings: list[Finding] = mark_known_exploited(
-        merge_across_tools(merge_duplicates(f for result in parsed for f in result.findings)), catalog)
+    reported = [f for result in parsed for f in result.findings]
+    # Each report's duplicates were merged as it was parsed: only two reports can still share an identity.
+    unique = merge_duplicates(reported) if len(parsed) > 1 else reported
+    findings: list[Finding] = mark_known_exploited(merge_across_tools(unique), catalog)
     skipped: list[Skipped] = [s for result in parsed for s in result.skipped]
     warnings = [redact_text(f"{s.tool}: skipped {s.record or 'a record'}: {s.reason}") for s in skipped]
     results = Results(

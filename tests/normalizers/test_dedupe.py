@@ -30,3 +30,12 @@ def test_an_inactive_duplicate_never_hides_an_active_one() -> None:
     merged = merge_duplicates(with_fingerprints([finding("dependency-check", Severity.CRITICAL, active=False),
                                                  finding("trivy", Severity.LOW)]))
     assert merged[0].active and merged[0].tool.name == "trivy"
+
+
+def test_merging_merged_findings_changes_nothing() -> None:
+    """The normalize flow merges a lone report's findings once, as it parses them, and not again."""
+    merged = merge_duplicates(with_fingerprints([finding("dependency-check", Severity.MEDIUM),
+                                                 finding("trivy", Severity.CRITICAL),
+                                                 finding("grype", Severity.LOW, active=False)]))
+    assert merged[0].confirmed_by == ("dependency-check", "grype")
+    assert merge_duplicates(merged) == merged
