@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import secret_mask
+from pipeline.write_behind import write_behind
 
 STDOUT = "-"
 
@@ -80,13 +81,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str | Iterable[byte
     try:
         os.fchmod(fd, 0o644)  # reports are meant to be read; mkstemp's 0600 would hide them
         # The hash is read by recording() alone: without one, hashing a 240 MB ASFF file would cost a quarter second.
-        digest, size = (hashlib.sha256() if recording_active() else None), 0
+        digest = hashlib.sha256() if recording_active() else None
         with os.fdopen(fd, "wb") as handle:
-            for part in parts:
-                handle.write(part)
-                if digest is not None:
-                    digest.update(part)
-                size += len(part)
+            size = write_behind(parts, (handle.write, digest.update) if digest else (handle.write,))
             handle.flush()
             os.fsync(handle.fileno())
         if not replaceable(target):  # it became a device or a FIFO while we wrote
