@@ -22,6 +22,7 @@ import functools
 import operator
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from normalizers.model import Category, CodeLocation, Evidence, Finding, Location, Remediation, UrlLocation
@@ -31,36 +32,50 @@ _T = TypeVar("_T")
 _D = TypeVar("_D")
 _REPORT_WIDE_LENGTH = 8  # a shorter value ("admin") is masked only in its own finding
 
-# (pattern, group to mask): the group is the secret; the rest of the match stays readable.
-_KNOWN_FORMATS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(.*?)"
-                r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S), 1),
-    (re.compile(r"\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16})\b"), 1),
-    (re.compile(r"(?i)aws.{0,30}?(?:secret|key).{0,30}?[\s'\"=:(]([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), 1),
-    (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"), 1),
-    (re.compile(r"\b(xox[abposre]-[A-Za-z0-9-]{10,})"), 1),
-    (re.compile(r"hooks\.slack\.com/services/([A-Za-z0-9_/-]{8,})"), 1),
-    (re.compile(r"\b(eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})"), 1),
-    (re.compile(r"\b(AIza[0-9A-Za-z_-]{35})"), 1),
-    (re.compile(r"\b([rs]k_live_[0-9A-Za-z]{20,})"), 1),
-    (re.compile(r"\b(glpat-[0-9A-Za-z_-]{20,})"), 1),
-    (re.compile(r"\b(npm_[A-Za-z0-9]{36})\b"), 1),
+@dataclass(frozen=True)
+class _Format:
+    """A token format. `group` is the secret (0: a credential assignment, see `_mask_group`); the rest of the
+    match stays readable. Every match holds `hint`, searched first (in the lower-cased text where the pattern
+    ignores case): a text without it is never run through the pattern."""
+
+    pattern: re.Pattern[str]
+    group: int
+    hint: re.Pattern[str]
+    folded: bool = False
+
+
+def _format(pattern: str, group: int, hint: str, *, folded: bool = False, flags: int = 0) -> _Format:
+    return _Format(re.compile(pattern, flags), group, re.compile(hint), folded)
+
+
+_KNOWN_FORMATS: tuple[_Format, ...] = (
+    _format(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+            1, r"-----BEGIN", flags=re.S),
+    _format(r"\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16})\b",
+            1, r"A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA"),
+    _format(r"(?i)aws.{0,30}?(?:secret|key).{0,30}?[\s'\"=:(]([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", 1, r"aws",
+            folded=True),
+    _format(r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", 1, r"gh[pousr]_|github_pat_"),
+    _format(r"\b(xox[abposre]-[A-Za-z0-9-]{10,})", 1, r"xox"),
+    _format(r"hooks\.slack\.com/services/([A-Za-z0-9_/-]{8,})", 1, r"hooks\.slack\.com"),
+    _format(r"\b(eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})", 1, r"eyJ"),
+    _format(r"\b(AIza[0-9A-Za-z_-]{35})", 1, r"AIza"),
+    _format(r"\b([rs]k_live_[0-9A-Za-z]{20,})", 1, r"k_live_"),
+    _format(r"\b(glpat-[0-9A-Za-z_-]{20,})", 1, r"glpat-"),
+    _format(r"\b(npm_[A-Za-z0-9]{36})\b", 1, r"npm_"),
     # A literal assigned to a credential-named key, in code, YAML, .env or Terraform:
     # `password = "…"`, `DB_PASSWORD=…`, `secret_key: '…'`. References (var.x, ${X}, env()) are not values.
     # The match starts at the credential word, not at the start of the key (`DB_` stays outside it and is
     # kept as written): a leading `[\w.-]*`, retried from every offset of a long word, was quadratic.
-    (re.compile(r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
-                r"(?:[_-]?(?:key|id|value|hash|str|string))?"
-                r"[\"']?\s*(?::=|=>|[:=])\s*(?:(?P<q>[\"'`])(?!\$\{|var\.|local\.)([^\"'`\n]{4,256}?)(?P=q)"
-                r"|(?![\"'`$]|var\.|local\.|env\b|os\.)([^\s\"'`(){},;]{8,256}))"), 0),
+    _format(r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
+            r"(?:[_-]?(?:key|id|value|hash|str|string))?"
+            r"[\"']?\s*(?::=|=>|[:=])\s*(?:(?P<q>[\"'`])(?!\$\{|var\.|local\.)([^\"'`\n]{4,256}?)(?P=q)"
+            r"|(?![\"'`$]|var\.|local\.|env\b|os\.)([^\s\"'`(){},;]{8,256}))",
+            0, r"passw|pwd|secret|token|key", folded=True),
 )
-# Every known format above needs one of these in the text: a text without any is left alone unread.
-# Two searches, because a case-insensitive alternation costs sre six times as much as both together.
-_FORMAT_LITERALS = re.compile(
-    r"-----BEGIN|A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|gh[pousr]_|github_pat_|xox|hooks\.slack\.com"
-    r"|eyJ|AIza|k_live_|glpat-|npm_"
-)
-_FORMAT_WORDS = re.compile(r"aws|passw|pwd|secret|token|key")  # in lower case: the credential words' stems
+# Any hint at all, in two searches: a case-insensitive alternation costs sre six times as much as both together.
+_ANY_HINT = re.compile("|".join(f.hint.pattern for f in _KNOWN_FORMATS if not f.folded))
+_ANY_FOLDED_HINT = re.compile("|".join(f.hint.pattern for f in _KNOWN_FORMATS if f.folded))
 _QUOTED = re.compile(r"""(['"`])([^'"`\n]{4,256}?)\1""")
 _ASSIGNED = re.compile(r"""[=:]\s*([^\s'"`,;)]{8,256})""")
 _CREDENTIAL_RULE = re.compile(r"hard-?coded|secret|password|passwd|credential|api[-_]?key|token|private[-_]?key", re.I)
@@ -148,19 +163,23 @@ class _Masker:
 
 def _mask_text(text: str, ordered: list[str]) -> str | None:
     original = text
-    if _may_hold_secret(text):
-        for pattern, group in _KNOWN_FORMATS:
-            text = pattern.sub(functools.partial(_mask_group, group=group), text)
+    for known in _formats_in(text):
+        text = known.pattern.sub(functools.partial(_mask_group, group=known.group), text)
     for value in ordered:
         if value in text:
             text = text.replace(value, mask(value))
     return None if text == original else text
 
 
-def _may_hold_secret(text: str) -> bool:
-    if not text.isascii():  # case-insensitive matching also folds a few other letters (the long s) onto ASCII ones
-        return True
-    return bool(_FORMAT_LITERALS.search(text) or _FORMAT_WORDS.search(text.lower()))
+def _formats_in(text: str) -> tuple[_Format, ...]:
+    """The formats whose hint the text holds; all of them for a text that is not ASCII, since case-insensitive
+    matching also folds a few other letters (the long s) onto ASCII ones."""
+    if not text.isascii():
+        return _KNOWN_FORMATS
+    lower = text.lower()
+    if not _ANY_HINT.search(text) and not _ANY_FOLDED_HINT.search(lower):
+        return ()
+    return tuple(f for f in _KNOWN_FORMATS if f.hint.search(lower if f.folded else text))
 
 
 def _mask_group(match: re.Match[str], *, group: int) -> str:

@@ -223,7 +223,7 @@ def test_redaction_is_linear_on_a_long_word(text: str) -> None:
 
 
 # Synthetic tokens in each known format (written for this test; none was ever issued), as (text, the part
-# that must not survive). The cheap pre-check (`_may_hold_secret`) decides whether the formats are tried at all.
+# that must not survive). Each format is tried only on a text that holds its hint (`_formats_in`).
 _PRIVATE_KEY_BODY = "MIIEowIBAAKCAQEA7"
 _TOKENS = [
     (token, token) for token in (
