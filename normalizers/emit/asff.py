@@ -327,7 +327,7 @@ def _finding(finding: Finding, finding_id: str, frame: _Frame, warnings: list[st
 
 
 def _advisory(finding: Finding, frame: _Frame) -> _Advisory:
-    """The finding's advisory parts, built once per distinct key (of the last MAX_ADVISORIES) in an emission."""
+    """The finding's advisory parts, built once per distinct key (of the last MAX_ADVISORIES seen) in an emission."""
     tool = finding.tool
     key = (tool.name, tool.version, tool.category, finding.rule_id, finding.title, finding.description,
            finding.vulnerability_ids, finding.cwe, finding.severity, finding.original_severity,
@@ -336,7 +336,7 @@ def _advisory(finding: Finding, frame: _Frame) -> _Advisory:
     advisory = advisories.get(key)
     if advisory is None:
         if len(advisories) == MAX_ADVISORIES:
-            advisories.clear()
+            del advisories[next(iter(advisories))]  # the oldest: a report lists one advisory's packages close together
         advisory = advisories[key] = _new_advisory(finding, frame)
     return advisory
 

@@ -13,13 +13,18 @@ import html
 import re
 from urllib.parse import quote, urlsplit
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=^@:\"'$])")
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_{}\[\]()#+\-.!|~=^@:\"'$]")
 _LINK_SAFE = ":/?#@!$&'*+,;=%~-._"  # parentheses, spaces and brackets get percent-encoded
 
 
 def escape_markdown(text: str) -> str:
     """Text that renders as itself: no emphasis, links, headings, HTML or mentions."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
+    return _MARKDOWN_PUNCTUATION.sub(_backslashed, html.escape(text, quote=False))
+
+
+def _backslashed(match: re.Match[str]) -> str:
+    # A function rather than a replacement template, which sre expands in Python at every match (2 to 10x slower).
+    return "\\" + match[0]
 
 
 def markdown_link(url: str) -> str:
