@@ -162,7 +162,6 @@ class _Where:
     source_root: str | None
     memo: _Memo
 
-
     def repo_path(self, path: str) -> str:
         return _repo_path(self.artifact.base_path, path, self.source_root)
 

@@ -187,14 +187,14 @@ def _write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list
             warnings += sarif.warnings
             for index, document in enumerate(sarif.documents):
                 write_atomic(numbered_path(request.sarif_out, index), orjson.dumps(document))
-        if write_asff:
-            warnings += write_asff()
         if request.ocsf_out:
             write_atomic(request.ocsf_out, orjson.dumps(emit_ocsf(findings, OcsfContext(scope=request.scope))))
         if request.cyclonedx_out:
             from normalizers.emit.cyclonedx import SbomContext, emit_cyclonedx  # noqa: PLC0415 - lazy: 90 ms of imports
 
             write_atomic(request.cyclonedx_out, emit_cyclonedx(findings, SbomContext(scope=request.scope)))
+        if write_asff:  # as late as the warnings' order allows: a forked writer works on meanwhile
+            warnings += write_asff()
         if request.gitlab_dir:
             gitlab = emit_gitlab(findings, request.scope)
             warnings += gitlab.warnings
