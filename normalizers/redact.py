@@ -141,7 +141,7 @@ class _Masker:
     def __init__(self, values: set[str]) -> None:
         self._ordered = sorted(values, key=len, reverse=True)  # a value inside a longer one must not split it
         self._texts: dict[str, str | None] = {}  # text -> its masked form, None when masking changes nothing
-        self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._tuples: dict[tuple[str, ...], tuple[str, ...] | None] = {}  # the same, for tuples of texts
 
     def __call__(self, text: str) -> str:
         try:
@@ -154,11 +154,11 @@ class _Masker:
         if not texts:
             return texts
         try:
-            return self._tuples[texts]
+            result = self._tuples[texts]
         except KeyError:
             redacted = tuple(map(self, texts))
-            result = self._tuples[texts] = texts if all(map(operator.is_, redacted, texts)) else redacted
-            return result
+            result = self._tuples[texts] = None if all(map(operator.is_, redacted, texts)) else redacted
+        return texts if result is None else result
 
 
 def _mask_text(text: str, ordered: list[str]) -> str | None:

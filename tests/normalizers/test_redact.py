@@ -7,6 +7,7 @@ no token-shaped string is committed and nothing can pass by matching a fixed exa
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib.util
 import os
 import random
@@ -127,6 +128,15 @@ def test_secret_scanner_assigned_values_and_url_locations() -> None:
 def test_a_finding_without_secrets_is_returned_as_is() -> None:
     finding = _finding("nothing secret")
     assert redact_findings([finding])[0] is finding
+
+
+def test_findings_whose_equal_references_are_other_tuples_are_returned_as_they_are() -> None:
+    """Texts are masked once per distinct tuple; a second, equal tuple is still the finding's own."""
+    references = ("https://example.org/a", "https://example.org/b")
+    first = dataclasses.replace(_finding("nothing secret"), references=references)
+    second = dataclasses.replace(first, references=tuple(list(references)))
+    assert second.references is not first.references
+    assert [f is g for f, g in zip(redact_findings([first, second]), (first, second), strict=True)] == [True, True]
 
 
 def test_mask_shows_a_short_prefix_at_most() -> None:
