@@ -9,12 +9,13 @@ traceback only with `--debug`.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from normalizers import __version__
 from normalizers.errors import NormalizerError
@@ -119,5 +120,13 @@ def _describe(exc: Exception) -> tuple[str, int, str | None]:
     return (f"internal error: {exc.__class__.__name__}: {exc}", ExitCode.TOOL_FAILED,
             "re-run with --debug and report the traceback")
 
+def entry() -> NoReturn:
+    """The `tollgate` command. What is still alive when `main` returns (the imported modules) lives until the
+    process ends: frozen, it is spared the interpreter's last collection, a walk over all of it (50 ms of a scan)."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
