@@ -10,7 +10,8 @@ The report is built by replicating the vulnerability records of Trivy's own alpi
 output (tests/fixtures/trivy/), each copy given its own package name so nothing deduplicates away.
 Those are 4 advisories in 50,000 packages, the issue's report; a real report repeats an advisory less,
 so `--advisories N` makes N distinct ones (own id, title, description and reference: nothing shared)
-to measure that side too. Each measurement runs in a fresh child process so its peak is its own.
+to measure that side too. Each measurement is a fresh process (Tollgate's is the command itself,
+`python -m pipeline.cli normalize`), so its peak is its own.
 """
 
 from __future__ import annotations
@@ -27,9 +28,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from normalizers.model import Scope
-from pipeline.flows.normalize import NormalizeRequest, normalize_reports, write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "tests" / "fixtures" / "trivy" / "alpine-310.json.golden"
@@ -66,24 +64,25 @@ def child_floor(report: Path, out: Path) -> None:
         json.dump(document, handle)
 
 
-def child_normalize(report: Path, out: Path) -> None:
-    request = NormalizeRequest(reports=(str(report),), scope=Scope("bench/bench"), sarif_out=str(out),
-                               asff_out=f"{out}.asff.json")
-    outcome = normalize_reports(request)
-    write_outputs(outcome, request)
-    if len(outcome.results.findings) < 50_000:
-        raise SystemExit(f"only {len(outcome.results.findings)} findings: the benchmark is not measuring 50k")
-
-
 @dataclass(frozen=True)
 class Run:
     wall: float  # seconds
     rss: int  # peak RSS of the first process, bytes
     tree: int  # peak summed PSS of the process and its descendants, bytes
+    stdout: str
 
 
-def run_child(kind: str, report: Path, out: Path) -> Run:
-    return timed([sys.executable, __file__, "--child", kind, str(report), str(out)], kind)
+def run_floor(report: Path, out: Path) -> Run:
+    return timed([sys.executable, __file__, "--floor", str(report), str(out)], "python floor")
+
+
+def run_tollgate(report: Path, out: Path, count: int) -> Run:
+    """The command itself, as a user runs it; its summary line must count every finding."""
+    run = timed([sys.executable, "-m", "pipeline.cli", "normalize", "--sarif", str(out), "--asff", f"{out}.asff.json",
+                 "--repo", "bench/bench", str(report)], "tollgate normalize")
+    if f"tollgate: {count} findings from 1 reports" not in run.stdout:
+        raise SystemExit(f"tollgate normalize did not report {count} findings: {run.stdout.strip()[-500:]}")
+    return run
 
 
 def trivy_binary() -> str:
@@ -103,7 +102,7 @@ def run_trivy(report: Path, out: Path) -> Run:
 def timed(argv: list[str], name: str) -> Run:
     """One process's wall time, wait4's peak RSS (Linux reports KiB) and its tree's peak PSS."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # each says a few lines
     tree = 0
     while True:
         tree = max(tree, tree_pss(process.pid))
@@ -113,10 +112,11 @@ def timed(argv: list[str], name: str) -> Run:
         time.sleep(0.02)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
+    stdout, stderr = (stream.read().decode(errors="replace") if stream else "" for stream in (process.stdout,
+                                                                                                 process.stderr))
     if process.returncode != 0:
-        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
         raise SystemExit(f"{name} failed: {stderr.strip()[-500:]}")
-    return Run(wall, usage.ru_maxrss * 1024, tree)
+    return Run(wall, usage.ru_maxrss * 1024, tree, stdout)
 
 
 def tree_pss(pid: int) -> int:
@@ -158,20 +158,19 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--pairs", type=int, default=3, help="A B pairs of tollgate and trivy (at least 3)")
     parser.add_argument("--advisories", type=int, help="distinct advisories (default: the seed's 4)")
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "REPORT", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--floor", nargs=2, metavar=("REPORT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        kind, report, out = args.child
-        (child_floor if kind == "floor" else child_normalize)(Path(report), Path(out))
+    if args.floor:
+        child_floor(*map(Path, args.floor))
         return
     with tempfile.TemporaryDirectory() as work:
         report = Path(work) / "trivy-50k.json"
         build_report(report, args.count, args.advisories)
         size = report.stat().st_size
-        floor = run_child("floor", report, Path(work) / "floor.json")
+        floor = run_floor(report, Path(work) / "floor.json")
         ours, theirs = [], []
         for _ in range(max(args.pairs, 3)):  # interleaved, so a neighbour's burst hits both sides alike
-            ours.append(run_child("normalize", report, Path(work) / "out.sarif"))
+            ours.append(run_tollgate(report, Path(work) / "out.sarif", args.count))
             theirs.append(run_trivy(report, Path(work) / "trivy.sarif"))
     ratio = statistics.median(a.wall / b.wall for a, b in zip(ours, theirs, strict=True))
     print(f"report: {args.count} findings of {args.advisories or 4} advisories, {size / 1e6:.1f} MB")
