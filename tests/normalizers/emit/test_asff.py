@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from normalizers.asff_validator import validate_batch, validate_finding
+from normalizers.emit import asff
 from normalizers.emit.asff import (
     MAX_FINDING_BYTES,
     PARTITION_REGION_PATTERNS,
@@ -22,6 +23,7 @@ from normalizers.emit.asff import (
     product_arn,
     rfc3339,
 )
+from normalizers.identity import fingerprint
 from normalizers.model import Category, CodeLocation, Finding, PackageLocation, Scope, Severity, Tool
 from tests.normalizers.helpers import NOW, SCOPE, all_findings
 from tests.snapshot import assert_snapshot
@@ -304,3 +306,15 @@ def test_unfingerprinted_findings_get_their_identity() -> None:
 
 def test_snapshot(emitted: dict[str, dict[str, Any]]) -> None:
     assert_snapshot("emit/asff_factory", list(emitted.values()))
+
+
+def test_a_memo_that_forgets_advisories_builds_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Advisory parts are remembered for the last MAX_ADVISORIES; one forgotten is built again, the same."""
+    findings = all_findings()
+    # Every advisory seen again after all the others, by findings of their own (another identity: another Id).
+    again = [dataclasses.replace(f, fingerprint=f"{fingerprint(f)}-again") for f in reversed(findings)]
+    interleaved = [*findings, *again]
+    remembered = orjson.dumps(emit_asff(interleaved, CONTEXT).findings)
+    monkeypatch.setattr(asff, "MAX_ADVISORIES", 1)
+    forgetful = emit_asff(interleaved, CONTEXT).findings
+    assert len(forgetful) == 2 * len(findings) and orjson.dumps(forgetful) == remembered
