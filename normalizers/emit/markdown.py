@@ -9,6 +9,7 @@ escaped) and `&`, `<`, `>` become entities, so no tag or autolink survives.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import quote, urlsplit
@@ -27,6 +28,7 @@ def _backslashed(match: re.Match[str]) -> str:
     return "\\" + match[0]
 
 
+@functools.lru_cache(maxsize=16_384)  # advisories share reference pages (a vendor's bulletin names many CVEs)
 def markdown_link(url: str) -> str:
     """A link for http(s) URLs; anything else (javascript:, data:, relative) stays escaped text."""
     parts = urlsplit(url.strip())
