@@ -20,6 +20,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from packageurl import PackageURL
 
+from normalizers.caches import ADVISORIES_REMEMBERED
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -171,7 +172,7 @@ def primary_vulnerability_id(finding: Finding) -> str:
     return _primary_id(finding.vulnerability_ids, finding.rule_id)
 
 
-@functools.lru_cache(maxsize=4096)  # asked several times per finding, and one advisory's ids recur
+@functools.lru_cache(maxsize=ADVISORIES_REMEMBERED)  # asked several times per finding; an advisory's ids recur
 def _primary_id(vulnerability_ids: tuple[str, ...], rule_id: str) -> str:
     for prefix in _VULN_ID_PREFERENCE:
         matches = sorted(_canonical_id(v) for v in vulnerability_ids if v.upper().startswith(prefix))

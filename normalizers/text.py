@@ -7,6 +7,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+from normalizers.caches import ADVISORIES_REMEMBERED
+
 _BLOCK_TAGS = frozenset({"p", "br", "li", "div", "tr", "ul", "ol", "pre", "h1", "h2", "h3", "h4"})
 
 
@@ -59,7 +61,7 @@ def web_url(value: str | None) -> str | None:
     return url if _WEB_URL.fullmatch(url) else None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=ADVISORIES_REMEMBERED)
 def web_urls(values: tuple[str, ...]) -> tuple[str, ...]:
     """The values that are web URLs (`web_url`), in order; cached, as reports repeat one advisory's list."""
     return tuple(url for url in map(web_url, values) if url)

@@ -48,6 +48,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from normalizers import kisa
+from normalizers.caches import ADVISORIES_REMEMBERED
 from normalizers.identity import fingerprint, legacy_fingerprints, primary_vulnerability_id, scoped_id
 from normalizers.model import (
     Category,
@@ -79,7 +80,7 @@ MAX_REFERENCE_URLS = 20
 MAX_FINDING_BYTES = 240 * 1024
 MAX_LABEL = 64  # Severity.Original: a tool's label is a word or a number, never a paragraph
 LAST_RESORT_TEXT = 256  # the final shrinking step cuts every remaining text and list to this
-MAX_ADVISORIES = 16_384  # advisories remembered per emission (`_advisory`): about 1.1 KB each
+MAX_ADVISORIES = ADVISORIES_REMEMBERED  # advisories whose parts an emission keeps (`_advisory`)
 
 # The partitions whose regions do not match the commercial `aws` patterns, as botocore's
 # partitions.json declares them (tests/normalizers/emit/test_asff.py compares the two). A region that

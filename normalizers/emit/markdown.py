@@ -14,6 +14,8 @@ import html
 import re
 from urllib.parse import quote, urlsplit
 
+from normalizers.caches import ADVISORIES_REMEMBERED
+
 _MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_{}\[\]()#+\-.!|~=^@:\"'$]")
 _LINK_SAFE = ":/?#@!$&'*+,;=%~-._"  # parentheses, spaces and brackets get percent-encoded
 
@@ -28,7 +30,7 @@ def _backslashed(match: re.Match[str]) -> str:
     return "\\" + match[0]
 
 
-@functools.lru_cache(maxsize=16_384)  # advisories share reference pages (a vendor's bulletin names many CVEs)
+@functools.lru_cache(maxsize=ADVISORIES_REMEMBERED)  # advisories share reference pages (a bulletin names many CVEs)
 def markdown_link(url: str) -> str:
     """A link for http(s) URLs; anything else (javascript:, data:, relative) stays escaped text."""
     parts = urlsplit(url.strip())
