@@ -196,6 +196,11 @@ def fingerprint(finding: Finding, line_text: str | None = None) -> str:
     return _digest(*parts)
 
 
+def identified(finding: Finding) -> Finding:
+    """The finding with its identity: a normalized one carries it already, one built by hand gets it here."""
+    return finding if finding.fingerprint else with_fingerprint(finding, fingerprint(finding))
+
+
 def with_fingerprints(findings: Iterable[Finding], tree: SourceTree | None = None) -> list[Finding]:
     """Fill in `fingerprint` (a set one is kept as is), reading flagged lines from `tree`.
 

@@ -34,7 +34,6 @@ Decisions the design leaves open:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import math
@@ -49,7 +48,7 @@ import orjson
 
 from normalizers import kisa
 from normalizers.caches import ADVISORIES_REMEMBERED
-from normalizers.identity import fingerprint, legacy_fingerprints, primary_vulnerability_id, scoped_id
+from normalizers.identity import identified, legacy_fingerprints, primary_vulnerability_id, scoped_id
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -268,8 +267,7 @@ def _documents(findings: Iterable[Finding], context: AsffContext,
                warnings: list[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
     """Each finding's document and its serialization, in order, one per Id."""
     frame = _frame(context)
-    # Normalized findings carry their identity; one built by hand gets it here, once.
-    listed = [f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f)) for f in findings]
+    listed = [identified(f) for f in findings]
     legacy = legacy_fingerprints(listed)
     for finding_id, index in _one_per_id(listed, context.scope, warnings).items():
         previous_id = scoped_id(context.scope, listed[index], legacy[index])

@@ -21,7 +21,6 @@ and evidence are never written, so no secret value can reach an event.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from normalizers import __version__, kisa
-from normalizers.identity import fingerprint, primary_vulnerability_id
+from normalizers.identity import identified, primary_vulnerability_id
 from normalizers.model import (
     Category,
     CodeLocation,
@@ -111,8 +110,7 @@ def _epoch_millis(value: str | None) -> int:
 
 
 def _event(finding: Finding, context: OcsfContext, time: int) -> dict[str, Any]:
-    if not finding.fingerprint:
-        finding = dataclasses.replace(finding, fingerprint=fingerprint(finding))
+    finding = identified(finding)
     klass = ocsf_class(finding)
     severity_id = SEVERITY_ID[finding.severity]
     event: dict[str, Any] = {
