@@ -405,31 +405,35 @@ def _original_severity(finding: Finding) -> str:
     return truncate(original, MAX_LABEL) if original else finding.severity.value
 
 
+def _field_text(value: object, limit: int) -> str | None:
+    """A FieldMap value: its text cut to `limit`, or None for one the model refuses (absent or blank)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    if not _present(text):
+        return None
+    return text if len(text) <= limit else truncate(text, limit)
+
+
 def _put_texts(fields: dict[str, str], pairs: Iterable[tuple[str, object]], value_limit: int) -> None:
     """Pairs with distinct keys of at most 128 characters, fewer than 50 in all (the builders' own), into a
     FieldMap: what `_string_map` does, without the checks that cannot fail for them."""
     for key, value in pairs:
-        if value is None:
-            continue
-        text = value if isinstance(value, str) else str(value)
-        if text and not text.isspace():
-            fields[key] = text if len(text) <= value_limit else truncate(text, value_limit)
+        text = _field_text(value, value_limit)
+        if text is not None:
+            fields[key] = text
 
 
 def _string_map(fields: dict[str, str], pairs: Iterable[tuple[str, object]], value_limit: int) -> int:
     """Into a FieldMap: non-blank values, keys ≤128, values ≤ `value_limit`, ≤50 pairs; returns the pairs dropped."""
     dropped = 0
     for key, value in pairs:
-        if value is None:
-            continue
-        text = value if isinstance(value, str) else str(value)
-        if not _present(text):
+        text = _field_text(value, value_limit)
+        if text is None:
             continue
         if len(fields) == MAX_MAP_PAIRS:
             dropped += 1
             continue
-        if len(text) > value_limit:
-            text = truncate(text, value_limit)
         fields.setdefault(key if len(key) <= MAX_MAP_KEY else truncate(key, MAX_MAP_KEY), text)
     return dropped
 
