@@ -17,7 +17,9 @@ from __future__ import annotations
 import abc
 import contextlib
 import enum
+import math
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -275,19 +277,43 @@ def run_command(invocation: Invocation, base_env: Mapping[str, str], log: Path, 
 
 
 def reap(process: subprocess.Popen[bytes], deadline: float) -> Exited:
-    """Wait for the process as Popen.wait does (polling, backing off to 50 ms), but with wait4, which also
-    returns what that one process and its children used: concurrent scanners' CPU stays apart."""
+    """Wait for the process with wait4, which also returns what that one process and its children used, so
+    concurrent scanners' CPU stays apart. Where the kernel gives a pidfd (Linux 5.3+), sleep until the exit
+    itself: the next scanner starts at once, not at the next poll. Elsewhere, poll as Popen.wait does."""
+    pidfd = _pidfd(process.pid)
     delay = 0.0005
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return Exited(process.returncode, usage.ru_utime + usage.ru_stime)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise subprocess.TimeoutExpired(process.args, 0)
-        delay = min(delay * 2, remaining, 0.05)
-        time.sleep(delay)
+    try:
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                return Exited(process.returncode, usage.ru_utime + usage.ru_stime)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(process.args, 0)
+            if pidfd is None:
+                delay = min(delay * 2, remaining, 0.05)
+                time.sleep(delay)
+            else:
+                _await_readable(pidfd, remaining)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _pidfd(pid: int) -> int | None:
+    """None where there is none: not Linux, a kernel before 5.3, or a sandbox that refuses the call."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _await_readable(fd: int, seconds: float) -> None:
+    """A pidfd turns readable when its process exits; poll, unlike select, takes any descriptor number."""
+    waiting = select.poll()
+    waiting.register(fd, select.POLLIN)
+    waiting.poll(math.ceil(seconds * 1000))
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -31,6 +31,7 @@ from pipeline.config import embedded_defaults, load_scan_config, parse_scan_conf
 from pipeline.errors import ConfigError, ExitCode, ScannerTimeout
 from pipeline.flows.scan import ScanRequest, plan_scan, run_scan, scan_context
 from pipeline.policy import load_policy
+from pipeline.scanners import base as base_module
 from pipeline.scanners import catalog
 from pipeline.scanners.base import (
     CommandScanner,
@@ -330,6 +331,29 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     grandchild = int(pid_file.read_text(encoding="utf-8"))
     time.sleep(0.2)
     assert not alive(grandchild)
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])
+def test_run_command_returns_the_exit_status_and_cpu_of_the_process_and_its_children(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pidfd: bool) -> None:
+    """With a pidfd the wait sleeps until the exit itself, never in steps; without one (another OS, an old
+    kernel, a sandbox refusing the call) it polls. Either way the same status and CPU come back."""
+    if pidfd and not hasattr(os, "pidfd_open"):
+        pytest.skip("os.pidfd_open needs Linux 5.3+ and Python 3.9+")
+    waits: list[float] = []
+    if pidfd:
+        awaited = base_module._await_readable  # the path taken is what this test checks
+        monkeypatch.setattr(base_module, "_await_readable", lambda fd, seconds: (waits.append(seconds),
+                                                                                 awaited(fd, seconds)))
+    else:
+        monkeypatch.delattr(base_module.os, "pidfd_open", raising=False)
+    code = ("import subprocess, sys; subprocess.run([sys.executable, '-c', 'sum(range(3_000_000))']); "
+            "sum(range(3_000_000)); sys.exit(4)")
+    invocation = Invocation(argv=(sys.executable, "-c", code), cwd=tmp_path, report=tmp_path / "r")
+    exited = run_command(invocation, dict(os.environ), tmp_path / "log", time.monotonic() + 60)
+    assert exited.code == 4
+    assert exited.cpu_seconds > 0.02, "the child's and grandchild's CPU, from wait4"
+    assert bool(waits) == pidfd, "slept on the pidfd until the exit" if pidfd else "polled"
 
 
 def alive(pid: int) -> bool:
