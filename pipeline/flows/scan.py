@@ -63,6 +63,8 @@ from pipeline.gate import GateVerdict
 from pipeline.publish.eligibility import eligibility_from
 from pipeline.remediation.propose import METRIC_PREFIX, propose, write_remediations
 from pipeline.remediation.rebuild import Rescan, Rescanner, rebuild_and_rescan
+from pipeline.report.render import compile_templates, render_html, render_summary
+from pipeline.report.view import build_view
 from pipeline.run_manifest import manifest_run
 from pipeline.scanners import catalog, durations, schedule
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
@@ -226,9 +228,10 @@ class Executed:
     parsed: tuple[ParseResult, ...] = ()
 
 
-def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress,
-                 history: Mapping[str, Measured]) -> tuple[Executed, ...]:
-    """Skip what cannot run, run the rest concurrently, longest expected first; results in catalog order."""
+def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress, history: Mapping[str, Measured],
+                 meanwhile: Callable[[], None] = lambda: None) -> tuple[Executed, ...]:
+    """Skip what cannot run, run the rest concurrently, longest expected first; results in catalog order.
+    `meanwhile` runs on this thread once the first scanners are under way."""
     ready: list[tuple[Scanner, ScannerSettings]] = []
     done: list[Executed] = []
     for name in selected(plan):
@@ -248,27 +251,37 @@ def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress,
             for line in planned.lines():
                 progress.note(line)
         by_name = {scanner.spec.name: (scanner, settings) for scanner, settings in ready}
-        done.extend(dispatch(planned, lambda name: run_one(*by_name[name], ctx, plan.request, progress)))
+        done.extend(dispatch(planned, lambda name: run_one(*by_name[name], ctx, plan.request, progress), meanwhile))
+    else:
+        meanwhile()
     order = list(catalog.names())
     return tuple(sorted(done, key=lambda executed: order.index(executed.run.name)))
 
 
-def dispatch(planned: schedule.Schedule, run: Callable[[str], Executed]) -> list[Executed]:
+def dispatch(planned: schedule.Schedule, run: Callable[[str], Executed],
+             meanwhile: Callable[[], None] = lambda: None) -> list[Executed]:
     """Start each scanner in the schedule's order as soon as it leaves room (schedule.Schedule.room); the
-    ones that take no core at once. Returns what each did, in the order they were started."""
+    ones that take no core at once. `meanwhile` runs once the first are under way, while this thread would
+    only wait. Returns what each did, in the order they were started."""
     waiting = [slot for slot in planned.order if slot.uses_core]
     with ThreadPoolExecutor(max_workers=len(planned.order), thread_name_prefix="tollgate-scan") as pool:
         started = [(pool.submit(run, slot.name), slot) for slot in planned.order if not slot.uses_core]
         running = dict(started)
-        while waiting or running:
+
+        def start_what_fits() -> None:
             while waiting and planned.room(running.values()):
                 slot = waiting.pop(0)
                 future = pool.submit(run, slot.name)
                 started.append((future, slot))
                 running[future] = slot
+
+        start_what_fits()
+        meanwhile()
+        while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 del running[future]
+            start_what_fits()
         return [future.result() for future, _ in started]
 
 
@@ -322,9 +335,6 @@ def _finish(progress: Progress, run: ScannerRun, parsed: tuple[ParseResult, ...]
 def write_reports(outcome: NormalizeOutcome, verdict: GateVerdict, plan: ScanPlan, outputs: ScanOutputs,
                   ) -> list[str]:
     """Results JSON, SARIF, ASFF, OCSF, job summary and HTML; the summary is also appended to $GITHUB_STEP_SUMMARY."""
-    from pipeline.report.render import render_html, render_summary  # noqa: PLC0415 - lazy: Jinja2
-    from pipeline.report.view import build_view  # noqa: PLC0415
-
     request = plan.request
     hub = plan.config.securityhub
     sarif_options = sarif_options_for(str(request.source), dast_location=request.dast_location,
@@ -424,7 +434,8 @@ def scan_and_report(plan: ScanPlan, ctx: ScanContext, stream: TextIO | None) -> 
     history_path = durations.durations_path()
     history = durations.load(history_path)
     with Progress.for_stream(stream or sys.stderr) as progress:
-        executed = run_scanners(plan, ctx, progress, history.measured)
+        # The report templates compile while the scanners run, not after the last one.
+        executed = run_scanners(plan, ctx, progress, history.measured, meanwhile=compile_templates)
     runs = tuple(e.run for e in executed)
     not_saved = durations.save(history_path, history.measured, measured(runs))
     missing = missing_scanners(plan, runs)

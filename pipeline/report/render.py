@@ -56,6 +56,12 @@ def _environment(markdown: bool) -> Environment:
     return environment
 
 
+def compile_templates() -> None:
+    """Compile both templates ahead of their first render; each environment keeps its own."""
+    _environment(markdown=True).get_template(SUMMARY_TEMPLATE)
+    _environment(markdown=False).get_template(HTML_TEMPLATE)
+
+
 def render_summary(view: ReportView) -> str:
     """The job summary: GitHub Markdown with every piece of scanner text escaped."""
     return _environment(markdown=True).get_template(SUMMARY_TEMPLATE).render(view=view)

@@ -93,6 +93,27 @@ def test_dispatch_runs_one_per_core_without_history_and_a_second_beside_one_that
     assert peak_concurrency(waits, hold_first=True) == (["slow", "quick"], 2)
 
 
+def test_meanwhile_runs_once_while_the_first_scanners_run_and_before_the_next_start() -> None:
+    """The scan's own preparations (its report templates) overlap the scanners instead of following them."""
+    planned = schedule.plan((spec("slow", 5), spec("quick", 1)), {}, cores=1, memory_mb=None)
+    slow_started, release, events = threading.Event(), threading.Event(), []
+
+    def run(name: str) -> str:
+        events.append(f"start {name}")
+        if name == "slow":
+            slow_started.set()
+            assert release.wait(10), "meanwhile never ran"
+        return name
+
+    def meanwhile() -> None:
+        assert slow_started.wait(10), "meanwhile ran before the first scanner started"
+        events.append("meanwhile")
+        release.set()
+
+    assert dispatch(planned, run, meanwhile) == ["slow", "quick"]  # type: ignore[arg-type]
+    assert events == ["start slow", "meanwhile", "start quick"]
+
+
 def test_the_schedule_reads_as_lines() -> None:
     planned = schedule.plan(SPECS, {"slow": Measured(wall=4, cpu=3)}, cores=2, memory_mb=2048)
     assert planned.lines() == (
