@@ -273,7 +273,7 @@ class Firewall:
 @cache
 def typosquat_index(eco: Ecosystem, protected: tuple[str, ...]) -> TyposquatIndex:
     """The configured `firewall.protect` names, first (as the top of the list, imitated ones), then the bundled
-    index: built once per process (seconds)."""
+    index: built once per process (a few tenths of a second for npm's 90,000 names)."""
     return TyposquatIndex(eco, (*protected, *popular_names(eco)), monthly_downloads(eco), _brands())
 
 
