@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from pipeline.firewall.model import Ecosystem
+from pipeline.firewall import engine
+from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
 from pipeline.firewall.names import normalize, split_scope
 from pipeline.firewall.typosquat import (
     MIN_BRAND_LENGTH,
@@ -21,6 +22,7 @@ from pipeline.firewall.typosquat import (
     skeleton,
     sounds,
 )
+from tests.pipeline.firewall.helpers import offline_firewall
 
 # Names whose folds take every path: separator runs, scopes, the multi-letter homoglyphs (`rn`, `vv`) and the
 # one-letter ones (digits, `i`), sound folds (`ph`, `ck`, runs of a letter and of vowels), upper case, no word at
@@ -95,3 +97,13 @@ def test_brand_words_count_each_word_once_a_name() -> None:
     assert brand_words(names) == tuple(word for word, count in counts.most_common() if count >= MIN_BRAND_NAMES)
     # `pythonic` is in 9 names, `widget` in 5 (twice in each), `123456` is digits
     assert set(brand_words(names)) == {"python", "ethereum", "abcdef"}
+
+
+def test_a_firewall_builds_the_index_of_the_ecosystems_it_checks_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[Ecosystem] = []
+    build = engine.typosquat_index
+    monkeypatch.setattr(engine, "typosquat_index", lambda eco, protected: built.append(eco) or build(eco, protected))
+    firewall = offline_firewall()
+    hits = firewall.check(DeclaredPackage("reqeusts", Ecosystem.PYPI, "requirements.txt", 1, version="2.31.0")).hits
+    assert [hit.rule for hit in hits if hit.rule is RuleId.TYPOSQUAT] == [RuleId.TYPOSQUAT]
+    assert set(built) == {Ecosystem.PYPI}
