@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 from typing import Any
 
 from rapidfuzz import process
@@ -65,12 +66,14 @@ MAX_HIGH_RANK = 5000  # a strong pattern is HIGH against a name ranked this high
 OWN_SHARE = 100  # a look-alike with at least 1/100 of its target's downloads is a package of its own
 MIN_BRAND_LENGTH = 6  # a word of at least this many letters that is part of at least
 MIN_BRAND_NAMES = 10  # this many indexed names is a project's or an ecosystem's name (`python`, `ethereum`)
-_SEPARATORS = re.compile(r"[-_./@]+")
-_WORD_BOUNDARY = re.compile(r"[-_./@]")
+_SEPARATORS = "-_./@"  # between the words of a name
+_WITHOUT_SEPARATORS = str.maketrans("", "", _SEPARATORS)  # what a skeleton drops
+_ONE_SEPARATOR = str.maketrans(_SEPARATORS, "/" * len(_SEPARATORS))  # each one written "/", for str.split
+_WORD_BOUNDARY = re.compile(f"[{re.escape(_SEPARATORS)}]")
 _VOWELS = frozenset("aeiouy")
 _SOUND_FOLDS = (("ph", "f"), ("ck", "c"), ("k", "c"), ("z", "s"), ("q", "c"))
 _VOWEL_RUNS = re.compile(r"[aeiouy]+")
-_DOUBLED = re.compile(r"(.)\1+")
+_REPEATED = re.compile(r"(.)(?=\1)")  # a letter the same letter follows: dropped, a run is left as one letter
 
 
 @dataclass(frozen=True)
@@ -87,25 +90,54 @@ def _tables() -> dict[str, Any]:
 
 
 def skeleton(name: str) -> str:
-    return _SEPARATORS.sub("", name)
+    return name.translate(_WITHOUT_SEPARATORS)
 
 
 def confusable(name: str) -> str:
-    folded = skeleton(name)
-    for glyph, canonical in _tables()["homoglyphs"]:
-        folded = folded.replace(glyph, canonical)
-    return folded
+    return _fold_homoglyphs(skeleton(name))
 
 
 def sounds(name: str) -> str:
-    folded = skeleton(name)
+    return _fold_sounds(skeleton(name))
+
+
+def _fold_homoglyphs(text: str) -> str:
+    for glyph, canonical in _tables()["homoglyphs"]:
+        text = text.replace(glyph, canonical)
+    return text
+
+
+def _fold_sounds(text: str) -> str:
     for written, said in _SOUND_FOLDS:
-        folded = folded.replace(written, said)
-    return _VOWEL_RUNS.sub("a", _DOUBLED.sub(r"\1", folded))  # a doubled letter sounds as one
+        text = text.replace(written, said)
+    return _VOWEL_RUNS.sub("a", _REPEATED.sub("", text))  # a doubled letter sounds as one
+
+
+def _fold_each(texts: Sequence[str], fold: Callable[[str], str]) -> list[str]:
+    """`[fold(text) for text in texts]` in one call of `fold` on the texts joined by newlines, for the index's
+    100,000 names. `fold` must keep a newline as it is and match nothing across one, so that each text folds as it
+    would alone: so do the translations and replacements here, and their patterns (`.` matches no newline)."""
+    folded = fold("\n".join(texts)).split("\n")
+    return folded if len(folded) == len(texts) else [fold(text) for text in texts]  # a text holding a newline
 
 
 def _words(name: str) -> tuple[str, ...]:
-    return tuple(word for word in _SEPARATORS.split(name) if word)
+    return tuple(_marked_words(_mark_separators(name)))
+
+
+def _mark_separators(text: str) -> str:
+    return text.translate(_ONE_SEPARATOR)
+
+
+def _marked_words(marked: str) -> Iterator[str]:
+    """The words of a name whose separators are all written "/" (_mark_separators)."""
+    return filter(None, marked.split("/"))
+
+
+def _words_each(names: Sequence[str]) -> Iterator[Iterator[str]]:
+    """The words of each name, one name at a time: kept all at once, 100,000 names' words cost more to hold in
+    memory than to split."""
+    return map(_marked_words, _fold_each(names, _mark_separators))
 
 
 def _word_at(name: str, index: int) -> str:
@@ -170,20 +202,28 @@ class TyposquatIndex:
         self.members = frozenset(listed)  # trusted as themselves; the long tail of `downloads` is only compared
         self.downloads = dict(downloads or {})  # normalized name -> monthly downloads, where known
         self.popular = tuple(dict.fromkeys((*listed, *self.downloads)))
-        self.rank = {name: rank for rank, name in enumerate(self.popular, start=1)}
+        self.rank = dict(zip(self.popular, range(1, len(self.popular) + 1), strict=True))
         self._by_length: dict[int, list[str]] = {}
         for name in self.popular:
             self._by_length.setdefault(len(name), []).append(name)
         self._near_memo: dict[tuple[int, int], tuple[str, ...]] = {}
         self._brands = tuple(brand for brand in brands if brand not in self.rank)
         self._brand_set = frozenset(self._brands)
-        self._brand_sounds = _group((sounds(brand), brand) for brand in self._brands if len(brand) >= MIN_SOUND_LENGTH)
-        self._skeleton = _group((skeleton(name), name) for name in self.popular)
-        self._confusable = _group((confusable(name), name) for name in self.popular)
-        self._sounds = _group((sounds(name), name) for name in listed if len(skeleton(name)) >= MIN_SOUND_LENGTH)
-        self._word_sets = _group((_word_key(name), name) for name in self.popular if len(_words(name)) > 1)
+        long_brands = [brand for brand in self._brands if len(brand) >= MIN_SOUND_LENGTH]
+        self._brand_sounds = _group([sounds(brand) for brand in long_brands], long_brands)
+        # Over 100,000 names, calls per name are most of the build: each name's skeleton is computed once, and
+        # every fold is applied to all names at once (_fold_each).
+        skeletons = _fold_each(self.popular, skeleton)
+        self._skeleton = _group(skeletons, self.popular)
+        self._confusable = _group(_fold_each(skeletons, _fold_homoglyphs), self.popular)
+        trusted = self.popular[:len(self.members)]  # the listed names, each once, lead `popular`
+        sounding = [(name, bare) for name, bare in zip(trusted, skeletons, strict=False)  # theirs come first
+                    if len(bare) >= MIN_SOUND_LENGTH]
+        self._sounds = _group(_fold_each([bare for _, bare in sounding], _fold_sounds), [name for name, _ in sounding])
+        self._word_sets = _word_sets(self.popular, skeletons)
         self._affixes = frozenset(_tables()["combo-affixes"])
-        self._bare = _group((split_scope(name)[1], name) for name in listed if split_scope(name)[0])
+        scoped = [name for name in trusted if split_scope(name)[0]]
+        self._bare = _group([split_scope(name)[1] for name in scoped], scoped)
 
     def is_popular(self, name: str) -> bool:
         return normalize(name, self.ecosystem) in self.members
@@ -253,7 +293,8 @@ class TyposquatIndex:
         for target in self._confusable.get(confusable(name), ()):
             if skeleton(target) != skeleton(name):
                 yield LookAlike(target, "homoglyph", True)
-        for target in self._word_sets.get(_word_key(name), ()) if len(_words(name)) > 1 else ():
+        words = _words(name)
+        for target in self._word_sets.get(_word_key(words), ()) if len(words) > 1 else ():
             yield LookAlike(target, "word order", False)
         for target in self._sounds.get(sounds(name), ()) if len(skeleton(name)) >= MIN_SOUND_LENGTH else ():
             if target[0] == name[0]:
@@ -296,9 +337,10 @@ class TyposquatIndex:
 def brand_words(names: Iterable[str]) -> tuple[str, ...]:
     """The words that name many indexed packages, of any ecosystem: projects and brands that attackers
     imitate without a package of that exact name being popular (`python`, `ethereum`), most common first."""
-    counts = Counter(word for name in names for word in set(_words(name.lower()))
-                     if len(word) >= MIN_BRAND_LENGTH and not word.isdigit())
-    return tuple(word for word, count in counts.most_common() if count >= MIN_BRAND_NAMES)
+    counts = Counter(chain.from_iterable(map(set, _words_each([name.lower() for name in names]))))  # once a name
+    brands = Counter({word: count for word, count in counts.items()
+                      if count >= MIN_BRAND_NAMES and len(word) >= MIN_BRAND_LENGTH and not word.isdigit()})
+    return tuple(word for word, _ in brands.most_common())  # equal counts: in first-seen order
 
 
 def _unscoped_twin(name: str, target: str) -> bool:
@@ -341,12 +383,29 @@ def _cores(name: str, affixes: frozenset[str]) -> Iterator[str]:
                 yield name[len(affix):]
 
 
-def _word_key(name: str) -> str:
-    return " ".join(sorted(_words(name)))
+def _word_key(words: Iterable[str]) -> str:
+    return " ".join(sorted(words))
 
 
-def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
-    grouped: dict[str, dict[str, None]] = {}
-    for key, name in pairs:
-        grouped.setdefault(key, {})[name] = None
-    return {key: tuple(names) for key, names in grouped.items()}
+def _word_sets(names: Sequence[str], skeletons: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The names of several words by their words in any order (_word_key). A name its skeleton leaves as it is
+    has no separator, so one word: only the others are split."""
+    separated = [name for name, bare in zip(names, skeletons, strict=True) if len(bare) < len(name)]
+    keys, several = [], []
+    for name, words in zip(separated, map(tuple, _words_each(separated)), strict=True):
+        if len(words) > 1:
+            keys.append(_word_key(words))
+            several.append(name)
+    return _group(keys, several)
+
+
+def _group(keys: Sequence[str], names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each key's names (the `names` it is paired with), each name once; keys and names in first-seen order."""
+    # (name,) for each key, as almost every key has one name; a key keeps the place where it was first seen
+    grouped: dict[str, tuple[str, ...]] = dict(zip(keys, zip(names), strict=True))
+    shared: dict[str, dict[str, None]] = {key: {} for key, count in Counter(keys).items() if count > 1}
+    for key, name in zip(keys, names, strict=True):
+        if key in shared:
+            shared[key][name] = None  # each name once, in first-seen order
+    grouped.update((key, tuple(together)) for key, together in shared.items())
+    return grouped

@@ -41,7 +41,7 @@ def recall(path: Path) -> tuple[float, float, list[str]]:
         ecosystem = Ecosystem(row["ecosystem"])
         verdict = firewall.check(DeclaredPackage(row["malicious_package"], ecosystem, "known.csv", 1))
         flagged = any(hit.rule is RuleId.TYPOSQUAT for hit in verdict.hits)
-        results.append((flagged, firewall.indexes[ecosystem].is_popular(row["target_package"])))
+        results.append((flagged, firewall.index(ecosystem).is_popular(row["target_package"])))
         if not flagged:
             misses.append(f"{row['malicious_package']} -> {row['target_package']}")
     indexed = [flagged for flagged, in_index in results if in_index]
@@ -115,7 +115,7 @@ def test_unseen_long_tail_names_give_no_high_typosquat() -> None:
 def test_counted_names_give_no_high_typosquat() -> None:
     """Every hundredth name of the bundled download counts below the popular list: real use, never HIGH."""
     firewall = offline_firewall()
-    index = firewall.indexes[Ecosystem.NPM]
+    index = firewall.index(Ecosystem.NPM)
     names = [name for name in list(index.downloads)[::100] if name not in index.members]
     assert len(names) > 700
     high = [name for name in names for hit in firewall.check(DeclaredPackage(name, Ecosystem.NPM, "x", 1)).hits

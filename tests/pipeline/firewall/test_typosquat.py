@@ -125,7 +125,7 @@ def test_a_name_that_is_itself_popular_is_never_a_typosquat(name: str, ecosystem
 
 def counted_index() -> TyposquatIndex:
     """The index the firewall builds: the popular lists, npm's download counts and the words of many names."""
-    return offline_firewall().indexes[Ecosystem.NPM]
+    return offline_firewall().index(Ecosystem.NPM)
 
 
 def test_the_bundled_download_counts_are_real_and_large() -> None:
@@ -159,7 +159,7 @@ def test_words_of_many_package_names_are_targets_for_unknown_names() -> None:
     brands = brand_words(name for ecosystem in Ecosystem for name in (*popular_names(ecosystem),
                                                                        *monthly_downloads(ecosystem)))
     assert {"python", "typescript", "webpack"} <= set(brands) and "react" not in brands  # too short
-    index = offline_firewall().indexes[Ecosystem.PYPI]
+    index = offline_firewall().index(Ecosystem.PYPI)
     assert [(h.target, h.technique, h.explicit) for h in index.look_alikes("pyhtno")] == []  # two edits: too weak
     assert [(h.target, h.technique, h.explicit) for h in index.look_alikes("pytohn")] == [
         ("python", "transposition of a name many packages carry", False)]
