@@ -221,7 +221,7 @@ class TyposquatIndex:
                     if len(bare) >= MIN_SOUND_LENGTH]
         self._sounds = _group(_fold_each([bare for _, bare in sounding], _fold_sounds), [name for name, _ in sounding])
         self._word_sets = _word_sets(self.popular, skeletons)
-        self._affixes = frozenset(_tables()["combo-affixes"])
+        self._affixes = dict.fromkeys(_tables()["combo-affixes"])  # the table's order: a set's would vary by run
         scoped = [name for name in trusted if split_scope(name)[0]]
         self._bare = _group([split_scope(name)[1] for name in scoped], scoped)
 
@@ -337,7 +337,9 @@ class TyposquatIndex:
 def brand_words(names: Iterable[str]) -> tuple[str, ...]:
     """The words that name many indexed packages, of any ecosystem: projects and brands that attackers
     imitate without a package of that exact name being popular (`python`, `ethereum`), most common first."""
-    counts = Counter(chain.from_iterable(map(set, _words_each([name.lower() for name in names]))))  # once a name
+    # Each word once a name, in the name's order: a set's order changes with the hash seed, and with it the order
+    # of brands of equal counts, so the first target a hit names.
+    counts = Counter(chain.from_iterable(map(dict.fromkeys, _words_each([name.lower() for name in names]))))
     brands = Counter({word: count for word, count in counts.items()
                       if count >= MIN_BRAND_NAMES and len(word) >= MIN_BRAND_LENGTH and not word.isdigit()})
     return tuple(word for word, _ in brands.most_common())  # equal counts: in first-seen order
@@ -369,7 +371,7 @@ def _plausible_two_edits(name: str, target: str) -> bool:
     return True
 
 
-def _cores(name: str, affixes: frozenset[str]) -> Iterator[str]:
+def _cores(name: str, affixes: Mapping[str, None]) -> Iterator[str]:
     """`name` without its affix words: split on separators, or an affix glued to either end."""
     words = list(_words(name))
     kept = [word for word in words if word not in affixes]
