@@ -66,7 +66,7 @@ from pipeline.remediation.rebuild import Rescan, Rescanner, rebuild_and_rescan
 from pipeline.report.render import compile_templates, render_html, render_summary
 from pipeline.report.view import build_view
 from pipeline.run_manifest import manifest_run
-from pipeline.scanners import catalog, durations, schedule
+from pipeline.scanners import catalog, durations, machine, schedule
 from pipeline.scanners.base import ScanContext, Scanner, ScannerName, ScannerSpec, SkipKind
 from pipeline.scanners.durations import Measured
 from pipeline.scanners.progress import Progress, RunStatus, ScannerRun
@@ -245,8 +245,8 @@ def run_scanners(plan: ScanPlan, ctx: ScanContext, progress: Progress, history: 
         progress.finished(skipped)
         done.append(Executed(skipped))
     if ready:
-        planned = schedule.plan((scanner.spec for scanner, _ in ready), history, schedule.usable_cores(),
-                                schedule.available_memory_mb())
+        planned = schedule.plan((scanner.spec for scanner, _ in ready), history, machine.usable_cores(),
+                                machine.available_memory_mb())
         if plan.request.debug:
             for line in planned.lines():
                 progress.note(line)

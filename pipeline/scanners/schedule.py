@@ -11,21 +11,19 @@ gaps beside the long one.
 
 Expected seconds are the last scan's measured wall time (pipeline/scanners/durations.py), else the spec's
 static estimate. A scanner that polls a server (`uses_core: false`: ZAP, SonarQube) takes no share; it
-starts at once, beside the others. The memory bound caps how many run at once: MemAvailable (Linux)
-over the largest memory estimate of the scanners that take a core.
+starts at once, beside the others. The memory bound caps how many run at once: the memory available
+(pipeline/scanners/machine.py: MemAvailable, or less within a container's limit) over the largest memory
+estimate of the scanners that take a core.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipeline.scanners.base import ScannerSpec
 from pipeline.scanners.durations import Measured
 
-MEMINFO = Path("/proc/meminfo")
 # A share below this would let too many start at once on one stretched measurement; at most cores / MIN_SHARE run.
 MIN_SHARE = 0.5
 
@@ -85,24 +83,3 @@ def _slot(spec: ScannerSpec, measured: Measured | None, cores: int) -> Slot:
         share = min(max(measured.cpu / measured.wall, MIN_SHARE), float(cores))
     expected = spec.expected_seconds if measured is None else measured.wall
     return Slot(spec.name, expected, measured is not None, spec.uses_core, share)
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (a CI runner's affinity mask), not the machine's count."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def available_memory_mb(meminfo: Path = MEMINFO) -> int | None:
-    """MemAvailable from /proc/meminfo; None where there is no such file or line."""
-    try:
-        lines = meminfo.read_text(encoding="ascii").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    for line in lines:
-        key, _, value = line.partition(":")
-        fields = value.split()
-        if key == "MemAvailable" and fields and fields[0].isdigit():
-            return int(fields[0]) // 1024
-    return None

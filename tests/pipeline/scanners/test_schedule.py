@@ -125,16 +125,6 @@ def test_the_schedule_reads_as_lines() -> None:
     )
 
 
-def test_machine_facts_are_read_where_they_exist(tmp_path: Path) -> None:
-    assert schedule.usable_cores() >= 1
-    meminfo = tmp_path / "meminfo"
-    meminfo.write_text("MemTotal:       24683772 kB\nMemAvailable:   2097152 kB\n", encoding="ascii")
-    assert schedule.available_memory_mb(meminfo) == 2048
-    meminfo.write_text("MemTotal:       24683772 kB\n", encoding="ascii")
-    assert schedule.available_memory_mb(meminfo) is None
-    assert schedule.available_memory_mb(tmp_path / "absent") is None
-
-
 def test_durations_round_trip_and_a_scan_keeps_the_figures_of_scanners_it_did_not_run(tmp_path: Path) -> None:
     path = tmp_path / "scan" / "durations.json"
     assert durations.load(path) == durations.History({})  # no history yet: no warning either
