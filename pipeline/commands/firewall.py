@@ -168,6 +168,7 @@ def install(args: argparse.Namespace) -> int:
 def serve(firewall: Firewall, args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port} is not a port number")
+    firewall.build_indexes()
     try:
         server = PackageCheckServer((args.host, args.port), firewall, verbose=args.verbose)
     except OSError as exc:

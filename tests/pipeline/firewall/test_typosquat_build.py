@@ -3,15 +3,18 @@ split): it must hold exactly what folding and grouping each name on its own give
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections import Counter
 from collections.abc import Iterable
 
 import pytest
 
+from pipeline.commands.firewall import serve
 from pipeline.firewall import engine
 from pipeline.firewall.model import DeclaredPackage, Ecosystem, RuleId
 from pipeline.firewall.names import normalize, split_scope
+from pipeline.firewall.server import PackageCheckServer
 from pipeline.firewall.typosquat import (
     MIN_BRAND_LENGTH,
     MIN_BRAND_NAMES,
@@ -113,3 +116,20 @@ def test_a_firewall_builds_the_index_of_the_ecosystems_it_checks_only(monkeypatc
     hits = firewall.check(DeclaredPackage("reqeusts", Ecosystem.PYPI, "requirements.txt", 1, version="2.31.0")).hits
     assert [hit.rule for hit in hits if hit.rule is RuleId.TYPOSQUAT] == [RuleId.TYPOSQUAT]
     assert set(built) == {Ecosystem.PYPI}
+
+
+def test_the_api_server_builds_every_index_before_it_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its first answer must be as quick as the rest, not pay for a build."""
+    built: list[Ecosystem] = []
+    build = engine.typosquat_index
+    monkeypatch.setattr(engine, "typosquat_index", lambda eco, protected: built.append(eco) or build(eco, protected))
+    listening: list[set[Ecosystem]] = []
+
+    def serve_forever(self: PackageCheckServer, poll_interval: float = 0.5) -> None:
+        listening.append(set(built))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PackageCheckServer, "serve_forever", serve_forever)
+    assert serve(offline_firewall(), argparse.Namespace(host="127.0.0.1", port=0, verbose=False)) == 0
+    assert listening == [set(Ecosystem)]
+
