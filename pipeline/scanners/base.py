@@ -160,7 +160,8 @@ class ReportFile:
 class ScannerOutput:
     reports: tuple[ReportFile, ...]
     notes: tuple[str, ...] = ()  # facts worth printing, e.g. SonarQube's quality gate status
-    cpu_seconds: float = 0.0  # the tool's processes' (children included); in-process work is the caller's to add
+    # The tool's processes' (children included), or its own threads'; the calling thread's is the caller's to add.
+    cpu_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class SupplyChain(Scanner):
         offline = bool(options.get("offline", True))
         registry = Registry(replace(config.registry, offline=offline), ctx.env)
         collected = read_manifests(ctx.source, manifests(ctx))
-        verdicts = check_all(Firewall(config, registry), collected.packages, deadline)
+        verdicts, cpu_seconds = check_all(Firewall(config, registry), collected.packages, deadline)
         findings = [finding_record(v.package, hit, v.score) for v in verdicts for hit in v.all_hits()]
         undated = [problem for v in verdicts if (problem := _age_not_checked(v)) is not None]
         notes = _notes(verdicts, len(collected.problems), len(undated), offline)
@@ -91,13 +91,17 @@ class SupplyChain(Scanner):
                               offline=offline)
         path = ctx.folder(self.spec.name) / "supply-chain.json"
         write_atomic(path, orjson.dumps(report, option=orjson.OPT_INDENT_2))
-        return ScannerOutput(reports=(ReportFile(path, ToolId.SUPPLY_CHAIN),), notes=tuple(notes))
+        return ScannerOutput(reports=(ReportFile(path, ToolId.SUPPLY_CHAIN),), notes=tuple(notes),
+                             cpu_seconds=cpu_seconds)
 
 
-def check_all(firewall: Firewall, packages: list[DeclaredPackage], deadline: float) -> list[Verdict]:
-    """Every package checked on a few threads, in manifest order; ScannerTimeout past the deadline."""
+def check_all(firewall: Firewall, packages: list[DeclaredPackage],
+              deadline: float) -> tuple[list[Verdict], float]:
+    """Every package checked on a few threads, in manifest order, and the CPU seconds those threads spent (the
+    typosquat index is built on one of them): the scanner's own, which the schedule weighs. ScannerTimeout past
+    the deadline."""
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="tollgate-firewall") as pool:
-        futures = [pool.submit(firewall.check, package) for package in packages]
+        futures = [pool.submit(_timed_check, firewall, package) for package in packages]
         done, pending = wait(futures, timeout=max(deadline - time.monotonic(), 0.001))
         for future in pending:
             future.cancel()
@@ -107,7 +111,13 @@ def check_all(firewall: Firewall, packages: list[DeclaredPackage], deadline: flo
         failed = next((f.exception() for f in futures if f.exception() is not None), None)
         if failed is not None:
             raise ScannerError(f"the supply-chain firewall failed: {failed.__class__.__name__}: {failed}")
-        return [future.result() for future in futures]
+        checked = [future.result() for future in futures]
+    return [verdict for verdict, _ in checked], sum(cpu for _, cpu in checked)
+
+
+def _timed_check(firewall: Firewall, package: DeclaredPackage) -> tuple[Verdict, float]:
+    started = time.thread_time()
+    return firewall.check(package), time.thread_time() - started
 
 
 def _age_not_checked(verdict: Verdict) -> ManifestProblem | None:

@@ -104,6 +104,7 @@ def test_the_scanner_on_the_example_app(tmp_path: Path) -> None:
     ctx = ScanContext(source=app, work_dir=tmp_path, config_path=ROOT / "examples" / ".tollgate.yml", env={})
     assert SCANNER.readiness(ctx, Options()) is None
     output = SCANNER.run(ctx, Options.of({"offline": True}), time.monotonic() + 60)
+    assert output.cpu_seconds > 0, "its checking threads' CPU, which the scan's schedule weighs"
     result = parse_bytes("example.json", output.reports[0].path.read_bytes(), ToolId.SUPPLY_CHAIN)
     assert sorted((f.rule_id, package(f).name, package(f).manifest_line) for f in result.findings) == [
         ("TG-SC-QUARANTINE", "Django", 2), ("TG-SC-TYPOSQUAT", "reqeusts", 4)]
