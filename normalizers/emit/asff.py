@@ -213,9 +213,9 @@ def _frame(context: AsffContext) -> _Frame:
     pairs = (("Repository", scope.repository), ("Environment", scope.environment), ("Branch", scope.branch),
              ("Commit", scope.commit))
     fields: dict[str, str] = {}
-    _put_texts(fields, ((f"tollgate/{key}", value) for key, value in pairs), MAX_PRODUCT_FIELD_VALUE)
+    _string_map(fields, ((f"tollgate/{key}", value) for key, value in pairs), MAX_PRODUCT_FIELD_VALUE)
     other: dict[str, str] = {}
-    _put_texts(other, pairs, MAX_OTHER_VALUE)
+    _string_map(other, pairs, MAX_OTHER_VALUE)
     return _Frame(context, partition_for_region(context.region), product_arn(context.account, context.region),
                   rfc3339(context.now), fields, other)
 
@@ -343,12 +343,12 @@ def _advisory(finding: Finding, frame: _Frame) -> _Advisory:
 def _new_advisory(finding: Finding, frame: _Frame) -> _Advisory:
     title = _title(finding)
     lead_fields: dict[str, str] = {}
-    _put_texts(lead_fields, (("tollgate/Tool", finding.tool.name), ("tollgate/ToolVersion", finding.tool.version),
+    _string_map(lead_fields, (("tollgate/Tool", finding.tool.name), ("tollgate/ToolVersion", finding.tool.version),
                              ("tollgate/Category", finding.category.value), ("tollgate/RuleId", finding.rule_id)),
                MAX_PRODUCT_FIELD_VALUE)
     lead_fields.update(frame.scope_fields)
     id_fields: dict[str, str] = {}
-    _put_texts(id_fields, (("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
+    _string_map(id_fields, (("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
                            ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids))),
                MAX_PRODUCT_FIELD_VALUE)
     return _Advisory(
@@ -405,36 +405,21 @@ def _original_severity(finding: Finding) -> str:
     return truncate(original, MAX_LABEL) if original else finding.severity.value
 
 
-def _field_text(value: object, limit: int) -> str | None:
-    """A FieldMap value: its text cut to `limit`, or None for one the model refuses (absent or blank)."""
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else str(value)
-    if not _present(text):
-        return None
-    return text if len(text) <= limit else truncate(text, limit)
-
-
-def _put_texts(fields: dict[str, str], pairs: Iterable[tuple[str, object]], value_limit: int) -> None:
-    """Pairs with distinct keys of at most 128 characters, fewer than 50 in all (the builders' own), into a
-    FieldMap: what `_string_map` does, without the checks that cannot fail for them."""
-    for key, value in pairs:
-        text = _field_text(value, value_limit)
-        if text is not None:
-            fields[key] = text
-
-
 def _string_map(fields: dict[str, str], pairs: Iterable[tuple[str, object]], value_limit: int) -> int:
-    """Into a FieldMap: non-blank values, keys ≤128, values ≤ `value_limit`, ≤50 pairs; returns the pairs dropped."""
+    """Into a FieldMap: non-blank values, keys ≤128, values ≤ `value_limit`, ≤50 pairs, the first of a key kept;
+    returns the pairs dropped."""
     dropped = 0
     for key, value in pairs:
-        text = _field_text(value, value_limit)
-        if text is None:
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else str(value)
+        if not _present(text):
             continue
         if len(fields) == MAX_MAP_PAIRS:
             dropped += 1
             continue
-        fields.setdefault(key if len(key) <= MAX_MAP_KEY else truncate(key, MAX_MAP_KEY), text)
+        fields.setdefault(key if len(key) <= MAX_MAP_KEY else truncate(key, MAX_MAP_KEY),
+                          text if len(text) <= value_limit else truncate(text, value_limit))
     return dropped
 
 
@@ -450,7 +435,7 @@ def _product_fields(finding: Finding, advisory: _Advisory, warnings: list[str], 
         own.append(("tollgate/ConfirmedBy", ", ".join(finding.confirmed_by)))
     if finding.evidence:
         own.append(("tollgate/ConfirmedByRules", ", ".join(f"{e.tool} {e.rule_id}" for e in finding.evidence)))
-    _put_texts(fields, own, MAX_PRODUCT_FIELD_VALUE)
+    _string_map(fields, own, MAX_PRODUCT_FIELD_VALUE)
     fields.update(advisory.id_fields)
     tail: list[tuple[str, object]] = []
     if not finding.active:
@@ -461,7 +446,7 @@ def _product_fields(finding: Finding, advisory: _Advisory, warnings: list[str], 
     if finding.epss is not None:  # the probability itself is Vulnerabilities[].EpssScore
         tail += [("tollgate/EpssPercentile", f"{finding.epss.percentile:g}"),
                  ("tollgate/EpssDate", finding.epss.score_date)]
-    _put_texts(fields, tail, MAX_PRODUCT_FIELD_VALUE)
+    _string_map(fields, tail, MAX_PRODUCT_FIELD_VALUE)
     if finding.properties:
         extras = ((f"tollgate/property/{key}", value) for key, value in finding.properties)
         dropped = _string_map(fields, extras, MAX_PRODUCT_FIELD_VALUE)
@@ -488,7 +473,7 @@ def _resource(finding: Finding, frame: _Frame) -> dict[str, Any]:
     if frame.partition in RESOURCE_PARTITIONS:
         resource.setdefault("Partition", frame.partition)
     other = dict(frame.scope_other)
-    _put_texts(other, _location_pairs(finding), MAX_OTHER_VALUE)
+    _string_map(other, _location_pairs(finding), MAX_OTHER_VALUE)
     resource["Details"]["Other"] = other
     return resource
 
