@@ -120,6 +120,7 @@ def _describe(exc: Exception) -> tuple[str, int, str | None]:
     return (f"internal error: {exc.__class__.__name__}: {exc}", ExitCode.TOOL_FAILED,
             "re-run with --debug and report the traceback")
 
+
 def entry() -> NoReturn:
     """The `tollgate` command. What is still alive when `main` returns (the imported modules) lives until the
     process ends: frozen, it is spared the interpreter's last collection, a walk over all of it (50 ms of a scan)."""
