@@ -250,52 +250,28 @@ def emit_asff(findings: Iterable[Finding], context: AsffContext) -> AsffEmission
     """One ASFF finding per Finding; Ids are scoped by the repository (and environment). Findings of one
     advisory share its lists (Cvss, ReferenceUrls, ...): the documents are to be read, not changed in place."""
     warnings: list[str] = []
-    plan = asff_plan(findings, context, warnings)
-    documents = tuple(document for document, _ in _fitted(plan, 0, len(plan.entries), warnings))
+    documents = tuple(document for document, _ in _documents(findings, context, warnings))
     return AsffEmission(documents, tuple(warnings))
 
 
 def asff_parts(findings: Iterable[Finding], context: AsffContext, warnings: list[str]) -> Iterator[bytes]:
     """`{"Findings": [...]}` as parts that concatenate to the serialization of emit_asff's findings, made one
     finding at a time: holding every finding at once costs more than the file (a 240 MB file for 50,000)."""
-    plan = asff_plan(findings, context, warnings)
-    return framed(asff_documents(plan, 0, len(plan.entries), warnings))
-
-
-def framed(documents: Iterable[bytes]) -> Iterator[bytes]:
-    """The ASFF file's parts around serialized findings."""
     yield b'{"Findings":['
-    for index, raw in enumerate(documents):
+    for index, (_, raw) in enumerate(_documents(findings, context, warnings)):
         yield b"," + raw if index else raw
     yield b"]}"
 
 
-@dataclass(frozen=True)
-class AsffPlan:
-    """What an emission decides over all its findings at once: which it writes, in order, under which Id, and
-    the Id each had under identity v1. Its documents can then be made in any slices, by any process."""
-
-    frame: _Frame
-    findings: list[Finding]
-    entries: list[tuple[str, int, str]]  # (Id, index in findings, previous Id)
-
-
-def asff_plan(findings: Iterable[Finding], context: AsffContext, warnings: list[str]) -> AsffPlan:
+def _documents(findings: Iterable[Finding], context: AsffContext,
+               warnings: list[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Each finding's document and its serialization, in order, one per Id."""
+    frame = _frame(context)
     listed = [identified(f) for f in findings]
     legacy = legacy_fingerprints(listed)
-    entries = [(finding_id, index, scoped_id(context.scope, listed[index], legacy[index]))
-               for finding_id, index in _one_per_id(listed, context.scope, warnings).items()]
-    return AsffPlan(_frame(context), listed, entries)
-
-
-def asff_documents(plan: AsffPlan, start: int, stop: int, warnings: list[str]) -> Iterator[bytes]:
-    """The serialized findings of the plan's entries from `start` to `stop`, one per Id."""
-    return (raw for _, raw in _fitted(plan, start, stop, warnings))
-
-
-def _fitted(plan: AsffPlan, start: int, stop: int, warnings: list[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
-    for finding_id, index, previous_id in plan.entries[start:stop]:
-        fitted = _fit_size(_finding(plan.findings[index], finding_id, plan.frame, warnings, previous_id), warnings)
+    for finding_id, index in _one_per_id(listed, context.scope, warnings).items():
+        previous_id = scoped_id(context.scope, listed[index], legacy[index])
+        fitted = _fit_size(_finding(listed[index], finding_id, frame, warnings, previous_id), warnings)
         if fitted is not None:
             yield fitted
 

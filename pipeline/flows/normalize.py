@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from normalizers.dedupe import merge_duplicates
-from normalizers.emit.asff import AsffContext, asff_documents, asff_plan, framed
+from normalizers.emit.asff import AsffContext, asff_parts
 from normalizers.emit.gitlab import emit_gitlab
 from normalizers.emit.ocsf import OcsfContext, emit_ocsf
 from normalizers.emit.sarif import SarifOptions, dockerfile_from_line, emit_sarif
@@ -29,7 +29,6 @@ from normalizers.redact import redact_text
 from normalizers.results import Results, results_to_dict
 from normalizers.tool_id import ToolId
 from pipeline import forked
-from pipeline.asff_halves import written_in_two
 from pipeline.atomic import STDOUT, replaceable, write_atomic
 from pipeline.errors import ConfigError
 from pipeline.parse_halves import in_two_processes
@@ -38,8 +37,6 @@ from pipeline.vex import VexStatement, apply_vex, load_vex
 # From this many findings on, the ASFF file is written by a forked child while this process writes the other
 # outputs (measured in docs/development.md); below it, forking costs about what the second core saves.
 FORK_MIN_FINDINGS = 2_000
-# The share of the ASFF findings this process makes itself, after the other outputs it writes (measured there too).
-ASFF_SHARE_BESIDE_OTHERS = 0.32
 
 
 @dataclass(frozen=True)
@@ -211,25 +208,24 @@ def _write_outputs(outcome: NormalizeOutcome, request: NormalizeRequest) -> list
 @contextmanager
 def _asff_writer(findings: tuple[Finding, ...],
                  request: NormalizeRequest) -> Iterator[Callable[[], list[str]] | None]:
-    """What writes the requested ASFF file and returns its warnings: this process, when called, or where that pays,
-    a forked child started at once, busy while this process writes the other outputs, then helped by it."""
+    """What writes the requested ASFF file and returns its warnings: a forked child, started at once and busy
+    while this process writes the other outputs, when that pays; else this process, when called."""
     path = request.asff_out
     if not path:
         yield None
         return
-    warnings: list[str] = []
-    plan = asff_plan(findings, AsffContext(account=request.account, region=request.region, scope=request.scope),
-                     warnings)
-    if not _fork_pays(findings, path, request):
-        def write() -> list[str]:
-            write_atomic(path, framed(asff_documents(plan, 0, len(plan.entries), warnings)))
-            return warnings
 
+    def write() -> list[str]:
+        warnings: list[str] = []
+        context = AsffContext(account=request.account, region=request.region, scope=request.scope)
+        write_atomic(path, asff_parts(findings, context, warnings))
+        return warnings
+
+    if not _fork_pays(findings, path, request):
         yield write
         return
-    others = (request.json_out, request.sarif_out, request.ocsf_out, request.cyclonedx_out)
-    with written_in_two(path, plan, ASFF_SHARE_BESIDE_OTHERS if any(others) else 0.5) as written:
-        yield lambda: warnings + written()
+    with forked.in_child(write) as result:
+        yield result
 
 
 def _fork_pays(findings: tuple[Finding, ...], path: str, request: NormalizeRequest) -> bool:

@@ -6,15 +6,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from normalizers.emit import asff
-from normalizers.model import Finding, Scope
+from normalizers.model import Scope
 from pipeline import forked
 from pipeline.errors import ConfigError
 from pipeline.flows import normalize
@@ -78,19 +76,15 @@ def test_forked_and_serial_write_the_same_bytes_and_warnings(tmp_path: Path, for
     assert parallel == serial
 
 
-@pytest.mark.parametrize("failing", [0, -1], ids=["in the child's share", "in this process's share"])
 def test_a_failed_asff_emission_is_the_serial_paths_error_and_leaves_no_file(
-        tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+        tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(*_: object) -> Iterator[bytes]:
+        yield b'{"Findings":['
+        raise ConfigError("the emitter failed", "a tip")
+
+    monkeypatch.setattr(normalize, "asff_parts", failing)
     request = request_for(tmp_path, asff_out=str(tmp_path / "out.asff.json"))
     outcome = normalize_reports(request)
-    target, real = outcome.results.findings[failing], asff._finding
-
-    def finding(record: Finding, *args: Any) -> dict[str, Any]:
-        if record is target:
-            raise ConfigError("the emitter failed", "a tip")
-        return real(record, *args)
-
-    monkeypatch.setattr(asff, "_finding", finding)
     errors = []
     for threshold in (1, 10**9):
         monkeypatch.setattr(normalize, "FORK_MIN_FINDINGS", threshold)
@@ -100,28 +94,6 @@ def test_a_failed_asff_emission_is_the_serial_paths_error_and_leaves_no_file(
     assert forks == [1]
     assert errors == [("the emitter failed", "a tip")] * 2
     assert list(tmp_path.iterdir()) == []
-
-
-def test_each_process_makes_its_share_of_the_asff_findings(tmp_path: Path, forks: list[int],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    request = request_for(tmp_path, asff_out=str(tmp_path / "out.asff.json"))
-    outcome = normalize_reports(request)
-    parent, real = os.getpid(), asff._finding
-    made = tmp_path / "made"
-
-    def finding(record: Finding, *args: Any) -> dict[str, Any]:
-        with made.open("a", encoding="utf-8") as log:
-            log.write(f"{'parent' if os.getpid() == parent else 'child'} {record.fingerprint}\n")
-        return real(record, *args)
-
-    monkeypatch.setattr(asff, "_finding", finding)
-    write_outputs(outcome, request)
-    fingerprints = [f.fingerprint for f in outcome.results.findings]
-    own = int(len(fingerprints) * 0.5)  # no other output: half each
-    lines = made.read_text(encoding="utf-8").splitlines()  # the two processes' lines, in the order each wrote
-    assert [line.split()[1] for line in lines if line.startswith("child")] == fingerprints[:-own]
-    assert [line.split()[1] for line in lines if line.startswith("parent")] == fingerprints[-own:]
-    assert forks == [1]
 
 
 @pytest.mark.parametrize("outputs", [
