@@ -15,9 +15,6 @@ def merge_duplicates(findings: Iterable[Finding]) -> list[Finding]:
     lists the other tools, so dependency-check and Trivy agreeing on a CVE in a package
     yields one finding that names both. An inactive duplicate never hides an active one.
     """
-    findings = list(findings)
-    if len({f.fingerprint for f in findings}) == len(findings) and not any(f.confirmed_by for f in findings):
-        return findings  # no two share an identity, and none names other tools: what the loop below returns
     kept: dict[str, Finding] = {}
     tools: dict[str, list[str]] = {}
     for finding in findings:

@@ -207,12 +207,6 @@ def with_fingerprints(findings: Iterable[Finding], tree: SourceTree | None = Non
     A code finding's IaC resource, when the tool names none, is read from the tree too.
     Secrets are never anchored on the tree's line: it holds the secret.
     """
-    return with_ordinals(*fingerprint_bases(findings, tree))
-
-
-def fingerprint_bases(findings: Iterable[Finding], tree: SourceTree | None = None) -> tuple[list[Finding], list[str]]:
-    """`with_fingerprints`' first step, each finding on its own: the findings as located in `tree`, and each one's
-    fingerprint before the ordinal (a set one as it is)."""
     listed: list[Finding] = []
     bases: list[str] = []
     for finding in findings:
@@ -223,11 +217,6 @@ def fingerprint_bases(findings: Iterable[Finding], tree: SourceTree | None = Non
         located, line_text = _from_tree(finding, tree)
         listed.append(located)
         bases.append(fingerprint(located, line_text))
-    return listed, bases
-
-
-def with_ordinals(listed: list[Finding], bases: list[str]) -> list[Finding]:
-    """`with_fingerprints`' second step, over all of a report's findings at once: their final fingerprints."""
     finals = _with_ordinals(listed, bases, [not f.fingerprint for f in listed])
     return [f if final == f.fingerprint else with_fingerprint(f, final)
             for f, final in zip(listed, finals, strict=True)]

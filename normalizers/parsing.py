@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import sys
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from normalizers.dedupe import merge_duplicates
 from normalizers.errors import MalformedReportError, UnsupportedReportError
-from normalizers.identity import fingerprint_bases, with_ordinals
+from normalizers.identity import with_fingerprints
 from normalizers.model import Finding, ParseResult, Reconciliation, Skipped
 from normalizers.parsers.base import ParseOptions, Parser
 from normalizers.raw_report import Report
@@ -37,11 +33,6 @@ PARSER_MODULES: dict[ToolId, str] = {
     ToolId.TOLLGATE_RESULTS: "normalizers.parsers.tollgate_results",
     ToolId.SARIF: "normalizers.parsers.sarif",
 }
-# A report with this many streamed records or more is parsed in two processes when the caller can fork
-# (measured in docs/development.md): below it, forking and handing the findings back cost what the halving saves.
-SPLIT_MIN_RECORDS = 4_000
-# The share parsed in this process: the other's findings must still be pickled, sent and read back.
-FIRST_SHARE = 0.6
 
 
 def parser_for(tool_id: ToolId) -> Parser:
@@ -71,45 +62,22 @@ def detect(report: Report) -> Parser:
     )
 
 
-@dataclass(frozen=True)
-class ParsedShare:
-    """What one process made of its share of a report's records, in order: redacted and located findings with
-    their fingerprints before the ordinals (which need every finding of the report), and the records skipped."""
-
-    findings: list[Finding]
-    bases: list[str]
-    skipped: list[Skipped]
-
-
-# Masks report-wide the values this share's findings point at, and those the other share's point at.
-Widen = Callable[[set[str]], set[str]]
-ShareWork = Callable[[bool, Widen], ParsedShare]
-
-
-class Halves(Protocol):
-    """Runs `work(first, widen)` for the first share in this process and for the second in another, at once
-    (pipeline.parse_halves); None where it cannot, and the report is parsed whole here."""
-
-    def __call__(self, work: ShareWork) -> tuple[ParsedShare, ParsedShare] | None: ...
-
-
-def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None = None,
-                 halves: Halves | None = None) -> ParseResult:
-    """Parse one report; with `tool_id`, refuse content that is not that tool's format. With `halves`, a report
-    of SPLIT_MIN_RECORDS streamed records or more is parsed by two processes, each reading half of them."""
+def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None = None) -> ParseResult:
+    """Parse one report; with `tool_id`, refuse content that is not that tool's format."""
     parser = parser_for(tool_id) if tool_id else detect(report)
     if tool_id and not parser.sniff(report):
         detect(report)  # a truncated file gets MalformedReportError rather than "wrong tool"
         raise UnsupportedReportError(f"{report.source}: not a {tool_id.value} report")
-    shares: tuple[ParsedShare, ...] | None = None
-    if halves is not None and parser.reads_records_alone and report.streamed_records >= SPLIT_MIN_RECORDS:
-        split = int(_records_read(parser, report, options) * FIRST_SHARE)
-        shares = halves(lambda first, widen: _parse_share(parser, report, options, (first, split), widen))
-    if shares is None:
-        shares = (_parse_share(parser, report, options, None, None),)
-    identified = with_ordinals([f for s in shares for f in s.findings], [b for s in shares for b in s.bases])
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    for item in parser.parse(report, options):
+        if isinstance(item, Finding):
+            findings.append(item)
+        else:
+            skipped.append(item)
+    # Redacted before anything else reads them: no secret reaches an identity, an emitter or a log.
+    identified = with_fingerprints(redact_findings(findings), SourceTree(options.source_root))
     kept = merge_duplicates(identified)  # exact duplicates only: one identity is one tool, rule, place, message
-    skipped = [s for share in shares for s in share.skipped]
     return ParseResult(
         tool_id=parser.tool_id.value,
         source=report.source,
@@ -118,35 +86,6 @@ def parse_report(report: Report, options: ParseOptions, tool_id: ToolId | None =
         metrics=tuple(sorted(parser.metrics(report).items())),
         reconciliation=reconcile(parser.tool_id.value, report.source, identified, kept, skipped),
     )
-
-
-def _records_read(parser: Parser, report: Report, options: ParseOptions) -> int:
-    """How many records the parser reads, counted by a pass that reads none of them (a report may hold long
-    arrays that are not records)."""
-    records = report.share
-    records.take(False, sys.maxsize)  # the second share, of the records from the last one on: none
-    for _ in parser.parse(report, options):
-        pass
-    return records.position + 1
-
-
-def _parse_share(parser: Parser, report: Report, options: ParseOptions, share: tuple[bool, int] | None,
-                 widen: Widen | None) -> ParsedShare:
-    """The report's findings and skipped records, all of them, or with `share` (first?, split) one share's."""
-    records = report.share
-    records.take(*share) if share is not None else records.take()
-    findings: list[Finding] = []
-    skipped: list[Skipped] = []
-    for item in parser.parse(report, options):
-        if not records.owns_position():  # the other process yields it too
-            continue
-        if isinstance(item, Finding):
-            findings.append(item)
-        else:
-            skipped.append(item)
-    # Redacted before anything else reads them: no secret reaches an identity, an emitter or a log.
-    listed, bases = fingerprint_bases(redact_findings(findings, widen), SourceTree(options.source_root))
-    return ParsedShare(listed, bases, skipped)
 
 
 def reconcile(tool_id: str, source: str, identified: list[Finding], kept: list[Finding],

@@ -41,41 +41,17 @@ _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 _TWO_LEVELS = msgspec.json.Decoder(dict[str, _ONE_LEVEL] | list[_ONE_LEVEL] | str | int | float | bool | None)
 
 
-class RecordShare:
-    """Which records of a streamed report this process reads, when two processes split them
-    (`normalizers.parsing`): the first takes the records before `split`, counted in the order the parser
-    iterates its JsonRecords, the second the rest. `position` is the record the iteration last reached,
-    read or not, so the two processes agree on it at every point and an item the parser yields there
-    belongs to the process that owns that position; before any record, to the first."""
-
-    def __init__(self) -> None:
-        self.total = 0  # records in every JsonRecords of the report
-        self.split: int | None = None  # None: every record is this process's
-        self.first = True
-        self.position = -1
-
-    def take(self, first: bool = True, split: int | None = None) -> None:
-        """From the next iteration on: the first share or the second of a split, or (by default) every record."""
-        self.first, self.split, self.position = first, split, -1
-
-    def owns_position(self) -> bool:
-        return self.split is None or (self.position < self.split) == self.first
-
-
 class JsonRecords(Sequence[Any]):
     """A long JSON array kept as its undecoded items; an item is decoded when it is read, and not kept.
 
     Items go through the same bounds as a whole document (`load_json`): the depth counts from the
-    array's own depth. `indexed` reads only the records of this process's share (`RecordShare`); iterating
-    and indexing read any.
+    array's own depth.
     """
 
-    def __init__(self, items: list[msgspec.Raw], source: str, depth: int, share: RecordShare) -> None:
+    def __init__(self, items: list[msgspec.Raw], source: str, depth: int) -> None:
         self._items = items
         self._source = source
         self._depth = depth
-        self._share = share
-        share.total += len(items)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -94,26 +70,8 @@ class JsonRecords(Sequence[Any]):
     def __iter__(self) -> Iterator[Any]:
         return map(self._decoded, self._items)
 
-    def indexed(self) -> Iterator[tuple[int, Any]]:
-        """(index, record) for this process's records, in order: a parser's loop over its records."""
-        if self._share.split is None:
-            return enumerate(self)
-        return self._shared()
-
-    def _shared(self) -> Iterator[tuple[int, Any]]:
-        share = self._share
-        for index, item in enumerate(self._items):
-            share.position += 1
-            if share.owns_position():
-                yield index, self._decoded(item)
-
     def _decoded(self, item: msgspec.Raw) -> Any:
         return load_json_bytes(bytes(memoryview(item)), self._source, self._depth)
-
-
-def indexed(array: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-    """`enumerate` for a parser's loop over records: a JsonRecords gives this process's share of them."""
-    return array.indexed() if isinstance(array, JsonRecords) else enumerate(array)
 
 
 JSON_ARRAYS = (list, JsonRecords)  # what a parser reading `streamed_json` accepts as an array
@@ -135,7 +93,6 @@ class Report:
         self.source = source
         self._raw = raw
         self._path = path
-        self.share = RecordShare()  # of the records `streamed_json` holds as JsonRecords
 
     @classmethod
     def from_path(cls, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
@@ -233,14 +190,6 @@ class Report:
         except MalformedReportError:
             return None
 
-    @property
-    def streamed_records(self) -> int:
-        """How many records `streamed_json` holds undecoded, in JsonRecords: 0 for a report read whole."""
-        if not self._is_big:
-            return 0
-        self._streamed  # noqa: B018 - its JsonRecords count themselves as they are made
-        return self.share.total
-
     def streamed_json(self) -> Any:
         """The JSON document, where a big report's long arrays are JsonRecords read item by item
         (`JSON_ARRAYS`); for parsers whose records are independent of each other."""
@@ -263,9 +212,8 @@ class Report:
         head = data[:_HEAD_BYTES].tobytes()
         data = data[len(head) - len(_strip_leading(head)):]  # a view: the bytes are not copied
         try:
-            return _lazy(msgspec.Raw(data), self.source, 1, self.share)
+            return _lazy(msgspec.Raw(data), self.source, 1)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
-            self.share = RecordShare()  # nothing is streamed after all
             return self.json
 
     def xml_or_none(self) -> Element | None:
@@ -302,28 +250,28 @@ def read_stream(descriptor: int, source: str, max_bytes: int, idle_seconds: floa
         deadline = time.monotonic() + idle
 
 
-def _lazy(raw: msgspec.Raw, source: str, depth: int, share: RecordShare) -> Any:
+def _lazy(raw: msgspec.Raw, source: str, depth: int) -> Any:
     _check_lazy_depth(source, depth)
     value = _TWO_LEVELS.decode(raw)
     if isinstance(value, list) and len(value) >= STREAMED_ARRAY_ITEMS:
-        return JsonRecords(_ITEMS.decode(raw), source, depth + 1, share)  # its items undecoded: read once more
+        return JsonRecords(_ITEMS.decode(raw), source, depth + 1)  # its items undecoded: read once more
     if isinstance(value, dict):
-        return {key: _lazy_child(item, source, depth + 1, share) for key, item in value.items()}
+        return {key: _lazy_child(item, source, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
-        return [_lazy_child(item, source, depth + 1, share) for item in value]
+        return [_lazy_child(item, source, depth + 1) for item in value]
     return value
 
 
-def _lazy_child(value: Any, source: str, depth: int, share: RecordShare) -> Any:
+def _lazy_child(value: Any, source: str, depth: int) -> Any:
     """A value `_TWO_LEVELS` decoded: a container of undecoded items, or a plain value."""
     _check_lazy_depth(source, depth)
     if isinstance(value, dict):
-        return {key: _lazy(item, source, depth + 1, share) for key, item in value.items()}
+        return {key: _lazy(item, source, depth + 1) for key, item in value.items()}
     if not isinstance(value, list):
         return value
     if len(value) < STREAMED_ARRAY_ITEMS:
-        return [_lazy(item, source, depth + 1, share) for item in value]
-    return JsonRecords(value, source, depth + 1, share)
+        return [_lazy(item, source, depth + 1) for item in value]
+    return JsonRecords(value, source, depth + 1)
 
 
 def _check_lazy_depth(source: str, depth: int) -> None:

@@ -89,16 +89,11 @@ def mask(value: str) -> str:
     return value[: min(4, len(value) // 4)] + MASK
 
 
-def redact_findings(findings: Iterable[Finding],
-                    widen: Callable[[set[str]], set[str]] | None = None) -> list[Finding]:
-    """Every finding with every text field masked; findings without secrets come back unchanged. `widen` gives
-    the values to mask report-wide from these findings' own, where other findings of the report are elsewhere
-    (another process's share of its records)."""
+def redact_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Every finding with every text field masked; findings without secrets come back unchanged."""
     findings = list(findings)
     own = [_pointed_values(f) for f in findings]
     report_wide = {v for values in own for v in values if len(v) >= _REPORT_WIDE_LENGTH}
-    if widen is not None:
-        report_wide = widen(report_wide)
     shared = _Masker(report_wide)  # most findings point at no value of their own: one masker, one cache
     return [_redacted(f, _Masker(report_wide | values) if values else shared) for f, values in zip(findings, own,
                                                                                                      strict=True)]

@@ -104,8 +104,7 @@ def _outcome(work: Callable[[], object]) -> tuple[bool, object]:  # pragma: no c
 def _pickled(payload: tuple[bool, object, tuple[atomic.Written, ...]]) -> bytes:  # pragma: no cover - child
     try:
         data = pickle.dumps(payload)
-        if not payload[0]:  # a result is data that pickling round-trips; reading it here would double its cost
-            pickle.loads(data)  # noqa: S301 - an exception whose __init__ its args do not fit fails here, not there
+        pickle.loads(data)  # noqa: S301 - an exception whose __init__ its args do not fit fails here, not there
     except Exception as exc:  # an answer that does not pickle still fails loudly
         value = payload[1]
         problem = f"{type(value).__name__}: {value}" if not payload[0] else f"an unpicklable result ({exc})"

@@ -24,9 +24,6 @@ class ParseOptions:
 
 class Parser(abc.ABC):
     tool_id: ToolId
-    # Its records come from `Report.streamed_json` through `raw_report.indexed`, each read on its own: two
-    # processes can parse a big report's halves (normalizers.parsing).
-    reads_records_alone = False
 
     @abc.abstractmethod
     def sniff(self, report: Report) -> bool:

@@ -63,7 +63,7 @@ from normalizers.model import (
 from normalizers.numbers import finite_float, small_int
 from normalizers.parsers import paths
 from normalizers.parsers.base import ParseOptions, Parser
-from normalizers.raw_report import JSON_ARRAYS, Report, indexed
+from normalizers.raw_report import JSON_ARRAYS, Report
 from normalizers.tool_id import ToolId
 
 TOOL_NAME = "trivy"
@@ -232,7 +232,7 @@ def _legacy_artifact(results: Sequence[Any]) -> _Artifact:
 def _k8s_artifacts(document: Record, source: str) -> Iterator[tuple[_Artifact, Any, str]]:
     cluster = text(document, "ClusterName") or ""
     for key in ("Resources", "Vulnerabilities", "Misconfigurations"):  # the last two: Trivy < 0.40
-        for index, resource in indexed(_list_or_fail(document.get(key), source, key)):
+        for index, resource in enumerate(_list_or_fail(document.get(key), source, key)):
             if not isinstance(resource, dict):
                 raise MalformedReportError(f"{source}: {key}[{index}] of a Trivy k8s report is not an object")
             metadata = json_object(resource.get("Metadata"))
@@ -560,7 +560,7 @@ def _result_items(result: Record, where: _Where, pointer: str) -> Iterator[Findi
         if not isinstance(records, JSON_ARRAYS):
             yield Skipped(TOOL_NAME, f"{key} is not a list", pointer + key)
             continue
-        for index, record in indexed(records):
+        for index, record in enumerate(records):
             yield _convert(convert, record, where, pointer + key, index)
 
 
@@ -571,7 +571,6 @@ def _tools(document: Any) -> dict[Category, Tool]:
 
 class TrivyParser(Parser):
     tool_id = ToolId.TRIVY
-    reads_records_alone = True
 
     def sniff(self, report: Report) -> bool:
         return _is_null(report) or _looks_like_trivy(report.json_or_none())
@@ -583,7 +582,7 @@ class TrivyParser(Parser):
         tools = _tools(document)
         memo = _Memo()
         for artifact, results, prefix in _artifacts(document, options, report.source):
-            for index, result in indexed(results):
+            for index, result in enumerate(results):
                 pointer = f"{prefix}Results[{index}]"
                 if isinstance(result, dict):
                     yield from _result_items(result, _where(result, artifact, tools, options, memo), pointer + ".")

@@ -31,7 +31,6 @@ from normalizers.tool_id import ToolId
 from pipeline import forked
 from pipeline.atomic import STDOUT, replaceable, write_atomic
 from pipeline.errors import ConfigError
-from pipeline.parse_halves import in_two_processes
 from pipeline.vex import VexStatement, apply_vex, load_vex
 
 # From this many findings on, the ASFF file is written by a forked child while this process writes the other
@@ -120,8 +119,7 @@ def normalize_reports(request: NormalizeRequest) -> NormalizeOutcome:
     statements = load_vex(request.vex)  # a bad VEX document stops the run before any report is read
     snapshot = read_epss(request.epss)  # and so does a bad EPSS snapshot
     with cycle_collection_paused():
-        parsed = tuple(parse_report(Report.from_path(path), options, request.tool, in_two_processes)
-                       for path in request.reports)
+        parsed = tuple(parse_report(Report.from_path(path), options, request.tool) for path in request.reports)
         return with_vex(with_epss(outcome_from_parsed(parsed, request.scope), snapshot), statements)
 
 
