@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
+import operator
+
 from normalizers.dedupe import merge_duplicates
 from normalizers.identity import with_fingerprints
 from normalizers.model import Category, Finding, PackageLocation, Severity, Tool
@@ -39,3 +42,15 @@ def test_merging_merged_findings_changes_nothing() -> None:
                                                  finding("grype", Severity.LOW, active=False)]))
     assert merged[0].confirmed_by == ("dependency-check", "grype")
     assert merge_duplicates(merged) == merged
+
+
+def test_findings_without_duplicates_come_back_as_they_are() -> None:
+    findings = with_fingerprints([dataclasses.replace(finding("trivy", Severity.LOW), location=PackageLocation(name))
+                                  for name in ("a", "b", "c")])
+    merged = merge_duplicates(iter(findings))
+    assert len(merged) == 3 and all(map(operator.is_, merged, findings))
+
+
+def test_a_lone_finding_naming_its_own_tool_as_confirming_is_still_cleaned() -> None:
+    lone = with_fingerprints([dataclasses.replace(finding("trivy", Severity.LOW), confirmed_by=("trivy", "grype"))])
+    assert merge_duplicates(lone)[0].confirmed_by == ("grype",)
