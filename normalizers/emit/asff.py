@@ -344,13 +344,13 @@ def _new_advisory(finding: Finding, frame: _Frame) -> _Advisory:
     title = _title(finding)
     lead_fields: dict[str, str] = {}
     _string_map(lead_fields, (("tollgate/Tool", finding.tool.name), ("tollgate/ToolVersion", finding.tool.version),
-                             ("tollgate/Category", finding.category.value), ("tollgate/RuleId", finding.rule_id)),
-               MAX_PRODUCT_FIELD_VALUE)
+                              ("tollgate/Category", finding.category.value), ("tollgate/RuleId", finding.rule_id)),
+                MAX_PRODUCT_FIELD_VALUE)
     lead_fields.update(frame.scope_fields)
     id_fields: dict[str, str] = {}
     _string_map(id_fields, (("tollgate/Cwe", ", ".join(f"CWE-{cwe}" for cwe in finding.cwe)),
-                           ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids))),
-               MAX_PRODUCT_FIELD_VALUE)
+                            ("tollgate/VulnerabilityIds", ", ".join(finding.vulnerability_ids))),
+                MAX_PRODUCT_FIELD_VALUE)
     return _Advisory(
         generator_id=bounded(f"tollgate/{_slug(finding.tool.name)}/{finding.rule_id}", MAX_ID),
         types=tuple(finding_types(finding)),
